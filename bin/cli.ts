@@ -1,0 +1,19 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Command-line entry point: `npm run cli -- <command>`. Each command lives in bin/commands/ and
+ * registers itself here; `--help` works on the program and on every command.
+ */
+import { Command } from "commander";
+import "../local/polyfills";
+
+const program = new Command()
+  .name("retrain-triggers")
+  .description("Automated retraining triggers for ML models on AWS: local mode, replay, drift and ops tools.")
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+// Commands (one import + one addCommand line each).
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,56 @@
+/**
+ * Event schema version 1: what inference services put on the Kinesis stream, one JSON object per
+ * record. These are the *validated* shapes; decoding and validation (with quarantine reason codes)
+ * live in `event-validation.ts`. Timestamps are normalized to epoch milliseconds on validation.
+ */
+
+/** A feature value as emitted by an inference service. `null` (or an absent key) means missing. */
+export type FeatureValue = number | string | boolean | null;
+
+/** Kind of a feature in a model's feature schema. Booleans are profiled as categories "true"/"false". */
+export type FeatureKind = "numeric" | "categorical";
+
+/** The learning task of a model: decides which performance statistics a profile keeps. */
+export type TaskType = "binary" | "multiclass" | "regression";
+
+/** A prediction the live model made. */
+export interface PredictionEvent {
+  readonly schemaVersion: 1;
+  readonly type: "prediction";
+  readonly modelId: string;
+  readonly modelVersion?: string;
+  readonly requestId: string;
+  /** Event time, epoch milliseconds. */
+  readonly timestamp: number;
+  readonly features: Readonly<Record<string, FeatureValue>>;
+  /** Predicted class (binary: 0/1, multiclass: class name or index) or regression value. */
+  readonly prediction: number | string;
+  /** Binary tasks: P(positive class), in [0, 1]. */
+  readonly score?: number;
+}
+
+/** Ground truth for an earlier prediction; may arrive days later. */
+export interface LabelEvent {
+  readonly schemaVersion: 1;
+  readonly type: "label";
+  readonly modelId: string;
+  readonly requestId: string;
+  /** Time the label was observed, epoch milliseconds. */
+  readonly timestamp: number;
+  readonly label: number | string;
+  /** Optional copies of the prediction, so no join with the stored prediction is needed. */
+  readonly prediction?: number | string;
+  readonly score?: number;
+  /** Event time of the prediction (epoch ms); with `prediction` it places the label without a lookup. */
+  readonly predictionTimestamp?: number;
+}
+
+export type ModelEvent = PredictionEvent | LabelEvent;
+
+/** Schema of one feature of a model, from the deployment configuration. */
+export interface FeatureSpec {
+  readonly name: string;
+  readonly kind: FeatureKind;
+  /** Relative importance (e.g. from SHAP or permutation importance), used to weight aggregated drift. */
+  readonly importance?: number;
+}
