@@ -214,6 +214,11 @@ export const ModelAgeSignalSchema = z
 export const DataQualitySignalSchema = z
   .object({
     enabled: z.boolean().default(true),
+    /**
+     * Missing-rate and quarantine checks look at the most recent `windowHours` only (not the whole
+     * evaluation window): a two-hour outage must not be diluted by 22 healthy hours.
+     */
+    windowHours: z.number().positive().default(1),
     /** Absolute increase of a feature's missing rate versus the baseline that breaches (0.2 = +20 points). */
     maxMissingRateIncrease: fraction.default(0.2),
     /** Quarantined / received records in the window that breaches. */

@@ -1,0 +1,162 @@
+/**
+ * Drift verdicts: one per feature (effect size against a threshold, only with enough samples on both
+ * sides) and the aggregate `drift` signal (share of judged features that drifted, optionally weighted
+ * by feature importance, so that a feature the model ignores cannot trigger a retrain by itself).
+ */
+import {
+  type DriftMethod,
+  type DriftSignalConfig,
+  driftThreshold,
+  type PredictionDriftSignalConfig,
+} from "../../../lib/policy";
+import { compare, fmt, skipped, type Verdict } from "./verdict";
+
+/** The drift measures of one feature (structurally the STATS helper's FeatureDrift). */
+export interface DriftMeasures {
+  readonly type: "numeric" | "categorical";
+  readonly n: { readonly reference: number; readonly current: number };
+  readonly psi?: number;
+  readonly jensenShannon?: number;
+  readonly ks?: number;
+  readonly wassersteinNormalized?: number;
+  readonly lInfinity?: number;
+}
+
+export const featureSignal = (feature: string): string => `featureDrift:${feature}`;
+
+/** Verdict for one feature's drift. */
+export function featureDriftVerdict(
+  config: DriftSignalConfig,
+  feature: string,
+  measures: DriftMeasures | undefined,
+  importance = 1,
+): Verdict {
+  const signal = featureSignal(feature);
+  if (!config.enabled) return skipped(signal, "disabled");
+  if (config.features[feature]?.ignore) return skipped(signal, "ignored by policy");
+  if (measures === undefined) return skipped(signal, "feature absent from baseline or window");
+  const method: DriftMethod = measures.type === "numeric" ? config.numericMethod : config.categoricalMethod;
+  const evidence = { method, type: measures.type, n: measures.n, importance };
+  const minN = Math.min(measures.n.reference, measures.n.current);
+  if (minN < config.minSamples)
+    return skipped(
+      signal,
+      `samples reference=${measures.n.reference} current=${measures.n.current} < minimum ${config.minSamples}`,
+      evidence,
+    );
+  const value = measures[method];
+  if (value === undefined || !Number.isFinite(value))
+    return skipped(signal, `${method} not available`, evidence);
+  return compare({
+    signal,
+    value,
+    threshold: driftThreshold(config, feature, measures.type),
+    direction: "above",
+    neutral: 0,
+    label: `${feature} ${method}`,
+    evidence,
+  });
+}
+
+/**
+ * Aggregate drift: weighted share of judged features whose verdict breached. Value in [0, 1];
+ * breaches above `maxDriftedShare`. Features with zero importance count for nothing under
+ * importance weighting. Also reports the drift score (max value/threshold ratio) as evidence.
+ */
+export function aggregateDriftVerdict(
+  config: DriftSignalConfig,
+  features: readonly Verdict[],
+  importance: Readonly<Record<string, number>>,
+  thresholdOverride?: number,
+): Verdict {
+  if (!config.enabled) return skipped("drift", "disabled");
+  const judged = features.filter((v) => v.skipped === undefined);
+  if (judged.length === 0) return skipped("drift", "no feature had enough samples on both sides");
+  const weightOf = (v: Verdict): number => {
+    if (config.weighting === "uniform") return 1;
+    const name = v.signal.slice("featureDrift:".length);
+    return Math.max(0, importance[name] ?? 1);
+  };
+  let total = 0;
+  let drifted = 0;
+  for (const v of judged) {
+    const w = weightOf(v);
+    total += w;
+    if (v.breached) drifted += w;
+  }
+  const share = total > 0 ? drifted / total : 0;
+  const driftedNames = judged.filter((v) => v.breached).map((v) => v.signal.slice("featureDrift:".length));
+  const verdict = compare({
+    signal: "drift",
+    value: share,
+    threshold: thresholdOverride ?? config.maxDriftedShare,
+    direction: "above",
+    neutral: 0,
+    label: `drifted feature share (${config.weighting})`,
+    evidence: { judged: judged.length, drifted: driftedNames, driftScore: driftScore(judged) },
+  });
+  return {
+    ...verdict,
+    message: `${verdict.message}: ${driftedNames.length}/${judged.length} features drifted${
+      driftedNames.length > 0
+        ? ` (${driftedNames.slice(0, 5).join(", ")}${driftedNames.length > 5 ? ", ..." : ""})`
+        : ""
+    }`,
+  };
+}
+
+/** Drift score: the largest value/threshold ratio over judged features (>= 1 means at least one breach). */
+export function driftScore(features: readonly Verdict[]): number {
+  let max = 0;
+  for (const v of features) {
+    if (v.value === null || v.threshold === null || v.threshold <= 0) continue;
+    max = Math.max(max, v.value / v.threshold);
+  }
+  return max;
+}
+
+/**
+ * Prediction drift: the output distribution (predicted class/value and, for binary models, the score)
+ * versus the baseline's. Value = the largest measure among the outputs given.
+ */
+export function predictionDriftVerdict(
+  config: PredictionDriftSignalConfig,
+  outputs: Readonly<Record<string, DriftMeasures | undefined>>,
+  thresholdOverride?: number,
+): Verdict {
+  if (!config.enabled) return skipped("predictionDrift", "disabled");
+  let best: { name: string; value: number; n: DriftMeasures["n"] } | undefined;
+  const reasons: string[] = [];
+  for (const [name, m] of Object.entries(outputs)) {
+    if (m === undefined) continue;
+    if (Math.min(m.n.reference, m.n.current) < config.minSamples) {
+      reasons.push(`${name}: samples ${m.n.reference}/${m.n.current} < ${config.minSamples}`);
+      continue;
+    }
+    const value = m[config.method];
+    if (value === undefined || !Number.isFinite(value)) {
+      reasons.push(`${name}: ${config.method} n/a`);
+      continue;
+    }
+    if (best === undefined || value > best.value) best = { name, value, n: m.n };
+  }
+  if (best === undefined) return skipped("predictionDrift", reasons.join("; ") || "no output distribution");
+  return compare({
+    signal: "predictionDrift",
+    value: best.value,
+    threshold: thresholdOverride ?? config.threshold,
+    direction: "above",
+    neutral: 0,
+    label: `${best.name} ${config.method}`,
+    evidence: { output: best.name, method: config.method, n: best.n },
+  });
+}
+
+/** Top drifted features, largest value/threshold first, for alerts. */
+export function topDrifted(features: readonly Verdict[], k: number): string[] {
+  return features
+    .filter((v) => v.skipped === undefined && v.value !== null && v.threshold !== null)
+    .sort((a, b) => (b.value! / b.threshold! || 0) - (a.value! / a.threshold! || 0))
+    .slice(0, k)
+    .map((v) => `${v.signal.slice("featureDrift:".length)}: ${fmt(v.value)} (threshold ${fmt(v.threshold)})`);
+}
