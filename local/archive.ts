@@ -1,0 +1,121 @@
+/**
+ * LOCAL STAND-IN for the Firehose -> S3 raw-event archive (the future training data). Same object
+ * layout as the deployed delivery stream: `<modelId>/yyyy/MM/dd/<modelId>-yyyy-MM-dd-HH-<n>.jsonl`
+ * by arrival hour, records newline-delimited; records Firehose could not route (no parsable
+ * `modelId`) go under `errors/yyyy/MM/dd/`. In memory during the run, optionally written to disk at
+ * the end so the archive can be inspected or replayed.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { FeatureValue } from "../lambdas/domain/events";
+import type { LabelledExample } from "./trainer";
+
+const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+
+/** `yyyy/MM/dd` of a UTC time, as in the archive prefix. */
+export function datePath(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
+}
+
+function routeModelId(record: string): string | undefined {
+  try {
+    const parsed = JSON.parse(record) as unknown;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      const id = (parsed as { modelId?: unknown }).modelId;
+      if (typeof id === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(id)) return id;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export class LocalArchive {
+  private readonly objects = new Map<string, string[]>();
+
+  /** Delivers records (raw JSON text, as put on the stream) that arrived at `arrivalMs`. */
+  deliver(records: readonly string[], arrivalMs: number): void {
+    const d = new Date(arrivalMs);
+    const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}`;
+    for (const record of records) {
+      const modelId = routeModelId(record);
+      const key = modelId
+        ? `${modelId}/${datePath(arrivalMs)}/${modelId}-${stamp}-0.jsonl`
+        : `errors/${datePath(arrivalMs)}/errors-${stamp}-0.jsonl`;
+      let lines = this.objects.get(key);
+      if (!lines) {
+        lines = [];
+        this.objects.set(key, lines);
+      }
+      lines.push(record);
+    }
+  }
+
+  /** Object keys under a prefix, sorted (like ListObjectsV2). */
+  list(prefix: string): string[] {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  /** Object body (newline-delimited JSON), or undefined when absent. */
+  get(key: string): string | undefined {
+    const lines = this.objects.get(key);
+    return lines ? `${lines.join("\n")}\n` : undefined;
+  }
+
+  /** Stores an object body (for tasks that write to the bucket, e.g. datasets or manifests). */
+  put(key: string, body: string): void {
+    this.objects.set(key, body.replace(/\n$/, "").split("\n"));
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /**
+   * Joins archived predictions with their labels for one model, over predictions whose event time is
+   * in [fromMs, toMs): the dataset a training job would read. Unparsable lines are skipped (they are
+   * quarantined on the ingest path, not training data).
+   */
+  labelledExamples(modelId: string, fromMs: number, toMs: number): LabelledExample[] {
+    const predictions = new Map<string, { features: Record<string, FeatureValue>; t: number }>();
+    const labels = new Map<string, number | string>();
+    for (const key of this.list(`${modelId}/`)) {
+      for (const line of this.objects.get(key) ?? []) {
+        let e: Record<string, unknown>;
+        try {
+          e = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        const requestId = typeof e.requestId === "string" ? e.requestId : undefined;
+        if (!requestId) continue;
+        if (e.type === "prediction" && e.features && typeof e.features === "object") {
+          const t = typeof e.timestamp === "number" ? e.timestamp : Date.parse(String(e.timestamp));
+          if (Number.isFinite(t) && t >= fromMs && t < toMs) {
+            predictions.set(requestId, { features: e.features as Record<string, FeatureValue>, t });
+          }
+        } else if (e.type === "label" && (typeof e.label === "number" || typeof e.label === "string")) {
+          labels.set(requestId, e.label);
+        }
+      }
+    }
+    const rows: Array<LabelledExample & { t: number }> = [];
+    for (const [requestId, p] of predictions) {
+      const label = labels.get(requestId);
+      if (label !== undefined) rows.push({ features: p.features, label, t: p.t });
+    }
+    rows.sort((a, b) => a.t - b.t);
+    return rows.map(({ features, label }) => ({ features, label }));
+  }
+
+  /** Writes every object under `dir`, same keys as S3. */
+  async writeTo(dir: string): Promise<number> {
+    for (const key of this.objects.keys()) {
+      const file = join(dir, key);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, this.get(key) ?? "");
+    }
+    return this.objects.size;
+  }
+}
