@@ -1,0 +1,143 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { IVpc } from "aws-cdk-lib/aws-ec2";
+import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+
+/** CloudWatch namespace every Lambda of this project emits its Powertools metrics into. */
+export const DEFAULT_METRICS_NAMESPACE = "RetrainTriggers";
+
+/**
+ * esbuild banner that gives ESM bundles a CommonJS `require`: some dependencies (e.g. parts of the
+ * AWS SDK and middy plugins) still call `require` for Node built-ins, which would throw in pure ESM.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __topLevelCreateRequire } from 'node:module';const require = __topLevelCreateRequire(import.meta.url);";
+
+/** Properties of {@link NodeFunction}. Every production-relevant setting is explicit, with a default. */
+export interface NodeFunctionProps {
+  /** Path of the TypeScript entry file (e.g. `lambdas/handlers/ingest.ts`). */
+  readonly entry: string;
+  /**
+   * Exported handler name in the entry file.
+   * @default "handler"
+   */
+  readonly handler?: string;
+  /** Powertools service name (`POWERTOOLS_SERVICE_NAME`); also the `service` dimension of every metric. */
+  readonly serviceName: string;
+  /**
+   * What the function does, shown in the console.
+   * @default - no description
+   */
+  readonly description?: string;
+  /**
+   * Memory in MiB. Explicit on purpose: the default 128 MiB is far too small for profile merges.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the function's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Removal policy of the function's log group (logs are operational data, not the record of truth).
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Powertools log level (`POWERTOOLS_LOG_LEVEL`).
+   * @default "INFO"
+   */
+  readonly logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /**
+   * CloudWatch namespace for Powertools metrics (`POWERTOOLS_METRICS_NAMESPACE`).
+   * @default DEFAULT_METRICS_NAMESPACE ("RetrainTriggers")
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * Extra environment variables (table names, ARNs, the model catalog, ...).
+   * @default - only the Powertools and Node variables
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Dead-letter queue for failed asynchronous invocations (e.g. EventBridge Scheduler targets).
+   * @default - none (functions invoked synchronously, e.g. by an event source mapping, do not need one)
+   */
+  readonly deadLetterQueue?: IQueue;
+  /**
+   * Retries of failed asynchronous invocations (0-2).
+   * @default 2 (the Lambda default)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Reserved concurrency.
+   * @default - unreserved
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * VPC to run in.
+   * @default - no VPC
+   */
+  readonly vpc?: IVpc;
+}
+
+/**
+ * A Node.js Lambda with this project's production defaults in one place: nodejs22.x on ARM64,
+ * an ESM bundle built by the local esbuild (no Docker), AWS SDK v3 left to the runtime, source maps,
+ * Powertools environment (service name, metrics namespace, log level), X-Ray tracing, JSON logs in
+ * an explicit log group with retention, explicit memory and timeout. Reusable by every handler.
+ */
+export class NodeFunction extends Construct {
+  /** The Lambda function; use it for grants, event sources and metrics. */
+  public readonly function: NodejsFunction;
+  /** The function's log group (explicit so retention and removal are under our control). */
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, "LogGroup", {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    this.function = new NodejsFunction(this, "Function", {
+      entry: props.entry,
+      handler: props.handler ?? "handler",
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: props.retryAttempts,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      vpc: props.vpc,
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node22",
+        mainFields: ["module", "main"],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        externalModules: ["@aws-sdk/*"],
+      },
+    });
+  }
+}

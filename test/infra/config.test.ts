@@ -1,0 +1,323 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  DEFAULTS,
+  type DeploymentConfigInput,
+  formatPath,
+  lambdaModelCatalog,
+  loadConfig,
+  MAX_MODEL_CATALOG_BYTES,
+  parseModelCatalog,
+  scheduleExpressionProblem,
+  stripDefaults,
+} from "../../lib/config";
+import { DEFAULT_TRIGGER_POLICY } from "../../lib/policy";
+
+const EXAMPLE = "config/example.config.json";
+
+/** A minimal valid configuration; each invalid case below changes one thing. */
+function minimal(): DeploymentConfigInput {
+  return {
+    models: [
+      {
+        id: "churn",
+        task: "binary",
+        features: [
+          { name: "tenure", kind: "numeric", importance: 0.5 },
+          { name: "plan", kind: "categorical" },
+        ],
+        training: { imageUri: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/train:1" },
+      },
+    ],
+  };
+}
+
+/** Runs loadConfig and returns the ConfigError's issues (fails the test if it does not throw one). */
+function issuesOf(input: unknown): { path: string; message: string }[] {
+  try {
+    loadConfig(input as object);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).issues];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig: valid configurations", () => {
+  it("loads the checked-in example and fills every default", () => {
+    const config = loadConfig(EXAMPLE);
+    expect(config.models.map((m) => m.id)).toEqual(["churn", "delivery-eta"]);
+    const eta = config.models[1]!;
+    expect(eta.deployment.canarySize).toBe(DEFAULTS.deployment.canarySize);
+    expect(eta.training.volumeSizeGb).toBe(DEFAULTS.training.volumeSizeGb);
+    expect(eta.labelHorizonHours).toBe(DEFAULTS.model.labelHorizonHours);
+    expect(config.ingest.batchSize).toBe(500);
+    expect(config.retention.archiveDays).toBe(730);
+  });
+
+  it("applies defaults to a minimal configuration", () => {
+    const config = loadConfig(minimal());
+    expect(config.name).toBe(DEFAULTS.name);
+    expect(config.schedule.expression).toBe(DEFAULTS.schedule.expression);
+    expect(config.ingest.streamMode).toBe("on-demand");
+    expect(config.alerts.email).toEqual([]);
+    expect(config.models[0]!.policy).toEqual(DEFAULT_TRIGGER_POLICY);
+    expect(config.models[0]!.deployment.strategy).toBe("canary");
+    expect(config.models[0]!.training.hyperparameters).toEqual({});
+  });
+
+  it("stringifies hyperparameters for SageMaker", () => {
+    const input = minimal();
+    input.models[0]!.training.hyperparameters = { depth: 6, eta: 0.1, early: true, objective: "binary" };
+    expect(loadConfig(input).models[0]!.training.hyperparameters).toEqual({
+      depth: "6",
+      eta: "0.1",
+      early: "true",
+      objective: "binary",
+    });
+  });
+});
+
+describe("loadConfig: invalid configurations name the field", () => {
+  const cases: {
+    name: string;
+    mutate: (c: DeploymentConfigInput & Record<string, unknown>) => void;
+    path: string;
+    message: RegExp;
+  }[] = [
+    {
+      name: "canary size out of range",
+      mutate: (c) => {
+        c.models[0]!.deployment = { canarySize: 0 };
+      },
+      path: "models[0].deployment.canarySize",
+      message: /^must be between 1 and 99$/,
+    },
+    {
+      name: "unknown task",
+      mutate: (c) => {
+        (c.models[0] as Record<string, unknown>).task = "ranking";
+      },
+      path: "models[0].task",
+      message: /must be one of binary, multiclass, regression/,
+    },
+    {
+      name: "duplicate model id",
+      mutate: (c) => {
+        c.models.push({ ...c.models[0]!, deployment: { endpointName: "other" } });
+      },
+      path: "models[1].id",
+      message: /duplicate model id "churn" \(also models\[0\]\)/,
+    },
+    {
+      name: "bad cron (both day fields set)",
+      mutate: (c) => {
+        c.schedule = { expression: "cron(0 3 * * * *)" };
+      },
+      path: "schedule.expression",
+      message: /exactly one of day-of-month and day-of-week must be \?/,
+    },
+    {
+      name: "cron with an invalid minute",
+      mutate: (c) => {
+        c.schedule = { expression: "cron(61 3 * * ? *)" };
+      },
+      path: "schedule.expression",
+      message: /minute/,
+    },
+    {
+      name: "negative feature importance",
+      mutate: (c) => {
+        c.models[0]!.features[0]!.importance = -0.1;
+      },
+      path: "models[0].features[0].importance",
+      message: /must be >= 0/,
+    },
+    {
+      name: "duplicate feature",
+      mutate: (c) => {
+        c.models[0]!.features.push({ name: "tenure", kind: "numeric" });
+      },
+      path: "models[0].features[2].name",
+      message: /duplicate feature "tenure"/,
+    },
+    {
+      name: "misspelt field",
+      mutate: (c) => {
+        (c.models[0]!.deployment as Record<string, unknown>) = { canarysize: 10 };
+      },
+      path: "models[0].deployment.canarysize",
+      message: /unknown field/,
+    },
+    {
+      name: "performance metric the task does not define",
+      mutate: (c) => {
+        (c.models[0] as Record<string, unknown>).task = "regression";
+      },
+      path: "models[0].policy.signals.performance.metric",
+      message: /"accuracy" is not defined for regression models/,
+    },
+    {
+      name: "invalid policy field (EVALUATOR's schema, same path format)",
+      mutate: (c) => {
+        c.models[0]!.policy = { signals: { drift: { maxDriftedShare: 2 } } };
+      },
+      path: "models[0].policy.signals.drift.maxDriftedShare",
+      message: /./,
+    },
+    {
+      name: "drift override of an undeclared feature",
+      mutate: (c) => {
+        c.models[0]!.policy = { signals: { drift: { features: { tenur: { ignore: true } } } } };
+      },
+      path: "models[0].policy.signals.drift.features.tenur",
+      message: /unknown feature "tenur"/,
+    },
+    {
+      name: "multiclass without classes",
+      mutate: (c) => {
+        (c.models[0] as Record<string, unknown>).task = "multiclass";
+        c.models[0]!.policy = { signals: { performance: { metric: "macroF1" } } };
+        c.models[0]!.validationGate = { metric: "macroF1" };
+      },
+      path: "models[0].classes",
+      message: /at least 3 classes/,
+    },
+    {
+      name: "missing training image",
+      mutate: (c) => {
+        (c.models[0] as Record<string, unknown>).training = {};
+      },
+      path: "models[0].training.imageUri",
+      message: /is required/,
+    },
+    {
+      name: "log retention CloudWatch does not offer",
+      mutate: (c) => {
+        c.retention = { logDays: 31 };
+      },
+      path: "retention.logDays",
+      message: /must be one of 1, 3, 5/,
+    },
+    {
+      name: "glacier transition after expiry",
+      mutate: (c) => {
+        c.retention = { archiveDays: 60, archiveGlacierDays: 90 };
+      },
+      path: "retention.archiveGlacierDays",
+      message: /less than archiveDays/,
+    },
+    {
+      name: "non-https webhook",
+      mutate: (c) => {
+        c.alerts = { https: ["http://hooks.example.com/x"] };
+      },
+      path: "alerts.https[0]",
+      message: /https:\/\//,
+    },
+    {
+      name: "bucket that does not divide a day",
+      mutate: (c) => {
+        c.models[0]!.bucketMinutes = 7;
+      },
+      path: "models[0].bucketMinutes",
+      message: /divide 1440/,
+    },
+    {
+      name: "no models",
+      mutate: (c) => {
+        c.models = [];
+      },
+      path: "models",
+      message: /at least one model/,
+    },
+  ];
+
+  it.each(cases)("$name -> $path", ({ mutate, path, message }) => {
+    const input = minimal() as DeploymentConfigInput & Record<string, unknown>;
+    mutate(input);
+    const issues = issuesOf(input);
+    const issue = issues.find((i) => i.path === path);
+    expect(issue, `issues were: ${JSON.stringify(issues)}`).toBeDefined();
+    expect(issue!.message).toMatch(message);
+  });
+
+  it("puts every issue in the error message as `path: problem`", () => {
+    const input = minimal();
+    input.models[0]!.deployment = { canarySize: 100 };
+    expect(() => loadConfig(input)).toThrow(/models\[0\]\.deployment\.canarySize: must be between 1 and 99/);
+  });
+
+  it("reports unreadable files, invalid JSON and foreign JSON as ConfigError", () => {
+    expect(() => loadConfig("config/does-not-exist.json")).toThrow(
+      /config\/does-not-exist\.json[\s\S]*cannot read/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "config-test-"));
+    const broken = join(dir, "broken.json");
+    writeFileSync(broken, '{ "models": [ }');
+    expect(() => loadConfig(broken)).toThrow(/not valid JSON/);
+    expect(() => loadConfig("tsconfig.json")).toThrow(/compilerOptions: unknown field/);
+  });
+});
+
+describe("schedule expressions", () => {
+  it.each([
+    ["rate(1 hour)", undefined],
+    ["rate(15 minutes)", undefined],
+    ["cron(0 3 ? * MON-FRI *)", undefined],
+    ["cron(0/30 * * * ? 2026-2030)", undefined],
+    ["rate(0 hours)", /at least 1/],
+    ["rate(1 fortnight)", /must be/],
+    ["cron(0 3 * * ?)", /6 fields/],
+    ["0 3 * * *", /must be/],
+  ])("%s", (expression, problem) => {
+    const found = scheduleExpressionProblem(expression);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toMatch(problem);
+  });
+});
+
+describe("model catalog", () => {
+  it("round-trips through MODEL_CATALOG with the policies restored exactly", () => {
+    const config = loadConfig(EXAMPLE);
+    const json = lambdaModelCatalog(config);
+    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_MODEL_CATALOG_BYTES);
+    const catalog = parseModelCatalog(json);
+    expect(catalog.models.map((m) => m.id)).toEqual(["churn", "delivery-eta"]);
+    catalog.models.forEach((m, i) => {
+      const source = config.models[i]!;
+      expect(m.policy).toEqual(source.policy);
+      expect(m.features).toEqual(source.features);
+      expect(m.labelHorizonHours).toBe(source.labelHorizonHours);
+      expect(m.bucketMinutes).toBe(source.bucketMinutes);
+    });
+  });
+
+  it("fails synth with a clear message when the catalog outgrows the environment", () => {
+    const input = minimal();
+    input.models[0]!.features = Array.from({ length: 200 }, (_, i) => ({
+      name: `feature_with_a_long_name_${i}`,
+      kind: "numeric" as const,
+    }));
+    expect(() => lambdaModelCatalog(loadConfig(input))).toThrow(/Lambda model catalog is \d+ bytes/);
+  });
+
+  it("rejects a malformed catalog naming the field", () => {
+    expect(() => parseModelCatalog('{"models":[{"id":"x"}]}')).toThrow(/models\[0\]\.task/);
+    expect(() => parseModelCatalog("not json")).toThrow(ConfigError);
+  });
+
+  it("stripDefaults keeps only what differs", () => {
+    expect(stripDefaults({ a: 1, b: { c: 2, d: 3 }, e: [1] }, { a: 1, b: { c: 2, d: 4 }, e: [1] })).toEqual({
+      b: { d: 3 },
+    });
+  });
+
+  it("formats paths with indexes", () => {
+    expect(formatPath(["models", 0, "deployment", "canarySize"])).toBe("models[0].deployment.canarySize");
+    expect(formatPath([])).toBe("(root)");
+  });
+});
