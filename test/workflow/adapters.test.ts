@@ -1,0 +1,87 @@
+import { gzipSync } from "node:zlib";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DescribeEndpointCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { S3ObjectStore } from "../../lambdas/adapters/s3-object-store";
+import { SageMakerModelHosting } from "../../lambdas/adapters/sagemaker-model-hosting";
+
+/** The part of the SDK's streaming body the adapter uses. */
+const body = (bytes: Uint8Array | string) => ({
+  transformToByteArray: async () => new Uint8Array(Buffer.from(bytes)),
+});
+
+describe("S3ObjectStore", () => {
+  const s3 = mockClient(S3Client);
+  beforeEach(() => s3.reset());
+
+  it("lists all pages, skipping folder markers", async () => {
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined })
+      .resolves({
+        Contents: [{ Key: "m/2026/b" }, { Key: "m/2026/" }],
+        IsTruncated: true,
+        NextContinuationToken: "t",
+      })
+      .on(ListObjectsV2Command, { ContinuationToken: "t" })
+      .resolves({ Contents: [{ Key: "m/2026/a" }], IsTruncated: false });
+    const store = new S3ObjectStore(new S3Client({ region: "us-east-1" }));
+    expect(await store.list("s3://bucket/m/2026/")).toEqual(["s3://bucket/m/2026/a", "s3://bucket/m/2026/b"]);
+  });
+
+  it("reads plain and gzip objects alike", async () => {
+    s3.on(GetObjectCommand, { Key: "plain" }).resolves({ Body: body("a\nb\n") as never });
+    s3.on(GetObjectCommand, { Key: "gz" }).resolves({ Body: body(gzipSync("c\n")) as never });
+    const store = new S3ObjectStore(new S3Client({ region: "us-east-1" }));
+    expect(await store.getText("s3://bucket/plain")).toBe("a\nb\n");
+    expect(await store.getText("s3://bucket/gz")).toBe("c\n");
+  });
+
+  it("writes to the bucket and key of the URI", async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const store = new S3ObjectStore(new S3Client({ region: "us-east-1" }));
+    await store.putText("s3://bucket/retraining/x.json", "{}", "application/json");
+    const input = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      Bucket: "bucket",
+      Key: "retraining/x.json",
+      Body: "{}",
+      ContentType: "application/json",
+    });
+  });
+});
+
+describe("SageMakerModelHosting", () => {
+  const sm = mockClient(SageMakerClient);
+  beforeEach(() => sm.reset());
+
+  it("reports status and configuration of an existing endpoint", async () => {
+    sm.on(DescribeEndpointCommand).resolves({
+      EndpointName: "churn",
+      EndpointArn: "arn",
+      EndpointStatus: "Failed",
+      EndpointConfigName: "churn-1",
+      FailureReason: "bad image",
+      CreationTime: new Date(),
+      LastModifiedTime: new Date(),
+    });
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    expect(await hosting.describeEndpoint("churn")).toEqual({
+      exists: true,
+      status: "Failed",
+      configName: "churn-1",
+      failureReason: "bad image",
+    });
+  });
+
+  it("maps a missing endpoint to exists: false and rethrows other errors", async () => {
+    const missing = Object.assign(new Error('Could not find endpoint "churn".'), {
+      name: "ValidationException",
+    });
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    sm.on(DescribeEndpointCommand, { EndpointName: "churn" }).rejects(missing);
+    sm.on(DescribeEndpointCommand, { EndpointName: "other" }).rejects(throttled);
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    expect(await hosting.describeEndpoint("churn")).toEqual({ exists: false });
+    await expect(hosting.describeEndpoint("other")).rejects.toThrow("Rate exceeded");
+  });
+});
