@@ -1,13 +1,12 @@
 /**
  * LOCAL STAND-IN for the Firehose -> S3 raw-event archive (the future training data). Same object
- * layout as the deployed delivery stream: `<modelId>/yyyy/MM/dd/<modelId>-yyyy-MM-dd-HH-<n>.jsonl`
- * by arrival hour, records newline-delimited; records Firehose could not route (no parsable
- * `modelId`) go under `errors/yyyy/MM/dd/`. In memory during the run, optionally written to disk at
- * the end so the archive can be inspected or replayed.
+ * layout as the deployed delivery stream: `s3://<bucket>/<modelId>/yyyy/MM/dd/<modelId>-yyyy-MM-dd-HH-0.jsonl`
+ * by arrival hour, one record per line; records Firehose could not route (no usable `modelId`) go
+ * under `errors/yyyy/MM/dd/`. Objects live in a `MemoryObjectStore`, which the workflow tasks read
+ * through the same `ObjectStore` port as S3.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import type { FeatureValue } from "../lambdas/domain/events";
+import type { MemoryObjectStore } from "./object-store";
 import type { LabelledExample } from "./trainer";
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
@@ -32,7 +31,10 @@ function routeModelId(record: string): string | undefined {
 }
 
 export class LocalArchive {
-  private readonly objects = new Map<string, string[]>();
+  constructor(
+    readonly objects: MemoryObjectStore,
+    readonly bucket: string,
+  ) {}
 
   /** Delivers records (raw JSON text, as put on the stream) that arrived at `arrivalMs`. */
   deliver(records: readonly string[], arrivalMs: number): void {
@@ -43,45 +45,26 @@ export class LocalArchive {
       const key = modelId
         ? `${modelId}/${datePath(arrivalMs)}/${modelId}-${stamp}-0.jsonl`
         : `errors/${datePath(arrivalMs)}/errors-${stamp}-0.jsonl`;
-      let lines = this.objects.get(key);
-      if (!lines) {
-        lines = [];
-        this.objects.set(key, lines);
-      }
-      lines.push(record);
+      this.objects.appendLine(`s3://${this.bucket}/${key}`, record.replace(/\n/g, " "));
     }
   }
 
-  /** Object keys under a prefix, sorted (like ListObjectsV2). */
+  /** Object keys (not URIs) under a key prefix, sorted. */
   list(prefix: string): string[] {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-  }
-
-  /** Object body (newline-delimited JSON), or undefined when absent. */
-  get(key: string): string | undefined {
-    const lines = this.objects.get(key);
-    return lines ? `${lines.join("\n")}\n` : undefined;
-  }
-
-  /** Stores an object body (for tasks that write to the bucket, e.g. datasets or manifests). */
-  put(key: string, body: string): void {
-    this.objects.set(key, body.replace(/\n$/, "").split("\n"));
-  }
-
-  get size(): number {
-    return this.objects.size;
+    const base = `s3://${this.bucket}/`;
+    return this.objects.listSync(`${base}${prefix}`).map((uri) => uri.slice(base.length));
   }
 
   /**
    * Joins archived predictions with their labels for one model, over predictions whose event time is
-   * in [fromMs, toMs): the dataset a training job would read. Unparsable lines are skipped (they are
-   * quarantined on the ingest path, not training data).
+   * in [fromMs, toMs). Unparsable lines are skipped (they are quarantined on the ingest path).
    */
   labelledExamples(modelId: string, fromMs: number, toMs: number): LabelledExample[] {
     const predictions = new Map<string, { features: Record<string, FeatureValue>; t: number }>();
     const labels = new Map<string, number | string>();
     for (const key of this.list(`${modelId}/`)) {
-      for (const line of this.objects.get(key) ?? []) {
+      for (const line of this.objects.getSync(`s3://${this.bucket}/${key}`).split("\n")) {
+        if (line === "") continue;
         let e: Record<string, unknown>;
         try {
           e = JSON.parse(line) as Record<string, unknown>;
@@ -107,15 +90,5 @@ export class LocalArchive {
     }
     rows.sort((a, b) => a.t - b.t);
     return rows.map(({ features, label }) => ({ features, label }));
-  }
-
-  /** Writes every object under `dir`, same keys as S3. */
-  async writeTo(dir: string): Promise<number> {
-    for (const key of this.objects.keys()) {
-      const file = join(dir, key);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, this.get(key) ?? "");
-    }
-    return this.objects.size;
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Local endpoint: SIMULATED SageMaker real-time endpoint. The simulated inference service calls
- * `invoke` for every request; the retraining workflow's deploy step (CreateModel, CreateEndpointConfig,
- * UpdateEndpoint overridden in local mode) swaps the serving model atomically, the way a blue/green
- * `UpdateEndpoint` does: requests before the swap see the old variant, after it the new one.
+ * `invoke` for every request; the retraining workflow's deploy step (CreateEndpoint / UpdateEndpoint,
+ * overridden in local mode by `LocalSageMaker`) swaps the serving model atomically, as a completed
+ * blue/green `UpdateEndpoint` does: requests before the swap see the old variant, after it the new one.
+ * Traffic shifting (canary/linear) and rollback alarms are not simulated.
  */
 import type { FeatureValue } from "../lambdas/domain/events";
 import { encode, type ModelArtifact, score } from "./trainer";
@@ -19,9 +20,10 @@ export interface EndpointDeployment {
   readonly at: number;
   readonly version: string;
   readonly previous: string | undefined;
+  readonly configName: string | undefined;
 }
 
-/** Raised when the endpoint is invoked before a model is deployed, or with an unknown model. */
+/** Raised when the endpoint is invoked before a model is deployed. */
 export class EndpointError extends Error {
   constructor(message: string) {
     super(message);
@@ -31,31 +33,28 @@ export class EndpointError extends Error {
 
 export class LocalEndpoint {
   private current: ModelArtifact | undefined;
-  private readonly registered = new Map<string, ModelArtifact>();
+  private currentConfig: string | undefined;
   readonly deployments: EndpointDeployment[] = [];
 
   constructor(readonly name: string) {}
 
-  /** SIMULATED CreateModel: makes an artifact deployable under its version. */
-  register(artifact: ModelArtifact): void {
-    this.registered.set(artifact.version, artifact);
-  }
-
-  /** Registered artifact by version (for validation of a challenger before deployment). */
-  model(version: string): ModelArtifact | undefined {
-    return this.registered.get(version);
-  }
-
-  /** SIMULATED UpdateEndpoint: atomically routes all traffic to `version`. */
-  deploy(version: string, at: number): void {
-    const artifact = this.registered.get(version);
-    if (!artifact) throw new EndpointError(`model version ${version} is not registered on ${this.name}`);
-    this.deployments.push({ at, version, previous: this.current?.version });
+  /** SIMULATED UpdateEndpoint that has reached InService: all traffic now goes to `artifact`. */
+  deploy(artifact: ModelArtifact, at: number, configName?: string): void {
+    this.deployments.push({ at, version: artifact.version, previous: this.current?.version, configName });
     this.current = artifact;
+    this.currentConfig = configName;
   }
 
   get version(): string | undefined {
     return this.current?.version;
+  }
+
+  get configName(): string | undefined {
+    return this.currentConfig;
+  }
+
+  get model(): ModelArtifact | undefined {
+    return this.current;
   }
 
   invoke(features: Readonly<Record<string, FeatureValue>>): EndpointPrediction {
@@ -65,7 +64,7 @@ export class LocalEndpoint {
   }
 }
 
-/** Scores one request with a given artifact (used by the endpoint and by challenger evaluation). */
+/** Scores one request with a given artifact (endpoint and batch transform share it). */
 export function predictWith(
   model: ModelArtifact,
   features: Readonly<Record<string, FeatureValue>>,

@@ -3,7 +3,9 @@ import { LocalArchive } from "../../local/archive";
 import { ScheduleExpressionError, ScheduleTimer, SimulatedClock } from "../../local/clock";
 import { EndpointError, LocalEndpoint } from "../../local/endpoint";
 import { RotatingHyperplane } from "../../local/generators/hyperplane";
+import { MemoryObjectStore } from "../../local/object-store";
 import { SeededRandom } from "../../local/prng";
+import { LocalSageMaker, LocalSageMakerError } from "../../local/sagemaker";
 import { TrainingDataError, trainLogisticRegression } from "../../local/trainer";
 
 const HOUR = 3_600_000;
@@ -19,8 +21,7 @@ describe("local trainer and endpoint (simulated SageMaker)", () => {
 
     const endpoint = new LocalEndpoint("churn");
     expect(() => endpoint.invoke({ x1: 0.5 })).toThrow(EndpointError);
-    endpoint.register(model);
-    endpoint.deploy("v1", 10);
+    endpoint.deploy(model, 10, "cfg-1");
     let correct = 0;
     for (let i = 0; i < 500; i++) {
       const e = gen.sample(0, rng);
@@ -30,7 +31,9 @@ describe("local trainer and endpoint (simulated SageMaker)", () => {
       if (p.prediction === e.label) correct++;
     }
     expect(correct / 500).toBeGreaterThan(0.9);
-    expect(endpoint.deployments).toEqual([{ at: 10, version: "v1", previous: undefined }]);
+    expect(endpoint.deployments).toEqual([
+      { at: 10, version: "v1", previous: undefined, configName: "cfg-1" },
+    ]);
   });
 
   it.each([
@@ -45,6 +48,70 @@ describe("local trainer and endpoint (simulated SageMaker)", () => {
       TrainingDataError,
     );
     expect(() => trainLogisticRegression(rows, specs, { version: "v", trainedAt: 0 })).toThrow(why);
+  });
+});
+
+describe("LocalSageMaker (simulated SageMaker APIs the workflow overrides call)", () => {
+  it("trains from the train channel, scores a holdout and swaps the endpoint", async () => {
+    const objects = new MemoryObjectStore();
+    const gen = new RotatingHyperplane({ weights: [0.2, 0.9, 0.4], noise: 0 });
+    const rng = new SeededRandom(4);
+    const train = Array.from({ length: 600 }, () => gen.sample(0, rng));
+    objects.putSync("s3://b/ds/train/data.jsonl", `${train.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const holdout = Array.from({ length: 50 }, () => gen.sample(0, rng));
+    objects.putSync(
+      "s3://b/ds/holdout/features.jsonl",
+      holdout.map((r) => JSON.stringify({ features: r.features })).join("\n"),
+    );
+    let now = 1000;
+    const sm = new LocalSageMaker(
+      objects,
+      () => specs,
+      () => now,
+    );
+    expect(await sm.describeEndpoint("ep")).toEqual({ exists: false });
+
+    const job = await sm.createTrainingJob({
+      TrainingJobName: "run-1",
+      InputDataConfig: [
+        { ChannelName: "train", DataSource: { S3DataSource: { S3Uri: "s3://b/ds/train/" } } },
+      ],
+      OutputDataConfig: { S3OutputPath: "s3://b/artifacts/" },
+      Tags: [{ Key: "retrain-triggers:model", Value: "m" }],
+    });
+    expect(job.TrainingJobStatus).toBe("Completed");
+    await sm.createModel({
+      ModelName: "run-1",
+      PrimaryContainer: {
+        ModelDataUrl: (job.ModelArtifacts as { S3ModelArtifacts: string }).S3ModelArtifacts,
+      },
+    });
+    await sm.createTransformJob({
+      TransformJobName: "run-1-c",
+      ModelName: "run-1",
+      TransformInput: { DataSource: { S3DataSource: { S3Uri: "s3://b/ds/holdout/" } } },
+      TransformOutput: { S3OutputPath: "s3://b/scores/" },
+    });
+    const scored = objects.getSync("s3://b/scores/features.jsonl.out").trim().split("\n");
+    expect(scored).toHaveLength(50);
+    const correct = scored.filter((l, i) => JSON.parse(l).prediction === holdout[i]!.label).length;
+    expect(correct).toBeGreaterThan(40);
+
+    await sm.createEndpointConfig({
+      EndpointConfigName: "cfg-1",
+      ProductionVariants: [{ ModelName: "run-1" }],
+    });
+    now = 2000;
+    await sm.createEndpoint({ EndpointName: "ep", EndpointConfigName: "cfg-1" });
+    expect(await sm.describeEndpoint("ep")).toEqual({
+      exists: true,
+      status: "InService",
+      configName: "cfg-1",
+    });
+    expect(sm.endpoint("ep").version).toBe("run-1");
+    await expect(sm.updateEndpoint({ EndpointName: "ep", EndpointConfigName: "nope" })).rejects.toThrow(
+      LocalSageMakerError,
+    );
   });
 });
 
@@ -76,7 +143,7 @@ describe("simulated clock and schedules", () => {
 
 describe("local archive (Firehose -> S3 stand-in)", () => {
   it("lays records out by model and arrival day and joins labels for training", () => {
-    const archive = new LocalArchive();
+    const archive = new LocalArchive(new MemoryObjectStore(), "archive");
     const t = Date.UTC(2026, 0, 5, 13);
     archive.deliver(
       [
