@@ -1,0 +1,381 @@
+/**
+ * The pure part of ingesting one Kinesis batch: classify records (validation + in-batch duplicates),
+ * resolve what needs stored predictions (duplicates across batches, label joins), group by model and
+ * event-time bucket, build each group's profile contribution, and account for every record.
+ *
+ * Exactly-once rests on two rules that make every decision here a function of the stream alone, whatever
+ * the delivery pattern (whole batch, bisected halves, remainder after a partial failure):
+ * 1. A group's contribution only includes records whose sequence number is above the watermark stored
+ *    with the bucket item (`afterSeq`), so re-applied records are skipped.
+ * 2. A record only "sees" predictions that precede it in the shard: a stored prediction written by a
+ *    later record of the same shard (during an earlier, partly failed attempt) is ignored.
+ */
+
+import {
+  type CompiledModel,
+  DEFAULT_VALIDATION_LIMITS,
+  type IngestModelSpec,
+  type QuarantineReason,
+  type ValidationLimits,
+  type ValidationResult,
+  validateRecord,
+} from "./event-validation";
+import type { FeatureKind, LabelEvent, PredictionEvent } from "./events";
+import { addOutcome, addPrediction, emptyProfile, type Profile, type ProfileSpec } from "./profile";
+
+/** One Kinesis record as the ingest sees it. */
+export interface IncomingRecord {
+  /** Kinesis sequence number (decimal string, up to 56 digits). */
+  readonly sequenceNumber: string;
+  /** Approximate arrival time, epoch ms: the reference time for validation (stable across redeliveries). */
+  readonly arrivalMs: number;
+  /** Base64 payload. */
+  readonly data: string;
+}
+
+/** A record after validation, in batch order. */
+export interface ClassifiedRecord {
+  readonly index: number;
+  readonly sequenceNumber: string;
+  /** Zero-padded sequence number: string order equals stream order. */
+  readonly seq: string;
+  readonly arrivalMs: number;
+  readonly data: string;
+  readonly result: ValidationResult;
+}
+
+/** A prediction kept for label joins and duplicate detection. */
+export interface StoredPrediction {
+  readonly modelId: string;
+  readonly requestId: string;
+  readonly prediction: number | string;
+  readonly score?: number;
+  /** Event time of the prediction, epoch ms. */
+  readonly timestamp: number;
+  /** Shard and padded sequence number of the record that wrote it. */
+  readonly shardId: string;
+  readonly seq: string;
+}
+
+export type Disposition =
+  | { readonly kind: "prediction"; readonly event: PredictionEvent }
+  | {
+      readonly kind: "outcome";
+      readonly event: LabelEvent;
+      readonly prediction: number | string;
+      readonly score?: number;
+      /** Event time of the prediction: decides the bucket. */
+      readonly predictionTimestamp: number;
+      /** Whether the prediction came from storage (a join) rather than the label itself or this batch. */
+      readonly joined: boolean;
+    }
+  | {
+      readonly kind: "quarantine";
+      readonly reason: QuarantineReason;
+      readonly detail: string;
+      readonly modelId?: string;
+      readonly timestamp?: number;
+    };
+
+export interface ResolvedRecord extends ClassifiedRecord {
+  readonly disposition: Disposition;
+}
+
+export interface GroupEntry {
+  readonly seq: string;
+  readonly disposition: Disposition;
+}
+
+/** The records of one batch that fall into one (model, bucket). Entries are in stream order. */
+export interface IngestGroup {
+  readonly modelId: string;
+  readonly bucketStart: number;
+  readonly entries: readonly GroupEntry[];
+}
+
+/** What a group adds to its stored bucket item. */
+export interface GroupContribution {
+  readonly profile: Profile;
+  /** Records counted in this bucket: aggregated + quarantined. */
+  readonly received: number;
+  readonly quarantined: Readonly<Record<string, number>>;
+  /** Padded sequence number of the last record included: the new watermark. */
+  readonly lastSeq: string;
+  /** Entries included (seq above the watermark). */
+  readonly applied: number;
+}
+
+export interface BatchAccounting {
+  readonly records: number;
+  readonly predictions: number;
+  readonly outcomes: number;
+  readonly quarantined: number;
+  readonly byReason: Readonly<Partial<Record<QuarantineReason, number>>>;
+  /** Quarantined records that name no catalogued model: kept as quarantine items, in no bucket. */
+  readonly unattributed: number;
+}
+
+const SEQUENCE_WIDTH = 64;
+const pad = (s: string) => s.padStart(SEQUENCE_WIDTH, "0");
+const predictionKey = (modelId: string, requestId: string) => `${modelId}\u0000${requestId}`;
+
+/** Start of the event-time bucket containing `timestampMs`. */
+export function bucketStartOf(timestampMs: number, bucketMinutes: number): number {
+  const width = bucketMinutes * 60_000;
+  return Math.floor(timestampMs / width) * width;
+}
+
+/** The profile schema of a model. */
+export function profileSpecOf(spec: IngestModelSpec): ProfileSpec {
+  const features: Record<string, FeatureKind> = {};
+  for (const f of spec.features) features[f.name] = f.kind;
+  return { task: spec.task, features, ...(spec.classes ? { classes: spec.classes } : {}) };
+}
+
+/** Validate every record of a batch (in batch order). */
+export function classifyBatch(
+  records: readonly IncomingRecord[],
+  models: ReadonlyMap<string, CompiledModel>,
+  limits: ValidationLimits = DEFAULT_VALIDATION_LIMITS,
+): ClassifiedRecord[] {
+  return records.map((r, index) => ({
+    index,
+    sequenceNumber: r.sequenceNumber,
+    seq: pad(r.sequenceNumber),
+    arrivalMs: r.arrivalMs,
+    data: r.data,
+    result: validateRecord(r.data, r.arrivalMs, models, limits),
+  }));
+}
+
+/**
+ * Keys of the stored predictions the batch must look up: every valid prediction (duplicate check) and
+ * every label that does not carry both its prediction and its prediction time.
+ */
+export function predictionLookups(
+  classified: readonly ClassifiedRecord[],
+): Array<{ modelId: string; requestId: string }> {
+  const seen = new Set<string>();
+  const out: Array<{ modelId: string; requestId: string }> = [];
+  for (const c of classified) {
+    if (!c.result.ok) continue;
+    const e = c.result.event;
+    if (e.type === "label" && e.prediction !== undefined && e.predictionTimestamp !== undefined) continue;
+    const key = predictionKey(e.modelId, e.requestId);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ modelId: e.modelId, requestId: e.requestId });
+  }
+  return out;
+}
+
+/** Index stored predictions for `resolveBatch`. */
+export function indexPredictions(stored: Iterable<StoredPrediction>): Map<string, StoredPrediction> {
+  const out = new Map<string, StoredPrediction>();
+  for (const p of stored) out.set(predictionKey(p.modelId, p.requestId), p);
+  return out;
+}
+
+/**
+ * Decide each record's fate given the stored predictions found by `predictionLookups` (see the two rules
+ * in the module comment). Duplicate predictions and labels with no usable prediction become quarantine
+ * dispositions.
+ */
+export function resolveBatch(
+  classified: readonly ClassifiedRecord[],
+  shardId: string,
+  stored: ReadonlyMap<string, StoredPrediction>,
+  models: ReadonlyMap<string, CompiledModel>,
+): ResolvedRecord[] {
+  const inBatch = new Map<string, { prediction: number | string; score?: number; timestamp: number }>();
+  const precedes = (s: StoredPrediction, seq: string) => !(s.shardId === shardId && s.seq >= seq);
+  const out: ResolvedRecord[] = [];
+  for (const c of classified) {
+    const r = c.result;
+    if (!r.ok) {
+      out.push({ ...c, disposition: { kind: "quarantine", ...verdictFields(r) } });
+      continue;
+    }
+    const e = r.event;
+    const key = predictionKey(e.modelId, e.requestId);
+    const s = stored.get(key);
+    const usable = s !== undefined && precedes(s, c.seq) ? s : undefined;
+    if (e.type === "prediction") {
+      if (inBatch.has(key) || usable) {
+        const where = usable
+          ? `stored by ${usable.shardId}/${usable.seq.replace(/^0+/, "")}`
+          : "in this batch";
+        out.push({
+          ...c,
+          disposition: quarantine("duplicate-request-id", `requestId already seen ${where}`, e),
+        });
+        continue;
+      }
+      inBatch.set(key, {
+        prediction: e.prediction,
+        ...(e.score !== undefined ? { score: e.score } : {}),
+        timestamp: e.timestamp,
+      });
+      out.push({ ...c, disposition: { kind: "prediction", event: e } });
+      continue;
+    }
+    const model = models.get(e.modelId)!;
+    const found = inBatch.get(key) ?? usable;
+    let prediction: number | string;
+    let score: number | undefined;
+    let predictionTimestamp: number;
+    let joined = false;
+    if (e.prediction !== undefined) {
+      prediction = e.prediction;
+      score = e.score;
+      predictionTimestamp = e.predictionTimestamp ?? found?.timestamp ?? e.timestamp;
+    } else if (found) {
+      prediction = found.prediction;
+      score = found.score;
+      predictionTimestamp = found.timestamp;
+      joined = !inBatch.has(key);
+    } else {
+      out.push({
+        ...c,
+        disposition: quarantine("label-without-prediction", "no earlier prediction found", e),
+      });
+      continue;
+    }
+    const horizonMs = model.spec.labelHorizonHours * 3_600_000;
+    if (e.timestamp - predictionTimestamp > horizonMs) {
+      out.push({
+        ...c,
+        disposition: quarantine(
+          "label-without-prediction",
+          `label ${e.timestamp - predictionTimestamp} ms after its prediction, horizon ${horizonMs} ms`,
+          e,
+        ),
+      });
+      continue;
+    }
+    out.push({
+      ...c,
+      disposition: {
+        kind: "outcome",
+        event: e,
+        prediction,
+        ...(score !== undefined ? { score } : {}),
+        predictionTimestamp,
+        joined,
+      },
+    });
+  }
+  return out;
+}
+
+function verdictFields(r: Extract<ValidationResult, { ok: false }>) {
+  return {
+    reason: r.reason,
+    detail: r.detail,
+    ...(r.modelId !== undefined ? { modelId: r.modelId } : {}),
+    ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+  };
+}
+
+function quarantine(
+  reason: QuarantineReason,
+  detail: string,
+  e: { modelId: string; timestamp: number },
+): Disposition {
+  return { kind: "quarantine", reason, detail, modelId: e.modelId, timestamp: e.timestamp };
+}
+
+/**
+ * Group resolved records by (model, event-time bucket). Predictions go to the bucket of their event time,
+ * outcomes to the bucket of their prediction's event time, attributed quarantine verdicts to the bucket of
+ * the event time (or the arrival time when the event time is unusable). Unattributed verdicts (no known
+ * model) are in no group.
+ */
+export function groupBatch(
+  resolved: readonly ResolvedRecord[],
+  models: ReadonlyMap<string, CompiledModel>,
+): IngestGroup[] {
+  const groups = new Map<string, { modelId: string; bucketStart: number; entries: GroupEntry[] }>();
+  for (const r of resolved) {
+    const d = r.disposition;
+    let modelId: string;
+    let time: number;
+    if (d.kind === "prediction") {
+      modelId = d.event.modelId;
+      time = d.event.timestamp;
+    } else if (d.kind === "outcome") {
+      modelId = d.event.modelId;
+      time = d.predictionTimestamp;
+    } else {
+      if (d.modelId === undefined) continue;
+      modelId = d.modelId;
+      time = d.timestamp ?? r.arrivalMs;
+    }
+    const model = models.get(modelId);
+    if (!model) continue;
+    const bucketStart = bucketStartOf(time, model.spec.bucketMinutes);
+    const key = `${modelId}\u0000${bucketStart}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { modelId, bucketStart, entries: [] };
+      groups.set(key, g);
+    }
+    g.entries.push({ seq: r.seq, disposition: d });
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The contribution of a group's records above the stored watermark `afterSeq` (undefined: nothing stored
+ * yet). Undefined when every record was applied before (a redelivery).
+ */
+export function groupContribution(
+  group: IngestGroup,
+  spec: ProfileSpec,
+  afterSeq?: string,
+): GroupContribution | undefined {
+  let profile: Profile | undefined;
+  const quarantined: Record<string, number> = {};
+  let received = 0;
+  let lastSeq = "";
+  for (const entry of group.entries) {
+    if (afterSeq !== undefined && entry.seq <= afterSeq) continue;
+    profile ??= emptyProfile(spec);
+    received++;
+    if (entry.seq > lastSeq) lastSeq = entry.seq;
+    const d = entry.disposition;
+    if (d.kind === "prediction") {
+      addPrediction(profile, d.event);
+    } else if (d.kind === "outcome") {
+      addOutcome(profile, {
+        prediction: d.prediction,
+        ...(d.score !== undefined ? { score: d.score } : {}),
+        label: d.event.label,
+      });
+    } else {
+      quarantined[d.reason] = (quarantined[d.reason] ?? 0) + 1;
+    }
+  }
+  if (!profile) return undefined;
+  return { profile, received, quarantined, lastSeq, applied: received };
+}
+
+/** Count every record of the batch exactly once: records = predictions + outcomes + quarantined. */
+export function accountBatch(resolved: readonly ResolvedRecord[]): BatchAccounting {
+  let predictions = 0;
+  let outcomes = 0;
+  let quarantined = 0;
+  let unattributed = 0;
+  const byReason: Partial<Record<QuarantineReason, number>> = {};
+  for (const r of resolved) {
+    const d = r.disposition;
+    if (d.kind === "prediction") predictions++;
+    else if (d.kind === "outcome") outcomes++;
+    else {
+      quarantined++;
+      byReason[d.reason] = (byReason[d.reason] ?? 0) + 1;
+      if (d.modelId === undefined) unattributed++;
+    }
+  }
+  return { records: resolved.length, predictions, outcomes, quarantined, byReason, unattributed };
+}

@@ -1,0 +1,385 @@
+/**
+ * Ingest Lambda (Kinesis event source mapping with `ReportBatchItemFailures`): validates each record,
+ * quarantines bad ones, joins labels with their predictions, and merges the batch into per-(model, bucket,
+ * shard) profiles exactly once. Composition root: builds the DynamoDB adapters and Powertools utilities
+ * and calls the pure domain (event-validation.ts, ingest-batch.ts).
+ *
+ * Why not Powertools' `BatchProcessor`: it handles records one at a time, which would mean one statistics
+ * write per event. Here the whole batch is aggregated first and the partial-failure response is computed
+ * from which groups and items could not be persisted: the first record not yet persisted is reported, so
+ * Lambda retries from there and the watermarks make the retry skip what was already applied.
+ *
+ * Environment: `TABLE_NAME`, `MODEL_CATALOG` (lib/config.ts `lambdaModelCatalog`), optional
+ * `MAX_RECORD_BYTES`, `MAX_FUTURE_SKEW_SECONDS`, `STATS_RETENTION_DAYS`, `QUARANTINE_RETENTION_DAYS`.
+ */
+
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { Tracer } from "@aws-lambda-powertools/tracer";
+import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import middy from "@middy/core";
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import {
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  parseModelCatalog,
+  SERVICE_NAMES,
+  UNKNOWN_MODEL_ID,
+} from "../../lib/config";
+import { DynamoDbPredictionIndex } from "../adapters/dynamodb-prediction-index";
+import { DynamoDbQuarantineStore } from "../adapters/dynamodb-quarantine-store";
+import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
+import {
+  compileModels,
+  DEFAULT_VALIDATION_LIMITS,
+  type IngestModelSpec,
+  type ValidationLimits,
+} from "../domain/event-validation";
+import {
+  accountBatch,
+  type BatchAccounting,
+  classifyBatch,
+  groupBatch,
+  type IncomingRecord,
+  indexPredictions,
+  predictionLookups,
+  profileSpecOf,
+  type ResolvedRecord,
+  resolveBatch,
+  type StoredPrediction,
+} from "../domain/ingest-batch";
+import type { ProfileSpec } from "../domain/profile";
+import type {
+  BucketStatsStore,
+  PredictionIndex,
+  PredictionRecord,
+  QuarantineRecord,
+  QuarantineStore,
+} from "../ports/stats-repository";
+
+/** Storage the ingest writes to; defaults to the DynamoDB adapters over `dynamodb` + `tableName`. */
+export interface IngestStores {
+  readonly stats: BucketStatsStore;
+  readonly predictions: PredictionIndex;
+  readonly quarantine: QuarantineStore;
+}
+
+export interface IngestHandlerDeps {
+  /** Models the ingest accepts (from the model catalog, see `ingestModelsFromCatalog`). */
+  readonly models: readonly IngestModelSpec[];
+  readonly dynamodb?: DynamoDBClient;
+  readonly tableName?: string;
+  /** Overrides the DynamoDB adapters (benchmarks, tests). */
+  readonly stores?: IngestStores;
+  /** @default DEFAULT_VALIDATION_LIMITS */
+  readonly limits?: ValidationLimits;
+  /** @default 14 */
+  readonly quarantineRetentionDays?: number;
+  /** Wall clock, only used for logs (validation uses the records' arrival times). @default Date.now */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly tracer?: Tracer;
+}
+
+/** What one invocation did; returned by `ingestBatch` for tests, benchmarks and logs. */
+export interface IngestReport {
+  readonly response: KinesisStreamBatchResponse;
+  readonly accounting: BatchAccounting;
+  readonly groups: number;
+  readonly groupsApplied: number;
+  readonly groupsSkipped: number;
+  readonly groupsFailed: number;
+  readonly labelsJoined: number;
+  /** Sequence number reported as failed (Lambda retries from it), if any. */
+  readonly failedFrom?: string;
+  /** Per-model counts of the records persisted by this invocation (those before `failedFrom`). */
+  readonly perModel: ReadonlyMap<string, PerModelCounts>;
+}
+
+/** Per-model counters of one invocation, as emitted in metrics. */
+export interface PerModelCounts {
+  received: number;
+  predictions: number;
+  labels: number;
+  labelsJoined: number;
+  quarantined: Record<string, number>;
+}
+
+/** Adapt the Lambda model catalog (`MODEL_CATALOG`) to what the ingest needs. */
+export function ingestModelsFromCatalog(json: string): IngestModelSpec[] {
+  return parseModelCatalog(json).models.map((m) => ({
+    id: m.id,
+    task: m.task,
+    ...(m.classes ? { classes: m.classes } : {}),
+    features: m.features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      ...(f.importance !== undefined ? { importance: f.importance } : {}),
+    })),
+    labelHorizonHours: m.labelHorizonHours,
+    bucketMinutes: m.bucketMinutes,
+  }));
+}
+
+/** Validation limits from the environment, defaults for what is unset. */
+export function limitsFromEnv(env: Readonly<Record<string, string | undefined>>): ValidationLimits {
+  const num = (name: string) => (env[name] ? Number(env[name]) : undefined);
+  return {
+    maxRecordBytes: num("MAX_RECORD_BYTES") ?? DEFAULT_VALIDATION_LIMITS.maxRecordBytes,
+    maxFutureSkewMs:
+      (num("MAX_FUTURE_SKEW_SECONDS") ?? DEFAULT_VALIDATION_LIMITS.maxFutureSkewMs / 1000) * 1000,
+    retentionMs:
+      (num("STATS_RETENTION_DAYS") ?? DEFAULT_VALIDATION_LIMITS.retentionMs / 86_400_000) * 86_400_000,
+  };
+}
+
+/** The shard of a batch: every record of an ESM batch comes from the same shard. */
+function shardOf(event: KinesisStreamEvent): string {
+  const id = event.Records[0]?.eventID ?? "";
+  const colon = id.indexOf(":");
+  return colon > 0 ? id.slice(0, colon) : "shardId-unknown";
+}
+
+/**
+ * Build the batch function (no middy, no Powertools): `ingest(event)` validates, resolves, persists and
+ * returns the report. Exposed for benchmarks and local tools that want the figures.
+ */
+export function createIngestBatch(
+  deps: IngestHandlerDeps,
+): (event: KinesisStreamEvent) => Promise<IngestReport> {
+  const models = compileModels(deps.models);
+  const specs = new Map<string, ProfileSpec>(deps.models.map((m) => [m.id, profileSpecOf(m)]));
+  const limits = deps.limits ?? DEFAULT_VALIDATION_LIMITS;
+  const stores = deps.stores ?? defaultStores(deps);
+
+  return async (event) => {
+    const records = event.Records;
+    const shardId = shardOf(event);
+    const incoming: IncomingRecord[] = records.map((r) => ({
+      sequenceNumber: r.kinesis.sequenceNumber,
+      arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+      data: r.kinesis.data,
+    }));
+    const classified = classifyBatch(incoming, models, limits);
+    let stored: StoredPrediction[];
+    try {
+      stored = await stores.predictions.find(predictionLookups(classified));
+    } catch (error) {
+      deps.logger?.warn("prediction lookup failed; retrying the whole batch", { error: error as Error });
+      const first = records[0]?.kinesis.sequenceNumber;
+      const resolved: ResolvedRecord[] = [];
+      return {
+        response: { batchItemFailures: first ? [{ itemIdentifier: first }] : [] },
+        accounting: accountBatch(resolved),
+        groups: 0,
+        groupsApplied: 0,
+        groupsSkipped: 0,
+        groupsFailed: 0,
+        labelsJoined: 0,
+        perModel: new Map(),
+        ...(first ? { failedFrom: first } : {}),
+      };
+    }
+    const resolved = resolveBatch(classified, shardId, indexPredictions(stored), models);
+    const groups = groupBatch(resolved, models);
+
+    const bySeq = new Map<string, ResolvedRecord>();
+    const newPredictions: PredictionRecord[] = [];
+    const quarantined: QuarantineRecord[] = [];
+    const predictionSeq = new Map<string, string>();
+    let labelsJoined = 0;
+    for (const r of resolved) {
+      bySeq.set(r.sequenceNumber, r);
+      const d = r.disposition;
+      if (d.kind === "prediction") {
+        const e = d.event;
+        const horizonMs = models.get(e.modelId)!.spec.labelHorizonHours * 3_600_000;
+        newPredictions.push({
+          modelId: e.modelId,
+          requestId: e.requestId,
+          prediction: e.prediction,
+          ...(e.score !== undefined ? { score: e.score } : {}),
+          timestamp: e.timestamp,
+          shardId,
+          seq: r.seq,
+          expiresAtMs: e.timestamp + horizonMs,
+        });
+        predictionSeq.set(`${e.modelId}\u0000${e.requestId}`, r.seq);
+      } else if (d.kind === "quarantine") {
+        quarantined.push({
+          shardId,
+          sequenceNumber: r.sequenceNumber,
+          arrivalMs: r.arrivalMs,
+          reason: d.reason,
+          detail: d.detail,
+          ...(d.modelId !== undefined ? { modelId: d.modelId } : {}),
+          data: r.data,
+        });
+      } else if (d.joined) {
+        labelsJoined++;
+      }
+    }
+
+    const [predictionsSaved, quarantineSaved, applied] = await Promise.all([
+      stores.predictions.save(newPredictions),
+      stores.quarantine.save(quarantined),
+      stores.stats.applyGroups(shardId, groups, specs),
+    ]);
+
+    // The first record not yet persisted: everything at or after it is redelivered, and skipped where done.
+    let failedSeq: string | undefined;
+    const fail = (seq: string | undefined) => {
+      if (seq !== undefined && (failedSeq === undefined || seq < failedSeq)) failedSeq = seq;
+    };
+    for (const p of predictionsSaved.failed) fail(predictionSeq.get(`${p.modelId}\u0000${p.requestId}`));
+    for (const q of quarantineSaved.failed) fail(bySeq.get(q.sequenceNumber)?.seq);
+    let groupsApplied = 0;
+    let groupsSkipped = 0;
+    let groupsFailed = 0;
+    for (const a of applied) {
+      if (a.status === "applied") groupsApplied++;
+      else if (a.status === "skipped") groupsSkipped++;
+      else {
+        groupsFailed++;
+        deps.logger?.warn("bucket merge failed", {
+          modelId: a.group.modelId,
+          bucketStart: a.group.bucketStart,
+          error: a.error as Error,
+        });
+        fail(a.group.entries[0]?.seq);
+      }
+    }
+    const failedRecord = failedSeq === undefined ? undefined : resolved.find((r) => r.seq === failedSeq);
+    return {
+      response: { batchItemFailures: failedRecord ? [{ itemIdentifier: failedRecord.sequenceNumber }] : [] },
+      accounting: accountBatch(resolved),
+      groups: groups.length,
+      groupsApplied,
+      groupsSkipped,
+      groupsFailed,
+      labelsJoined,
+      perModel: countPerModel(resolved, failedSeq),
+      ...(failedRecord ? { failedFrom: failedRecord.sequenceNumber } : {}),
+    };
+  };
+}
+
+function defaultStores(deps: IngestHandlerDeps): IngestStores {
+  if (!deps.dynamodb || !deps.tableName)
+    throw new Error("ingest: dynamodb and tableName (or stores) are required");
+  const base = { client: deps.dynamodb, tableName: deps.tableName };
+  return {
+    stats: new DynamoDbStatsRepository(base),
+    predictions: new DynamoDbPredictionIndex(base),
+    quarantine: new DynamoDbQuarantineStore({
+      ...base,
+      ...(deps.quarantineRetentionDays !== undefined ? { retentionDays: deps.quarantineRetentionDays } : {}),
+    }),
+  };
+}
+
+/**
+ * Emit the per-model counters (dimension `modelId`; quarantines also by `modelId` + `reason`). Metrics are
+ * at-least-once (a redelivered batch is counted again); the stored statistics are the exactly-once truth.
+ */
+function emitMetrics(metrics: Metrics, perModel: ReadonlyMap<string, PerModelCounts>): void {
+  for (const [modelId, c] of perModel) {
+    const m = metrics.singleMetric();
+    m.addDimension("modelId", modelId);
+    m.addMetric(METRIC_NAMES.recordsReceived, MetricUnit.Count, c.received);
+    if (c.predictions) m.addMetric(METRIC_NAMES.predictionsIngested, MetricUnit.Count, c.predictions);
+    if (c.labels) m.addMetric(METRIC_NAMES.labelsIngested, MetricUnit.Count, c.labels);
+    if (c.labelsJoined) m.addMetric(LABELS_JOINED, MetricUnit.Count, c.labelsJoined);
+    for (const [reason, n] of Object.entries(c.quarantined) as Array<[string, number]>) {
+      const q = metrics.singleMetric();
+      q.addDimension("modelId", modelId);
+      q.addDimensions({ modelId, reason });
+      q.addMetric(METRIC_NAMES.recordsQuarantined, MetricUnit.Count, n);
+    }
+  }
+}
+
+/** Labels whose prediction came from the prediction index (a DynamoDB join), not from the event itself. */
+export const LABELS_JOINED = "LabelsJoined";
+
+/** Per-model counts of the records before `failedFrom` (those are persisted; the rest will be retried). */
+export function countPerModel(
+  resolved: readonly ResolvedRecord[],
+  failedSeq?: string,
+): Map<string, PerModelCounts> {
+  const out = new Map<string, PerModelCounts>();
+  for (const r of resolved) {
+    if (failedSeq !== undefined && r.seq >= failedSeq) break;
+    const d = r.disposition;
+    const modelId = d.kind === "quarantine" ? (d.modelId ?? UNKNOWN_MODEL_ID) : d.event.modelId;
+    let c = out.get(modelId);
+    if (!c) {
+      c = { received: 0, predictions: 0, labels: 0, labelsJoined: 0, quarantined: {} };
+      out.set(modelId, c);
+    }
+    c.received++;
+    if (d.kind === "prediction") c.predictions++;
+    else if (d.kind === "outcome") {
+      c.labels++;
+      if (d.joined) c.labelsJoined++;
+    } else c.quarantined[d.reason] = (c.quarantined[d.reason] ?? 0) + 1;
+  }
+  return out;
+}
+
+/**
+ * The middy-wrapped Lambda handler with injected dependencies (tests and local mode pass emulator clients,
+ * a catalog and a clock). Middleware order as in Powertools' examples: tracer, logger, metrics.
+ */
+export function createIngestHandler(deps: IngestHandlerDeps) {
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAMES.ingest });
+  const metrics =
+    deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.ingest });
+  const tracer = deps.tracer ?? new Tracer({ serviceName: SERVICE_NAMES.ingest });
+  const ingest = createIngestBatch({ ...deps, logger });
+  const base = async (event: KinesisStreamEvent, _context: Context): Promise<KinesisStreamBatchResponse> => {
+    const report = await ingest(event);
+    emitMetrics(metrics, report.perModel);
+    logger.info("batch ingested", {
+      records: report.accounting.records,
+      quarantined: report.accounting.quarantined,
+      groups: report.groups,
+      groupsSkipped: report.groupsSkipped,
+      groupsFailed: report.groupsFailed,
+      failedFrom: report.failedFrom,
+    });
+    return report.response;
+  };
+  return middy(base)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}
+
+let singleton: ReturnType<typeof createIngestHandler> | undefined;
+
+/** The deployed handler: dependencies from the environment, built once per container on first use. */
+export const handler = (event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> => {
+  if (!singleton) {
+    const tracer = new Tracer({ serviceName: SERVICE_NAMES.ingest });
+    const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+    const env = process.env;
+    if (!env.TABLE_NAME || !env.MODEL_CATALOG)
+      throw new Error("ingest: TABLE_NAME and MODEL_CATALOG must be set");
+    singleton = createIngestHandler({
+      models: ingestModelsFromCatalog(env.MODEL_CATALOG),
+      dynamodb,
+      tableName: env.TABLE_NAME,
+      limits: limitsFromEnv(env),
+      ...(env.QUARANTINE_RETENTION_DAYS
+        ? { quarantineRetentionDays: Number(env.QUARANTINE_RETENTION_DAYS) }
+        : {}),
+      tracer,
+    });
+  }
+  return singleton(event, context);
+};

@@ -1,0 +1,248 @@
+import { describe, expect, it } from "vitest";
+import { compileModels, type IngestModelSpec } from "../../lambdas/domain/event-validation";
+import {
+  accountBatch,
+  bucketStartOf,
+  classifyBatch,
+  groupBatch,
+  groupContribution,
+  type IncomingRecord,
+  indexPredictions,
+  predictionLookups,
+  profileSpecOf,
+  resolveBatch,
+  type StoredPrediction,
+} from "../../lambdas/domain/ingest-batch";
+import { addOutcome, addPrediction, emptyProfile, serializeProfile } from "../../lambdas/domain/profile";
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 27, 10);
+const spec: IngestModelSpec = {
+  id: "churn",
+  task: "binary",
+  features: [
+    { name: "tenure", kind: "numeric" },
+    { name: "plan", kind: "categorical" },
+  ],
+  labelHorizonHours: 24,
+  bucketMinutes: 60,
+};
+const models = compileModels([spec, { ...spec, id: "fraud" }]);
+const SHARD = "shardId-000000000000";
+
+let nextSeq = 100;
+const record = (event: Record<string, unknown> | string, arrivalMs = T0 + 2 * HOUR): IncomingRecord => ({
+  sequenceNumber: String(nextSeq++),
+  arrivalMs,
+  data: Buffer.from(typeof event === "string" ? event : JSON.stringify(event)).toString("base64"),
+});
+const prediction = (requestId: string, timestamp: number, over: Record<string, unknown> = {}) =>
+  record({
+    schemaVersion: 1,
+    type: "prediction",
+    modelId: "churn",
+    requestId,
+    timestamp,
+    features: { tenure: 3, plan: "pro" },
+    prediction: 1,
+    score: 0.7,
+    ...over,
+  });
+const label = (requestId: string, timestamp: number, over: Record<string, unknown> = {}) =>
+  record(
+    { schemaVersion: 1, type: "label", modelId: "churn", requestId, timestamp, label: 1, ...over },
+    Math.max(T0 + 2 * HOUR, timestamp),
+  );
+
+const resolve = (records: IncomingRecord[], stored: StoredPrediction[] = []) =>
+  resolveBatch(classifyBatch(records, models), SHARD, indexPredictions(stored), models);
+const fates = (records: IncomingRecord[], stored: StoredPrediction[] = []) =>
+  resolve(records, stored).map((r) =>
+    r.disposition.kind === "quarantine" ? r.disposition.reason : r.disposition.kind,
+  );
+const storedPrediction = (requestId: string, over: Partial<StoredPrediction> = {}): StoredPrediction => ({
+  modelId: "churn",
+  requestId,
+  prediction: 0,
+  score: 0.2,
+  timestamp: T0,
+  shardId: SHARD,
+  seq: "0".repeat(62) + "01",
+  ...over,
+});
+
+describe("bucketStartOf", () => {
+  it.each([
+    [T0, 60, T0],
+    [T0 + 59 * 60_000, 60, T0],
+    [T0 + 61 * 60_000, 60, T0 + HOUR],
+    [T0 + 7 * 60_000, 5, T0 + 5 * 60_000],
+  ])("%i with %i-minute buckets -> %i", (t, minutes, expected) => {
+    expect(bucketStartOf(t, minutes)).toBe(expected);
+  });
+});
+
+describe("resolveBatch: storage-dependent verdicts", () => {
+  it.each<[string, () => IncomingRecord[], StoredPrediction[], string[]]>([
+    [
+      "duplicate requestId in one batch",
+      () => [prediction("a", T0), prediction("a", T0)],
+      [],
+      ["prediction", "duplicate-request-id"],
+    ],
+    [
+      "duplicate of a stored prediction (other shard)",
+      () => [prediction("a", T0)],
+      [storedPrediction("a", { shardId: "shardId-9" })],
+      ["duplicate-request-id"],
+    ],
+    [
+      "own earlier write seen on redelivery is not a duplicate",
+      () => [prediction("a", T0)],
+      [storedPrediction("a", { seq: "9".repeat(64) })],
+      ["prediction"],
+    ],
+    [
+      "label joined with a stored prediction",
+      () => [label("a", T0 + HOUR)],
+      [storedPrediction("a")],
+      ["outcome"],
+    ],
+    [
+      "label joined with an earlier prediction of the batch",
+      () => [prediction("a", T0), label("a", T0 + HOUR)],
+      [],
+      ["prediction", "outcome"],
+    ],
+    [
+      "label before its prediction in the stream",
+      () => [label("a", T0 + HOUR), prediction("a", T0)],
+      [],
+      ["label-without-prediction", "prediction"],
+    ],
+    ["label with no prediction anywhere", () => [label("zzz", T0 + HOUR)], [], ["label-without-prediction"]],
+    [
+      "label after the horizon",
+      () => [label("a", T0 + 25 * HOUR)],
+      [storedPrediction("a")],
+      ["label-without-prediction"],
+    ],
+    [
+      "stored prediction written by a later record of the shard is ignored",
+      () => [label("a", T0 + HOUR)],
+      [storedPrediction("a", { seq: "9".repeat(64) })],
+      ["label-without-prediction"],
+    ],
+    [
+      "label carrying prediction and time needs no lookup",
+      () => [label("b", T0 + HOUR, { prediction: 1, score: 0.9, predictionTimestamp: T0 })],
+      [],
+      ["outcome"],
+    ],
+  ])("%s", (_what, records, stored, expected) => {
+    expect(fates(records(), stored)).toEqual(expected);
+  });
+
+  it("looks up predictions and labels without inline prediction, once per key", () => {
+    const records = [
+      prediction("a", T0),
+      prediction("a", T0),
+      label("b", T0),
+      label("c", T0, { prediction: 1, predictionTimestamp: T0 }),
+    ];
+    expect(predictionLookups(classifyBatch(records, models))).toEqual([
+      { modelId: "churn", requestId: "a" },
+      { modelId: "churn", requestId: "b" },
+    ]);
+  });
+});
+
+describe("groupBatch and groupContribution", () => {
+  it("groups by model and event-time bucket; a label goes to its prediction's bucket", () => {
+    const records = [
+      prediction("a", T0 + 5 * 60_000),
+      prediction("b", T0 + HOUR + 1),
+      prediction("c", T0 + 10, { modelId: "fraud" }),
+      label("a", T0 + 2 * HOUR),
+      prediction("d", T0, { features: { tenure: "x" } }),
+      record("not json"),
+    ];
+    const groups = groupBatch(resolve(records), models);
+    const shape = groups.map((g) => [
+      g.modelId,
+      (g.bucketStart - T0) / HOUR,
+      g.entries.map((e) => e.disposition.kind),
+    ]);
+    expect(shape).toEqual([
+      ["churn", 0, ["prediction", "outcome", "quarantine"]],
+      ["churn", 1, ["prediction"]],
+      ["fraud", 0, ["prediction"]],
+    ]);
+  });
+
+  it("equals a direct profile computation and skips records at or below the watermark", () => {
+    const records = [
+      prediction("a", T0),
+      prediction("b", T0, { features: { tenure: 9, plan: null } }),
+      label("a", T0 + 1),
+    ];
+    const [group] = groupBatch(resolve(records), models);
+    const expected = emptyProfile(profileSpecOf(spec));
+    addPrediction(expected, { features: { tenure: 3, plan: "pro" }, prediction: 1, score: 0.7 });
+    addPrediction(expected, { features: { tenure: 9, plan: null }, prediction: 1, score: 0.7 });
+    addOutcome(expected, { prediction: 1, score: 0.7, label: 1 });
+    const full = groupContribution(group!, profileSpecOf(spec));
+    expect(serializeProfile(full!.profile)).toBe(serializeProfile(expected));
+    expect(full).toMatchObject({ received: 3, applied: 3, lastSeq: group!.entries[2]!.seq });
+
+    const rest = groupContribution(group!, profileSpecOf(spec), group!.entries[1]!.seq);
+    expect(rest).toMatchObject({ received: 1, applied: 1 });
+    expect(rest!.profile.labelled).toBe(1);
+    expect(rest!.profile.count).toBe(0);
+    expect(groupContribution(group!, profileSpecOf(spec), group!.entries[2]!.seq)).toBeUndefined();
+  });
+
+  it("counts attributed quarantine verdicts per reason", () => {
+    const records = [prediction("a", T0, { features: { region: "eu" } }), prediction("b", T0, { score: 3 })];
+    const [group] = groupBatch(resolve(records), models);
+    expect(groupContribution(group!, profileSpecOf(spec))).toMatchObject({
+      received: 2,
+      quarantined: { "unknown-feature": 1, "invalid-prediction": 1 },
+    });
+  });
+});
+
+describe("accountBatch: conservation", () => {
+  it("records in = aggregated + quarantined, and every attributed record is in exactly one group", () => {
+    const records = [
+      prediction("a", T0),
+      prediction("a", T0),
+      label("a", T0 + 1),
+      label("q", T0 + 1),
+      record("[1]"),
+      record({ schemaVersion: 1, type: "prediction", modelId: "nope" }),
+      prediction("b", T0 + 3 * HOUR),
+      prediction("c", T0 - 90 * 86_400_000),
+    ];
+    const resolved = resolve(records);
+    const acc = accountBatch(resolved);
+    expect(acc).toEqual({
+      records: 8,
+      predictions: 1,
+      outcomes: 1,
+      quarantined: 6,
+      byReason: {
+        "duplicate-request-id": 1,
+        "label-without-prediction": 1,
+        "not-an-object": 1,
+        "unknown-model": 1,
+        "timestamp-in-future": 1,
+        "timestamp-too-old": 1,
+      },
+      unattributed: 2,
+    });
+    expect(acc.predictions + acc.outcomes + acc.quarantined).toBe(acc.records);
+    const grouped = groupBatch(resolved, models).reduce((n, g) => n + g.entries.length, 0);
+    expect(grouped + acc.unattributed).toBe(acc.records);
+  });
+});
