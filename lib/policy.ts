@@ -125,6 +125,16 @@ export const PerformanceSignalSchema = z
     maxRelativeDrop: z.number().min(0).max(10).default(0.05),
     /** Fewer labelled pairs in the window and the signal is skipped: small samples are noise. */
     minLabels: positiveInt.default(200),
+    /**
+     * Hours of buckets (ending now) whose labelled pairs are scored; default: the policy's windowHours.
+     * Labels join the bucket of their prediction, so with labels arriving D hours late set this to at
+     * least D + windowHours, or the window holds no labels yet.
+     */
+    windowHours: z
+      .number()
+      .positive()
+      .max(24 * 31)
+      .optional(),
   })
   .strict();
 
