@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import "../local/polyfills";
+import { driftCommand } from "./commands/drift";
 
 const program = new Command()
   .name("retrain-triggers")
@@ -15,5 +16,6 @@ const program = new Command()
   });
 
 // Commands (one import + one addCommand line each).
+program.addCommand(driftCommand());
 
 await program.parseAsync(process.argv);
