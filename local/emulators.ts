@@ -79,6 +79,41 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
+/** Create a table with the project's key schema (pk/sk strings, on-demand) and wait until ACTIVE. */
+export async function createTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+    }),
+  );
+  await waitUntil(async () => {
+    const t = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    return t.Table?.TableStatus === "ACTIVE";
+  }, `table ${tableName}`);
+}
+
+/** Create a stream with `shardCount` shards and wait until ACTIVE. */
+export async function createStream(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardCount = 1,
+): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  await waitUntil(async () => {
+    const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    return s.StreamDescriptionSummary?.StreamStatus === "ACTIVE";
+  }, `stream ${streamName}`);
+}
+
 /** Start dynalite and kinesalite on free loopback ports, create the table and stream, wait until ACTIVE. */
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   const tableName = options.tableName ?? "retrain-triggers";
@@ -113,35 +148,8 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   };
 
   try {
-    if (options.createTable ?? true) {
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: "PAY_PER_REQUEST",
-          AttributeDefinitions: [
-            { AttributeName: "pk", AttributeType: "S" },
-            { AttributeName: "sk", AttributeType: "S" },
-          ],
-          KeySchema: [
-            { AttributeName: "pk", KeyType: "HASH" },
-            { AttributeName: "sk", KeyType: "RANGE" },
-          ],
-        }),
-      );
-      await waitUntil(async () => {
-        const t = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-        return t.Table?.TableStatus === "ACTIVE";
-      }, "table");
-    }
-    if (options.createStream ?? true) {
-      await kinesis.send(
-        new CreateStreamCommand({ StreamName: streamName, ShardCount: options.shardCount ?? 1 }),
-      );
-      await waitUntil(async () => {
-        const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
-        return s.StreamDescriptionSummary?.StreamStatus === "ACTIVE";
-      }, "stream");
-    }
+    if (options.createTable ?? true) await createTable(dynamodb, tableName);
+    if (options.createStream ?? true) await createStream(kinesis, streamName, options.shardCount ?? 1);
   } catch (error) {
     await stop();
     throw error;

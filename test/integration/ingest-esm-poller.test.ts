@@ -1,7 +1,7 @@
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulators, startEmulators } from "../../local/emulators";
+import { createStream, type Emulators, startEmulators } from "../../local/emulators";
 import { EsmPoller, type FailedBatch } from "../../local/esm-poller";
 
 let emu: Emulators;
@@ -16,14 +16,8 @@ afterAll(async () => {
 
 /** A fresh one-shard stream holding records "0".."n-1". */
 async function streamWith(n: number): Promise<string> {
-  const { CreateStreamCommand, DescribeStreamSummaryCommand } = await import("@aws-sdk/client-kinesis");
   const name = `poller-${stream++}`;
-  await emu.kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  for (;;) {
-    const s = await emu.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (s.StreamDescriptionSummary?.StreamStatus === "ACTIVE") break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await createStream(emu.kinesis, name);
   await emu.kinesis.send(
     new PutRecordsCommand({
       StreamName: name,

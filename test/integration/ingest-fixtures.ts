@@ -1,0 +1,313 @@
+/**
+ * Shared fixtures of the ingest integration tests: a seeded event stream (predictions, labels with and
+ * without their prediction, invalid records) and an independent in-memory oracle of the statistics the
+ * ingest must store.
+ */
+
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import type { KinesisStreamEvent } from "aws-lambda";
+import type { IngestModelSpec } from "../../lambdas/domain/event-validation";
+import { bucketStartOf, profileSpecOf } from "../../lambdas/domain/ingest-batch";
+import { addOutcome, addPrediction, emptyProfile, type Profile } from "../../lambdas/domain/profile";
+import type { Emulators } from "../../local/emulators";
+import { EsmPoller } from "../../local/esm-poller";
+
+export const MODELS: IngestModelSpec[] = [
+  {
+    id: "churn",
+    task: "binary",
+    features: [
+      { name: "tenure", kind: "numeric" },
+      { name: "spend", kind: "numeric" },
+      { name: "plan", kind: "categorical" },
+      { name: "active", kind: "categorical" },
+    ],
+    labelHorizonHours: 48,
+    bucketMinutes: 60,
+  },
+  {
+    id: "price",
+    task: "regression",
+    features: [
+      { name: "rooms", kind: "numeric" },
+      { name: "city", kind: "categorical" },
+    ],
+    labelHorizonHours: 2,
+    bucketMinutes: 30,
+  },
+];
+
+/** Mulberry32: small seeded PRNG so the streams are reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A stream of `n` payloads (JSON strings or raw junk), event times in the 5 hours before `nowMs`. */
+export function generateStream(n: number, seed: number, nowMs: number): string[] {
+  const rand = prng(seed);
+  const out: string[] = [];
+  const predicted: Array<{ modelId: string; requestId: string; timestamp: number; prediction: number }> = [];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  for (let i = 0; i < n; i++) {
+    const u = rand();
+    const timestamp = Math.round(nowMs - 5 * 3_600_000 + rand() * 4.5 * 3_600_000);
+    if (u < 0.62 || predicted.length === 0) {
+      const churn = rand() < 0.7;
+      const requestId = `r${i}`;
+      const event = churn
+        ? {
+            schemaVersion: 1,
+            type: "prediction",
+            modelId: "churn",
+            requestId,
+            timestamp: rand() < 0.5 ? timestamp : new Date(timestamp).toISOString(),
+            features: {
+              tenure: Math.floor(rand() * 60),
+              spend: rand() < 0.1 ? null : Math.round(rand() * 20_000) / 100,
+              plan: pick(["free", "pro", "team"]),
+              active: rand() < 0.5,
+            },
+            prediction: rand() < 0.3 ? 1 : 0,
+            score: Math.round(rand() * 1000) / 1000,
+          }
+        : {
+            schemaVersion: 1,
+            type: "prediction",
+            modelId: "price",
+            requestId,
+            timestamp,
+            features: { rooms: 1 + Math.floor(rand() * 6), city: pick(["lyon", "oslo", "kyiv"]) },
+            prediction: Math.round(rand() * 500_000),
+          };
+      predicted.push({ modelId: event.modelId, requestId, timestamp, prediction: event.prediction });
+      out.push(JSON.stringify(event));
+    } else if (u < 0.84) {
+      const p = pick(predicted);
+      const labelTime = Math.min(nowMs, p.timestamp + rand() * 3 * 3_600_000);
+      const inline = rand() < 0.3;
+      const label = p.modelId === "churn" ? (rand() < 0.4 ? 1 : 0) : p.prediction * (0.8 + rand() * 0.4);
+      out.push(
+        JSON.stringify({
+          schemaVersion: 1,
+          type: "label",
+          modelId: p.modelId,
+          requestId: p.requestId,
+          timestamp: Math.round(labelTime),
+          label,
+          ...(inline ? { prediction: p.prediction, predictionTimestamp: p.timestamp } : {}),
+        }),
+      );
+    } else if (u < 0.88) {
+      out.push(
+        JSON.stringify({
+          schemaVersion: 1,
+          type: "label",
+          modelId: "churn",
+          requestId: `nope${i}`,
+          timestamp,
+          label: 1,
+        }),
+      );
+    } else if (u < 0.91) {
+      const p = pick(predicted);
+      out.push(
+        JSON.stringify({
+          schemaVersion: 1,
+          type: "prediction",
+          modelId: p.modelId,
+          requestId: p.requestId,
+          timestamp,
+          features: {},
+          prediction: 1,
+        }),
+      );
+    } else {
+      out.push(
+        pick([
+          "not json",
+          "[1,2]",
+          JSON.stringify({ schemaVersion: 2, type: "prediction" }),
+          JSON.stringify({ schemaVersion: 1, type: "prediction", modelId: "ghost", requestId: "g" }),
+          JSON.stringify({
+            schemaVersion: 1,
+            type: "prediction",
+            modelId: "churn",
+            requestId: `bad${i}`,
+            timestamp,
+            features: { tenure: "old" },
+            prediction: 1,
+          }),
+        ]),
+      );
+    }
+  }
+  return out;
+}
+
+export interface ExpectedBucket {
+  profile: Profile;
+  received: number;
+}
+
+/**
+ * The oracle: statistics computed directly from the stream (no batching, no storage), following the
+ * documented semantics. Keys `modelId|bucketStart`.
+ */
+export function expectedStats(payloads: readonly string[]): Map<string, ExpectedBucket> {
+  const models = new Map(MODELS.map((m) => [m.id, m]));
+  const predictions = new Map<string, { prediction: number | string; score?: number; timestamp: number }>();
+  const buckets = new Map<string, ExpectedBucket>();
+  const bucket = (modelId: string, t: number) => {
+    const m = models.get(modelId)!;
+    const key = `${modelId}|${bucketStartOf(t, m.bucketMinutes)}`;
+    let b = buckets.get(key);
+    if (!b) {
+      b = { profile: emptyProfile(profileSpecOf(m)), received: 0 };
+      buckets.set(key, b);
+    }
+    return b;
+  };
+  for (const text of payloads) {
+    let e: Record<string, unknown>;
+    try {
+      e = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (typeof e !== "object" || e === null || Array.isArray(e) || e.schemaVersion !== 1) continue;
+    const model = models.get(e.modelId as string);
+    if (!model) continue;
+    const t = typeof e.timestamp === "string" ? Date.parse(e.timestamp) : (e.timestamp as number);
+    const key = `${model.id}\u0000${e.requestId}`;
+    if (e.type === "prediction") {
+      const features = e.features as Record<string, unknown>;
+      const valid = Object.entries(features).every(([k, v]) => {
+        const kind = model.features.find((f) => f.name === k)?.kind;
+        return kind === "categorical" || (kind === "numeric" && (v === null || typeof v === "number"));
+      });
+      const b = bucket(model.id, t);
+      b.received++;
+      if (!valid || predictions.has(key)) continue;
+      const p = {
+        prediction: e.prediction as number,
+        ...(typeof e.score === "number" ? { score: e.score } : {}),
+        timestamp: t,
+      };
+      predictions.set(key, p);
+      addPrediction(b.profile, { features: features as never, ...p });
+    } else {
+      const p =
+        e.prediction !== undefined
+          ? { prediction: e.prediction as number, timestamp: e.predictionTimestamp as number }
+          : predictions.get(key);
+      if (!p || t - p.timestamp > model.labelHorizonHours * 3_600_000) {
+        bucket(model.id, t).received++;
+        continue;
+      }
+      const b = bucket(model.id, p.timestamp);
+      b.received++;
+      addOutcome(b.profile, {
+        prediction: p.prediction,
+        ...("score" in p && p.score !== undefined ? { score: p.score } : {}),
+        label: e.label as number,
+      });
+    }
+  }
+  return buckets;
+}
+
+/**
+ * Paths where two serialized profiles differ. Counts, categories and sketches must be equal; floating-point
+ * fields (means, M2, loss sums) may differ in the last bits, since merging is associative only up to
+ * rounding (profile.ts) and different delivery patterns merge in different trees.
+ */
+export function profileDifferences(a: string, b: string, relTol = 1e-9): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (typeof x === "number" && typeof y === "number") {
+      if (Math.abs(x - y) > relTol * Math.max(1, Math.abs(x), Math.abs(y))) out.push(`${path}: ${x} != ${y}`);
+    } else if (typeof x === "object" && x !== null && typeof y === "object" && y !== null) {
+      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+      for (const k of keys)
+        walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
+    } else if (x !== y) {
+      out.push(`${path}: ${JSON.stringify(x)} != ${JSON.stringify(y)}`);
+    }
+  };
+  walk(JSON.parse(a), JSON.parse(b), "$");
+  return out;
+}
+
+/** Differences between two sets of bucket statistics (`key` -> serialized profile + received). */
+export function statsDifferences(
+  actual: ReadonlyMap<string, { profile: string; received: number }>,
+  expected: ReadonlyMap<string, { profile: string; received: number }>,
+): string[] {
+  const out: string[] = [];
+  for (const key of new Set([...actual.keys(), ...expected.keys()])) {
+    const a = actual.get(key);
+    const e = expected.get(key);
+    if (!a || !e) {
+      out.push(`${key}: ${a ? "unexpected" : "missing"} bucket`);
+      continue;
+    }
+    if (a.received !== e.received) out.push(`${key}.received: ${a.received} != ${e.received}`);
+    out.push(...profileDifferences(a.profile, e.profile).map((d) => `${key} ${d}`));
+  }
+  return out;
+}
+
+/** Put payloads on the stream (PutRecords, 500 per call), in order, partition key = modelId. */
+export async function putPayloads(
+  emu: Emulators,
+  streamName: string,
+  payloads: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < payloads.length; i += 500) {
+    const part = payloads.slice(i, i + 500);
+    const out = await emu.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: part.map((p) => ({ Data: Buffer.from(p), PartitionKey: "p" })),
+      }),
+    );
+    if (out.FailedRecordCount) throw new Error(`PutRecords: ${out.FailedRecordCount} failed`);
+  }
+}
+
+/** Read the whole stream into Lambda-shaped batches of `batchSize` (the ESM poller, capturing). */
+export async function readBatches(
+  emu: Emulators,
+  streamName: string,
+  batchSize: number,
+): Promise<KinesisStreamEvent[]> {
+  const batches: KinesisStreamEvent[] = [];
+  const poller = new EsmPoller({
+    kinesis: emu.kinesis,
+    streamName,
+    batchSize,
+    handler: async (e) => {
+      batches.push(e);
+    },
+  });
+  await poller.drain();
+  return batches;
+}
+
+/** Quiet Powertools utilities for tests (metrics disabled, errors-only logs). */
+export function quietPowertools(): { logger: Logger; metrics: Metrics } {
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
+  return {
+    logger: new Logger({ serviceName: "ingest", logLevel: "ERROR" }),
+    metrics: new Metrics({ namespace: "RetrainTriggers", serviceName: "ingest" }),
+  };
+}
