@@ -1,0 +1,310 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { keys, padSequence } from "../../lambdas/adapters/dynamodb-keys";
+import { DynamoDbPredictionIndex } from "../../lambdas/adapters/dynamodb-prediction-index";
+import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
+import { compileModels, type IngestModelSpec } from "../../lambdas/domain/event-validation";
+import {
+  classifyBatch,
+  groupBatch,
+  type IngestGroup,
+  indexPredictions,
+  profileSpecOf,
+  resolveBatch,
+} from "../../lambdas/domain/ingest-batch";
+import {
+  addPrediction,
+  deserializeProfile,
+  emptyProfile,
+  serializeProfile,
+} from "../../lambdas/domain/profile";
+import { createIngestHandler } from "../../lambdas/handlers/ingest";
+
+const T0 = Date.UTC(2026, 10, 27, 10);
+const SHARD = "shardId-000000000000";
+const TABLE = "t";
+const spec: IngestModelSpec = {
+  id: "churn",
+  task: "binary",
+  features: [{ name: "x", kind: "numeric" }],
+  labelHorizonHours: 24,
+  bucketMinutes: 60,
+};
+const models = compileModels([spec]);
+const specs = new Map([["churn", profileSpecOf(spec)]]);
+const ddb = mockClient(DynamoDBClient);
+const client = new DynamoDBClient({
+  region: "us-east-1",
+  credentials: { accessKeyId: "a", secretAccessKey: "b" },
+});
+const throttled = () => new ProvisionedThroughputExceededException({ message: "slow down", $metadata: {} });
+
+const payload = (requestId: string, x: number, hour = 0) =>
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 1,
+      type: "prediction",
+      modelId: "churn",
+      requestId,
+      timestamp: T0 + hour * 3_600_000,
+      features: { x },
+      prediction: 1,
+      score: 0.5,
+    }),
+  ).toString("base64");
+
+/** Groups of a batch of predictions with sequence numbers 10, 11, ... (one group per hour). */
+function groupsOf(hours: number[]): IngestGroup[] {
+  const records = hours.map((h, i) => ({
+    sequenceNumber: String(10 + i),
+    arrivalMs: T0 + 5 * 3_600_000,
+    data: payload(`r${i}`, i, h),
+  }));
+  return groupBatch(
+    resolveBatch(classifyBatch(records, models), SHARD, indexPredictions([]), models),
+    models,
+  );
+}
+
+function storedItem(seq: string, xs: number[]) {
+  const p = emptyProfile(profileSpecOf(spec));
+  for (const x of xs) addPrediction(p, { features: { x }, prediction: 1, score: 0.5 });
+  const k = keys.stats("churn", T0, SHARD);
+  return {
+    pk: { S: k.pk },
+    sk: { S: k.sk },
+    bucketStart: { N: String(T0) },
+    profile: { S: serializeProfile(p) },
+    seq: { S: padSequence(seq) },
+    received: { N: String(xs.length) },
+    quarantined: { M: { "invalid-json": { N: "2" } } },
+  };
+}
+
+const putItems = () => ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+describe("DynamoDbStatsRepository.applyGroups", () => {
+  const repo = () => new DynamoDbStatsRepository({ client, tableName: TABLE });
+
+  it("creates a new bucket item guarded by attribute_not_exists, with the last sequence number", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({});
+    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0]), specs);
+    expect(result?.status).toBe("applied");
+    const [put] = putItems();
+    expect(put?.ConditionExpression).toBe("attribute_not_exists(pk)");
+    expect(put?.Item?.seq?.S).toBe(padSequence("11"));
+    expect(deserializeProfile(put?.Item?.profile?.S ?? "").count).toBe(2);
+  });
+
+  it("merges into the stored item above its watermark, conditional on the stored sequence number", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [storedItem("10", [100, 200])] } });
+    ddb.on(PutItemCommand).resolves({});
+    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0, 0]), specs);
+    expect(result?.status).toBe("applied");
+    const [put] = putItems();
+    expect(put?.ConditionExpression).toBe("seq = :prev");
+    expect(put?.ExpressionAttributeValues?.[":prev"]?.S).toBe(padSequence("10"));
+    expect(deserializeProfile(put?.Item?.profile?.S ?? "").count).toBe(4);
+    expect(put?.Item?.received?.N).toBe("4");
+    expect(put?.Item?.quarantined?.M?.["invalid-json"]?.N).toBe("2");
+  });
+
+  it("skips a redelivered group without writing", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [storedItem("99", [1])] } });
+    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0]), specs);
+    expect(result?.status).toBe("skipped");
+    expect(putItems()).toHaveLength(0);
+  });
+
+  it("re-reads and re-merges after a concurrent update (conditional check failed)", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb
+      .on(PutItemCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: "changed", $metadata: {} }))
+      .resolves({});
+    ddb.on(GetItemCommand).resolves({ Item: storedItem("10", [7]) });
+    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0]), specs);
+    expect(result).toMatchObject({ status: "applied", attempts: 3 });
+    const last = putItems()[1];
+    expect(last?.ConditionExpression).toBe("seq = :prev");
+    expect(deserializeProfile(last?.Item?.profile?.S ?? "").count).toBe(2);
+  });
+
+  it("reports a throttled group as failed and still applies the others", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    const hour1 = keys.stats("churn", T0 + 3_600_000, SHARD).sk;
+    ddb.on(PutItemCommand).callsFake(async (input: { Item: { sk: { S: string } } }) => {
+      if (input.Item.sk.S === hour1) throw throttled();
+      return {};
+    });
+    const results = await repo().applyGroups(SHARD, groupsOf([0, 1]), specs);
+    expect(results.map((r) => r.status)).toEqual(["applied", "failed"]);
+  });
+
+  it("uses one BatchGetItem for all groups: requests bounded by groups, not events", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({});
+    await repo().applyGroups(SHARD, groupsOf([0, 0, 0, 1, 1, 2, 2, 2, 2]), specs);
+    expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(1);
+    expect(putItems()).toHaveLength(3);
+  });
+});
+
+describe("DynamoDbStatsRepository.readWindow", () => {
+  it("merges the shards of each bucket over all pages", async () => {
+    const shard1 = { ...storedItem("5", [1, 2]), sk: { S: keys.stats("churn", T0, "shardId-1").sk } };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [storedItem("10", [3])], LastEvaluatedKey: { pk: { S: "x" }, sk: { S: "y" } } })
+      .resolvesOnce({ Items: [shard1] });
+    const w = await new DynamoDbStatsRepository({ client, tableName: TABLE }).readWindow(
+      "churn",
+      T0,
+      T0 + 3_600_000,
+    );
+    expect(w.buckets).toHaveLength(1);
+    expect(w.buckets[0]).toMatchObject({
+      bucketStart: T0,
+      received: 3,
+      shards: 2,
+      quarantined: { "invalid-json": 4 },
+    });
+    expect(w.profile?.count).toBe(3);
+  });
+
+  it("returns no profile for an empty window", async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const w = await new DynamoDbStatsRepository({ client, tableName: TABLE }).readWindow("churn", 0, 1);
+    expect(w).toMatchObject({ profile: undefined, received: 0, buckets: [] });
+  });
+});
+
+describe("DynamoDbPredictionIndex", () => {
+  const record = (requestId: string) => ({
+    modelId: "churn",
+    requestId,
+    prediction: 1,
+    timestamp: T0,
+    shardId: SHARD,
+    seq: padSequence("1"),
+    expiresAtMs: T0 + 86_400_000,
+  });
+
+  it("writes in chunks of 25 and retries unprocessed items", async () => {
+    let calls = 0;
+    ddb.on(BatchWriteItemCommand).callsFake(async (input: { RequestItems: Record<string, unknown[]> }) => {
+      calls++;
+      const items = input.RequestItems[TABLE]!;
+      return calls === 1 ? { UnprocessedItems: { [TABLE]: items.slice(0, 3) } } : {};
+    });
+    const { failed } = await new DynamoDbPredictionIndex({ client, tableName: TABLE }).save(
+      Array.from({ length: 60 }, (_, i) => record(`r${i}`)),
+    );
+    expect(failed).toEqual([]);
+    const sizes = ddb
+      .commandCalls(BatchWriteItemCommand)
+      .map((c) => c.args[0].input.RequestItems?.[TABLE]?.length);
+    expect(sizes.sort()).toEqual([10, 25, 25, 3].sort());
+  });
+
+  it("reports items that stay unprocessed or throttled as failed", async () => {
+    ddb.on(BatchWriteItemCommand).rejects(throttled());
+    const { failed } = await new DynamoDbPredictionIndex({ client, tableName: TABLE }).save([
+      record("a"),
+      record("b"),
+    ]);
+    expect(failed.map((f) => f.requestId)).toEqual(["a", "b"]);
+  });
+});
+
+describe("ingest handler with a throttled table", () => {
+  const event = (n: number, hourOf: (i: number) => number): KinesisStreamEvent => ({
+    Records: Array.from({ length: n }, (_, i) => ({
+      kinesis: {
+        kinesisSchemaVersion: "1.0",
+        partitionKey: "churn",
+        sequenceNumber: String(1000 + i),
+        data: payload(`q${i}`, i, hourOf(i)),
+        approximateArrivalTimestamp: (T0 + 5 * 3_600_000) / 1000,
+      },
+      eventSource: "aws:kinesis",
+      eventVersion: "1.0",
+      eventID: `${SHARD}:${1000 + i}`,
+      eventName: "aws:kinesis:record",
+      invokeIdentityArn: "arn",
+      awsRegion: "us-east-1",
+      eventSourceARN: "arn",
+    })),
+  });
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
+  const handler = createIngestHandler({
+    models: [spec],
+    dynamodb: client,
+    tableName: TABLE,
+    logger: new Logger({ logLevel: "ERROR" }),
+    metrics: new Metrics({ namespace: "RetrainTriggers" }),
+  });
+  const invoke = async (e: KinesisStreamEvent) =>
+    (await handler(e, {} as Context)) as KinesisStreamBatchResponse;
+
+  it("reports the first record of the throttled bucket as the failure point", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(BatchWriteItemCommand).resolves({});
+    const hour1 = keys.stats("churn", T0 + 3_600_000, SHARD).sk;
+    ddb.on(PutItemCommand).callsFake(async (input: { Item: { sk: { S: string } } }) => {
+      if (input.Item.sk.S === hour1) throw throttled();
+      return {};
+    });
+    // records 0-3 in hour 0, 4-7 in hour 1, 8-9 in hour 0: the first record not persisted is #4
+    const response = await invoke(event(10, (i) => (i >= 4 && i < 8 ? 1 : 0)));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "1004" }] });
+  });
+
+  it("fails from the first record when the prediction lookup is throttled", async () => {
+    ddb.on(BatchGetItemCommand).rejects(throttled());
+    const response = await invoke(event(3, () => 0));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "1000" }] });
+  });
+
+  it("reports the record whose prediction could not be stored", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({});
+    ddb
+      .on(BatchWriteItemCommand)
+      .callsFake(
+        async (input: {
+          RequestItems: Record<string, Array<{ PutRequest: { Item: { requestId?: { S: string } } } }>>;
+        }) => {
+          const left = input.RequestItems[TABLE]!.filter((w) => w.PutRequest.Item.requestId?.S === "q2");
+          return { UnprocessedItems: left.length ? { [TABLE]: left } : {} };
+        },
+      );
+    const response = await invoke(event(4, () => 0));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "1002" }] });
+  });
+
+  it("succeeds with an empty failure list when everything is stored", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(BatchWriteItemCommand).resolves({});
+    expect(await invoke(event(5, () => 0))).toEqual({ batchItemFailures: [] });
+  });
+});
