@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { IVpc } from "aws-cdk-lib/aws-ec2";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { acknowledge } from "./nag";
 
 /** CloudWatch namespace every Lambda of this project emits its Powertools metrics into. */
 export const DEFAULT_METRICS_NAMESPACE = "RetrainTriggers";
@@ -100,6 +102,11 @@ export class NodeFunction extends Construct {
   public readonly function: NodejsFunction;
   /** The function's log group (explicit so retention and removal are under our control). */
   public readonly logGroup: LogGroup;
+  /**
+   * The execution role. It starts with write access to the function's own log group only (no
+   * AWSLambdaBasicExecutionRole, which allows writing to every log group); add access with grant*.
+   */
+  public readonly role: Role;
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
@@ -107,7 +114,13 @@ export class NodeFunction extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `Execution role of ${scope.node.path}/${id}`,
+    });
+    this.logGroup.grantWrite(this.role);
     this.function = new NodejsFunction(this, "Function", {
+      role: this.role,
       entry: props.entry,
       handler: props.handler ?? "handler",
       description: props.description,
@@ -139,5 +152,16 @@ export class NodeFunction extends Construct {
         externalModules: ["@aws-sdk/*"],
       },
     });
+    acknowledge(
+      this.role,
+      "X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; these are the only Resource::* statements CDK adds here.",
+      "AwsSolutions-IAM5[Resource::*]",
+    );
+    acknowledge(
+      this.function,
+      "Runtime pinned to nodejs22.x on purpose: the bundle targets node22 and the project's toolchain and tests are validated on Node 22; the runtime is bumped deliberately, not by a synth-time default.",
+      "AwsSolutions-L1",
+      "Serverless-LambdaLatestVersion",
+    );
   }
 }

@@ -1,0 +1,298 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Stream, StreamEncryption, StreamMode } from "aws-cdk-lib/aws-kinesis";
+import { CfnDeliveryStream } from "aws-cdk-lib/aws-kinesisfirehose";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { LogGroup, LogStream, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  type LifecycleRule,
+  ObjectOwnership,
+  StorageClass,
+} from "aws-cdk-lib/aws-s3";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription, SqsSubscription, UrlSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { TTL_ATTRIBUTE } from "../../lambdas/adapters/dynamodb-keys";
+import type { DeploymentConfig } from "../config";
+import { acknowledge } from "../constructs/nag";
+
+/**
+ * S3 key layout of archived events, as Firehose writes it: `<modelId>/yyyy/MM/dd/` by arrival time
+ * (UTC). The dataset preparation of the retraining workflow lists these prefixes.
+ */
+export const ARCHIVE_PREFIX = "!{partitionKeyFromQuery:modelId}/!{timestamp:yyyy/MM/dd}/";
+/** Records Firehose could not partition (e.g. not JSON, no modelId) land here, never silently dropped. */
+export const ARCHIVE_ERROR_PREFIX = "_errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
+
+export interface StatefulStackProps extends StackProps {
+  /** Validated deployment configuration (from `loadConfig`). */
+  readonly config: DeploymentConfig;
+}
+
+/**
+ * Everything that holds data and must survive a redeploy of the code: the event stream, the state
+ * table, the raw-event archive (future training data), the alert topic and the dead-letter queues.
+ * Kept apart from the stateless stack so code changes never replace a data resource, and data
+ * resources are retained on stack deletion.
+ */
+export class StatefulStack extends Stack {
+  /** Customer-managed key for stream, table and archive (rotation on). */
+  public readonly dataKey: Key;
+  /** Key of the alert topic; its policy lets CloudWatch alarms publish. */
+  public readonly topicKey: Key;
+  public readonly stream: Stream;
+  public readonly table: Table;
+  public readonly archiveBucket: Bucket;
+  public readonly accessLogsBucket: Bucket;
+  public readonly topic: Topic;
+  public readonly deliveryStream: CfnDeliveryStream;
+  /** On-failure destination of the ingest event source mapping (batches that exhausted retries). */
+  public readonly ingestFailureQueue: Queue;
+  /** Dead-letter queue of the evaluator schedule and of the evaluator's asynchronous invocations. */
+  public readonly evaluatorDeadLetterQueue: Queue;
+  /** Dead-letter queue of alert deliveries to subscribers (SNS redrive policy). */
+  public readonly alertDeadLetterQueue: Queue;
+  /** All dead-letter queues, for depth alarms. */
+  public readonly deadLetterQueues: readonly Queue[];
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.retention.logDays as RetentionDays;
+
+    this.dataKey = new Key(this, "DataKey", {
+      description: `${config.name}: events stream, state table and event archive`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.topicKey = new Key(this, "TopicKey", {
+      description: `${config.name}: alert topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the encrypted topic with the alarm service's own identity.
+    this.topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+      }),
+    );
+
+    this.stream = new Stream(this, "Events", {
+      streamMode: config.ingest.streamMode === "provisioned" ? StreamMode.PROVISIONED : StreamMode.ON_DEMAND,
+      shardCount: config.ingest.streamMode === "provisioned" ? config.ingest.shardCount : undefined,
+      retentionPeriod: Duration.hours(config.retention.streamHours),
+      // The AWS-managed aws/kinesis key: KMS encryption at rest without per-consumer key grants or the
+      // per-request cost of a customer key on the hottest path (cdk-nag AwsSolutions-KDS3).
+      encryption: StreamEncryption.MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.table = new Table(this, "State", {
+      partitionKey: { name: "pk", type: AttributeType.STRING },
+      sortKey: { name: "sk", type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.dataKey,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.accessLogsBucket = new Bucket(this, "AccessLogs", {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [
+        { id: "expire-access-logs", expiration: Duration.days(config.retention.archiveDays || 365) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.archiveBucket = new Bucket(this, "Archive", {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: "archive/",
+      lifecycleRules: archiveLifecycle(config),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.deliveryStream = this.archiveDelivery(config, logRetention);
+
+    const dlq = (name: string, purpose: string): Queue => {
+      const queue = new Queue(this, name, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const reason = `${purpose}: this queue is itself the dead-letter queue; a second-level DLQ would never be read.`;
+      acknowledge(queue, reason, "AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy");
+      return queue;
+    };
+    this.ingestFailureQueue = dlq(
+      "IngestFailures",
+      "On-failure destination of the ingest event source mapping",
+    );
+    this.evaluatorDeadLetterQueue = dlq(
+      "EvaluatorDeadLetters",
+      "Dead-letter queue of the evaluator schedule",
+    );
+    this.alertDeadLetterQueue = dlq("AlertDeadLetters", "Dead-letter queue of alert subscriptions");
+    this.deadLetterQueues = [
+      this.ingestFailureQueue,
+      this.evaluatorDeadLetterQueue,
+      this.alertDeadLetterQueue,
+    ];
+
+    this.topic = new Topic(this, "Alerts", {
+      displayName: `${config.name} alerts`,
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    const deadLetterQueue = this.alertDeadLetterQueue;
+    for (const address of config.alerts.email)
+      this.topic.addSubscription(new EmailSubscription(address, { deadLetterQueue }));
+    for (const url of config.alerts.https)
+      this.topic.addSubscription(new UrlSubscription(url, { deadLetterQueue }));
+    config.alerts.sqs.forEach((arn, i) => {
+      const queue = Queue.fromQueueArn(this, `AlertQueue${i}`, arn);
+      this.topic.addSubscription(new SqsSubscription(queue, { deadLetterQueue, rawMessageDelivery: false }));
+    });
+  }
+
+  /** Firehose from the stream to the archive, partitioned by model (from the record's JSON) and day. */
+  private archiveDelivery(config: DeploymentConfig, logRetention: RetentionDays): CfnDeliveryStream {
+    const role = new Role(this, "ArchiveDeliveryRole", {
+      assumedBy: new ServicePrincipal("firehose.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+      }),
+      description: "Firehose: read the events stream, write the event archive",
+    });
+    this.stream.grantRead(role);
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: [
+          "s3:AbortMultipartUpload",
+          "s3:GetBucketLocation",
+          "s3:GetObject",
+          "s3:ListBucket",
+          "s3:ListBucketMultipartUploads",
+          "s3:PutObject",
+        ],
+        resources: [this.archiveBucket.bucketArn, this.archiveBucket.arnForObjects("*")],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: [this.dataKey.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `s3.${this.region}.amazonaws.com` } },
+      }),
+    );
+    acknowledge(
+      role,
+      "Firehose writes objects under dynamic per-model/day prefixes, so object access is scoped to the archive bucket's objects (<bucket>/*), not to fixed keys.",
+      `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.archiveBucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+    );
+    const logGroup = new LogGroup(this, "ArchiveDeliveryLogs", {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const logStream = new LogStream(this, "ArchiveDeliveryLogStream", {
+      logGroup,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    logGroup.grantWrite(role);
+
+    const delivery = new CfnDeliveryStream(this, "ArchiveDelivery", {
+      deliveryStreamType: "KinesisStreamAsSource",
+      kinesisStreamSourceConfiguration: { kinesisStreamArn: this.stream.streamArn, roleArn: role.roleArn },
+      extendedS3DestinationConfiguration: {
+        bucketArn: this.archiveBucket.bucketArn,
+        roleArn: role.roleArn,
+        prefix: ARCHIVE_PREFIX,
+        errorOutputPrefix: ARCHIVE_ERROR_PREFIX,
+        bufferingHints: {
+          intervalInSeconds: config.ingest.firehoseBufferSeconds,
+          sizeInMBs: config.ingest.firehoseBufferMb,
+        },
+        compressionFormat: "GZIP",
+        encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: this.dataKey.keyArn } },
+        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: "MetadataExtraction",
+              parameters: [
+                { parameterName: "MetadataExtractionQuery", parameterValue: "{modelId: .modelId}" },
+                { parameterName: "JsonParsingEngine", parameterValue: "JQ-1.6" },
+              ],
+            },
+            {
+              type: "AppendDelimiterToRecord",
+              parameters: [{ parameterName: "Delimiter", parameterValue: "\\n" }],
+            },
+          ],
+        },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: logGroup.logGroupName,
+          logStreamName: logStream.logStreamName,
+        },
+      },
+    });
+    // The role's policy must exist before Firehose validates access to the stream.
+    delivery.node.addDependency(role);
+    acknowledge(
+      delivery,
+      "Delivery-stream SSE cannot be enabled when the source is a Kinesis stream; records are encrypted at rest in the stream (aws/kinesis) and in the archive bucket (SSE-KMS with the data key, set in the destination).",
+      "AwsSolutions-KDF1",
+    );
+    return delivery;
+  }
+}
+
+/** Lifecycle of the archive: optional Standard-IA and Glacier transitions, optional expiry. */
+function archiveLifecycle(config: DeploymentConfig): LifecycleRule[] {
+  const r = config.retention;
+  const transitions = [
+    ...(r.archiveInfrequentAccessDays > 0
+      ? [
+          {
+            storageClass: StorageClass.INFREQUENT_ACCESS,
+            transitionAfter: Duration.days(r.archiveInfrequentAccessDays),
+          },
+        ]
+      : []),
+    ...(r.archiveGlacierDays > 0
+      ? [{ storageClass: StorageClass.GLACIER, transitionAfter: Duration.days(r.archiveGlacierDays) }]
+      : []),
+  ];
+  return [
+    {
+      id: "archive-tiering-and-expiry",
+      enabled: true,
+      transitions,
+      ...(r.archiveDays > 0 ? { expiration: Duration.days(r.archiveDays) } : {}),
+      abortIncompleteMultipartUploadAfter: Duration.days(7),
+    },
+  ];
+}

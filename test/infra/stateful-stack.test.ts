@@ -1,0 +1,268 @@
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type DeploymentConfig, loadConfig } from "../../lib/config";
+import { ARCHIVE_ERROR_PREFIX, ARCHIVE_PREFIX, StatefulStack } from "../../lib/stacks/stateful-stack";
+import { iamActions } from "./template-helpers";
+
+const config = loadConfig("config/example.config.json");
+
+function synth(cfg: DeploymentConfig): { app: App; stack: StatefulStack; template: Template } {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new StatefulStack(app, "Stateful", { config: cfg });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+let app: App;
+let template: Template;
+beforeAll(() => {
+  ({ app, template } = synth(config));
+});
+
+describe("stateful stack: Kinesis stream", () => {
+  it("is on-demand, KMS-encrypted, with the configured retention", () => {
+    template.resourceCountIs("AWS::Kinesis::Stream", 1);
+    template.hasResourceProperties("AWS::Kinesis::Stream", {
+      StreamModeDetails: { StreamMode: "ON_DEMAND" },
+      StreamEncryption: { EncryptionType: "KMS", KeyId: "alias/aws/kinesis" },
+      RetentionPeriodHours: config.retention.streamHours,
+    });
+  });
+
+  it("is provisioned with the configured shard count when asked", () => {
+    const provisioned = loadConfig({
+      ...JSON.parse(JSON.stringify(config)),
+      ingest: { ...config.ingest, streamMode: "provisioned", shardCount: 4 },
+    });
+    synth(provisioned).template.hasResourceProperties("AWS::Kinesis::Stream", {
+      StreamModeDetails: { StreamMode: "PROVISIONED" },
+      ShardCount: 4,
+    });
+  });
+
+  it("is retained when the stack is deleted", () => {
+    template.hasResource("AWS::Kinesis::Stream", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+});
+
+describe("stateful stack: DynamoDB table", () => {
+  it("has string pk/sk, on-demand billing, PITR, TTL on `ttl` and KMS encryption", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ]),
+      BillingMode: "PAY_PER_REQUEST",
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: "KMS", KMSMasterKeyId: Match.anyValue() },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it("is retained on delete and replace", () => {
+    template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+});
+
+describe("stateful stack: archive bucket", () => {
+  const archive = () => {
+    const buckets = template.findResources("AWS::S3::Bucket", {
+      Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true }] } },
+    });
+    expect(Object.keys(buckets)).toHaveLength(1);
+    return Object.values(buckets)[0] as { Properties: Record<string, unknown>; DeletionPolicy: string };
+  };
+
+  it("is KMS-encrypted with public access blocked and access logging", () => {
+    const bucket = archive();
+    expect(bucket.DeletionPolicy).toBe("Retain");
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" }, BucketKeyEnabled: true },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: { LogFilePrefix: "archive/" },
+    });
+  });
+
+  it("has the configured lifecycle: Standard-IA, Glacier, expiry", () => {
+    const rules = (archive().Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+    expect(rules).toEqual([
+      expect.objectContaining({
+        Status: "Enabled",
+        ExpirationInDays: config.retention.archiveDays,
+        Transitions: [
+          { StorageClass: "STANDARD_IA", TransitionInDays: config.retention.archiveInfrequentAccessDays },
+          { StorageClass: "GLACIER", TransitionInDays: config.retention.archiveGlacierDays },
+        ],
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      }),
+    ]);
+  });
+
+  it("omits expiry and transitions set to 0", () => {
+    const keepForever = loadConfig({
+      ...JSON.parse(JSON.stringify(config)),
+      retention: { archiveDays: 0, archiveInfrequentAccessDays: 0, archiveGlacierDays: 0 },
+    });
+    const t = synth(keepForever).template;
+    const buckets = Object.values(
+      t.findResources("AWS::S3::Bucket", {
+        Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true }] } },
+      }),
+    ) as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } }[];
+    const rule = buckets[0]!.Properties.LifecycleConfiguration.Rules[0]!;
+    expect(rule.ExpirationInDays).toBeUndefined();
+    expect(rule.Transitions).toBeUndefined();
+  });
+
+  it("denies every non-TLS request on every bucket", () => {
+    const policies = template.findResources("AWS::S3::BucketPolicy");
+    expect(Object.keys(policies)).toHaveLength(2);
+    for (const policy of Object.values(policies) as {
+      Properties: { PolicyDocument: { Statement: unknown[] } };
+    }[]) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: "Deny",
+          Action: "s3:*",
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        }),
+      );
+    }
+  });
+});
+
+describe("stateful stack: Firehose archive delivery", () => {
+  it("reads the stream and partitions by modelId (JQ) and day", () => {
+    template.hasResourceProperties("AWS::KinesisFirehose::DeliveryStream", {
+      DeliveryStreamType: "KinesisStreamAsSource",
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: Match.anyValue(), RoleARN: Match.anyValue() },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: "!{partitionKeyFromQuery:modelId}/!{timestamp:yyyy/MM/dd}/",
+        ErrorOutputPrefix: ARCHIVE_ERROR_PREFIX,
+        DynamicPartitioningConfiguration: { Enabled: true, RetryOptions: { DurationInSeconds: 300 } },
+        BufferingHints: {
+          IntervalInSeconds: config.ingest.firehoseBufferSeconds,
+          SizeInMBs: config.ingest.firehoseBufferMb,
+        },
+        EncryptionConfiguration: { KMSEncryptionConfig: { AWSKMSKeyARN: Match.anyValue() } },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: Match.arrayWith([
+            {
+              Type: "MetadataExtraction",
+              Parameters: [
+                { ParameterName: "MetadataExtractionQuery", ParameterValue: "{modelId: .modelId}" },
+                { ParameterName: "JsonParsingEngine", ParameterValue: "JQ-1.6" },
+              ],
+            },
+          ]),
+        },
+        CloudWatchLoggingOptions: Match.objectLike({ Enabled: true }),
+      }),
+    });
+    expect(ARCHIVE_PREFIX).toBe("!{partitionKeyFromQuery:modelId}/!{timestamp:yyyy/MM/dd}/");
+  });
+
+  it("gives the delivery role exact S3 actions and KMS use via S3 only", () => {
+    const actions = iamActions(template);
+    expect(actions).toEqual(
+      expect.arrayContaining(["s3:PutObject", "s3:AbortMultipartUpload", "kinesis:GetRecords"]),
+    );
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Condition: { StringEquals: { "kms:ViaService": Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("stateful stack: alert topic and dead-letter queues", () => {
+  it("encrypts the topic with its own KMS key that CloudWatch alarms may use", () => {
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties("AWS::KMS::Key", {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("subscribes the configured e-mail addresses with a redrive policy", () => {
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: config.alerts.email[0],
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+  });
+
+  it("has three encrypted, TLS-only dead-letter queues kept 14 days", () => {
+    template.resourceCountIs("AWS::SQS::Queue", 3);
+    template.allResourcesProperties("AWS::SQS::Queue", {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    const policies = Object.values(template.findResources("AWS::SQS::QueuePolicy")) as {
+      Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } };
+    }[];
+    const tlsDenials = policies.filter((p) =>
+      p.Properties.PolicyDocument.Statement.some(
+        (s) =>
+          s.Effect === "Deny" && JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+      ),
+    );
+    expect(tlsDenials.length).toBeGreaterThanOrEqual(1);
+    const coveredQueues = new Set(
+      tlsDenials.flatMap((p) =>
+        (p as unknown as { Properties: { Queues: unknown[] } }).Properties.Queues.map((q) =>
+          JSON.stringify(q),
+        ),
+      ),
+    );
+    expect(coveredQueues.size).toBe(3);
+  });
+});
+
+describe("stateful stack: least privilege and cdk-nag", () => {
+  it("grants no wildcard actions", () => {
+    const actions = iamActions(template);
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a === "*" || a.endsWith(":*"))).toEqual([]);
+  });
+
+  it("has zero unacknowledged AwsSolutions and Serverless findings", () => {
+    for (const pack of [new AwsSolutionsChecks(), new ServerlessChecks()]) {
+      const report = pack.validateScope(app);
+      expect(
+        report.violations.map(
+          (v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(", ")}`,
+        ),
+      ).toEqual([]);
+    }
+  });
+});
