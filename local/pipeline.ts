@@ -59,6 +59,8 @@ export interface PipelineOptions {
 export interface StreamRecord {
   readonly data: string;
   readonly partitionKey: string;
+  /** Simulated arrival time on the stream, epoch ms. */
+  readonly arrivalMs: number;
 }
 
 /** Ingest totals read back from the stored statistics and quarantine (the exactly-once truth). */
@@ -213,8 +215,8 @@ export class LocalPipeline {
     }
   }
 
-  /** PutRecords (chunks of 500, retrying throttled entries) with a simulated arrival time. */
-  async send(records: readonly StreamRecord[], arrivalMs: number): Promise<void> {
+  /** PutRecords (chunks of 500, retrying throttled entries); each record keeps its simulated arrival time. */
+  async send(records: readonly StreamRecord[]): Promise<void> {
     for (let i = 0; i < records.length; i += 500) {
       let pending = records.slice(i, i + 500);
       for (let attempt = 0; pending.length > 0; attempt++) {
@@ -227,7 +229,7 @@ export class LocalPipeline {
         );
         const retry: StreamRecord[] = [];
         (out.Records ?? []).forEach((entry, k) => {
-          if (entry.SequenceNumber) this.arrival.set(entry.SequenceNumber, arrivalMs);
+          if (entry.SequenceNumber) this.arrival.set(entry.SequenceNumber, pending[k]!.arrivalMs);
           else retry.push(pending[k]!);
         });
         this.put += pending.length - retry.length;

@@ -26,7 +26,7 @@ export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 17,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 400,
+    eventsPerDay: options.eventsPerDay ?? 240,
     features: [
       { name: "f1", kind: "numeric", importance: 0.5 },
       { name: "f2", kind: "numeric", importance: 0.5 },

@@ -3,7 +3,7 @@
  * change at 30% of the run (the hyperplane jumps to new weights: realized accuracy collapses, the
  * features' distributions do not move) and a GRADUAL change centred at 75% (MOA-style sigmoid mixture
  * towards a rotated hyperplane, with covariate shift of x1 so feature drift shows). Labels arrive
- * 6 to 30 hours late; traffic follows the day.
+ * 2 to 12 hours late; traffic follows the day.
  */
 import { ConceptDriftStream } from "../generators/drift";
 import { categorical, WithIgnoredFeatures } from "../generators/extras";
@@ -51,7 +51,7 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 7,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 400,
+    eventsPerDay: options.eventsPerDay ?? 240,
     features: [
       { name: "x1", kind: "numeric", importance: 0.3 },
       { name: "x2", kind: "numeric", importance: 0.3 },
@@ -63,7 +63,7 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     generator,
     traffic: (t) => dailyCycle(t, 0.5),
     labelRate: 0.8,
-    labelDelayHours: [6, 30],
+    labelDelayHours: [2, 12],
     malformedRate: () => 0.002,
     initialTrainingExamples: 3000,
     markers: [

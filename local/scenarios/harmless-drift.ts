@@ -28,7 +28,7 @@ export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 13,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 400,
+    eventsPerDay: options.eventsPerDay ?? 240,
     features: [
       { name: "f1", kind: "numeric", importance: 0.5 },
       { name: "f2", kind: "numeric", importance: 0.5 },

@@ -23,7 +23,7 @@ export function stationarySeasonalScenario(options: ScenarioOptions = {}): Scena
     seed: options.seed ?? 11,
     start: SCENARIO_EPOCH,
     days,
-    eventsPerDay: options.eventsPerDay ?? 400,
+    eventsPerDay: options.eventsPerDay ?? 240,
     features: [
       { name: "f1", kind: "numeric", importance: 0.5 },
       { name: "f2", kind: "numeric", importance: 0.5 },
