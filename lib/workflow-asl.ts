@@ -58,6 +58,55 @@ export const STATE = {
   failed: "Failed",
 } as const;
 
+/** Task states backed by the task Lambda (input: the state's Parameters, `{action, ...}`). */
+export const TASK_LAMBDA_STATES = [
+  STATE.confirmLease,
+  STATE.prepareDataset,
+  STATE.evaluateChallenger,
+  STATE.promote,
+  STATE.releaseLease,
+  STATE.recordFailure,
+] as const;
+
+/** Task states calling SageMaker (optimized or aws-sdk integrations); local mode overrides them all. */
+export const SAGEMAKER_STATES = [
+  STATE.trainChallenger,
+  STATE.createChallengerModel,
+  STATE.scoreChallenger,
+  STATE.scoreChampion,
+  STATE.createEndpointConfig,
+  STATE.createEndpoint,
+  STATE.updateEndpoint,
+  STATE.describeEndpoint,
+] as const;
+
+/** Task states publishing to SNS; RequestApproval waits for a task token. */
+export const SNS_STATES = [
+  STATE.requestApproval,
+  STATE.notifySuccess,
+  STATE.notifyFailure,
+  STATE.notifyFailureFallback,
+] as const;
+
+/** Wait states (override their duration locally, e.g. `waitTimeOverrides: { WaitForEndpoint: 0 }`). */
+export const WAIT_STATES = [STATE.waitForEndpoint] as const;
+
+/**
+ * aws-local-stepfunctions `taskResourceLocalHandlers` for the task-Lambda states, calling an in-process
+ * dispatcher such as `createWorkflowTasks(deps).handle`. The state's Parameters are exactly the event.
+ */
+export function taskLambdaOverrides(
+  handle: (event: { action: string } & Record<string, unknown>) => Promise<unknown>,
+  // biome-ignore lint/suspicious/noExplicitAny: matches the interpreter's JSONValue handler type without importing it
+): Record<string, (input: any) => Promise<any>> {
+  return Object.fromEntries(
+    TASK_LAMBDA_STATES.map((name) => [
+      name,
+      (input: unknown) => handle(input as { action: string } & Record<string, unknown>),
+    ]),
+  );
+}
+
 /** Placeholders in the definition, filled by CloudFormation `DefinitionSubstitutions`. */
 export const SUBSTITUTIONS = {
   taskFunctionArn: "TaskFunctionArn",
@@ -165,7 +214,13 @@ const failureOf = (stage: string, error: string, causePath: string | null, cause
 });
 
 /** Batch transform of the holdout features with one model; output lines align with input lines. */
-function scoringTask(jobNamePath: string, modelNamePath: string, outputPath: string, next: Json): Json {
+function scoringTask(
+  jobNamePath: string,
+  modelNamePath: string,
+  outputPath: string,
+  timeoutSeconds: number,
+  next: Json,
+): Json {
   return {
     Type: "Task",
     Resource: "arn:aws:states:::sagemaker:createTransformJob.sync",
@@ -186,7 +241,7 @@ function scoringTask(jobNamePath: string, modelNamePath: string, outputPath: str
       Tags: [{ Key: "retrain-triggers:model", "Value.$": "$.modelId" }],
     },
     ResultSelector: { "outputUri.$": "$.TransformOutput.S3OutputPath", "jobName.$": "$.TransformJobName" },
-    TimeoutSecondsPath: "$.run.scoring.timeoutSeconds",
+    TimeoutSeconds: timeoutSeconds,
     Retry: sageMakerRetry,
     ...next,
   };
@@ -198,15 +253,38 @@ const snsAttributes = (severity: string): Json => ({
 });
 
 /**
+ * Task timeouts, static in the definition. Step Functions resolves `TimeoutSecondsPath` against the raw
+ * state input while aws-local-stepfunctions resolves it against the task's Parameters, so a dynamic
+ * timeout would behave differently locally; the construct computes these from the configuration (the
+ * longest of all models). SageMaker's own StoppingCondition still enforces each model's max runtime.
+ */
+export interface WorkflowTimeouts {
+  readonly trainingSeconds: number;
+  readonly scoringSeconds: number;
+  readonly approvalSeconds: number;
+}
+
+export const DEFAULT_TIMEOUTS: WorkflowTimeouts = {
+  trainingSeconds: 3 * 3600,
+  scoringSeconds: 2 * 3600,
+  approvalSeconds: 24 * 3600,
+};
+
+/**
  * Builds the definition. Execution input: `{ modelId, window?: {from, to}, severity?, reason?,
  * decisionTime?, leaseOwner? }` (see docs/workflow.md); everything else is planned by ConfirmLease.
  */
-export function buildRetrainingDefinition(): Json {
+export function buildRetrainingDefinition(
+  modelsJson = "[]",
+  timeouts: WorkflowTimeouts = DEFAULT_TIMEOUTS,
+): Json {
   const states: Record<string, Json> = {
     [STATE.confirmLease]: lambdaTask(
       "confirmLease",
       {
         "request.$": "$",
+        // A JSON string, so that no configured value (e.g. a hyperparameter named "x.$") is read as a path.
+        models: modelsJson,
         execution: {
           "id.$": "$$.Execution.Id",
           "name.$": "$$.Execution.Name",
@@ -271,7 +349,7 @@ export function buildRetrainingDefinition(): Json {
         "status.$": "$.TrainingJobStatus",
       },
       ResultPath: "$.training",
-      TimeoutSecondsPath: "$.run.training.taskTimeoutSeconds",
+      TimeoutSeconds: timeouts.trainingSeconds,
       Retry: sageMakerRetry,
       Catch: catchTo(STATE.trainingFailed),
       Next: STATE.createChallengerModel,
@@ -305,6 +383,7 @@ export function buildRetrainingDefinition(): Json {
               "$.run.names.challengerTransform",
               "$.run.names.model",
               "$.run.s3.challengerScoresUri",
+              timeouts.scoringSeconds,
               { End: true },
             ),
           },
@@ -323,6 +402,7 @@ export function buildRetrainingDefinition(): Json {
               "$.run.names.championTransform",
               "$.run.champion.modelName",
               "$.run.s3.championScoresUri",
+              timeouts.scoringSeconds,
               { End: true },
             ),
             [STATE.noChampion]: { Type: "Pass", Result: { skipped: true }, End: true },
@@ -361,7 +441,7 @@ export function buildRetrainingDefinition(): Json {
           "States.Format('{}\n\nApprove within {} hours:\n  npm run cli -- approve --token {}\nReject:\n  npm run cli -- approve --reject --reason <why> --token {}\nWithout an answer the run fails safe: champion and endpoint unchanged.', $.evaluation.summary, $.run.approval.timeoutHours, $$.Task.Token, $$.Task.Token)",
         MessageAttributes: snsAttributes("retrain"),
       },
-      TimeoutSecondsPath: "$.run.approval.timeoutSeconds",
+      TimeoutSeconds: timeouts.approvalSeconds,
       ResultPath: "$.approval",
       Retry: [retry(SNS_TRANSIENT, 2, 3, 30)],
       Catch: [
@@ -540,7 +620,9 @@ export function buildRetrainingDefinition(): Json {
       "the endpoint did not reach InService within the polling budget",
     ),
     [STATE.recordFailure]: {
-      ...lambdaTask("fail", { "state.$": "$" }, "$.alert", { Next: STATE.notifyFailure }),
+      ...lambdaTask("fail", { "state.$": "$", "executionName.$": "$$.Execution.Name" }, "$.alert", {
+        Next: STATE.notifyFailure,
+      }),
       Catch: [
         { ErrorEquals: ["States.ALL"], ResultPath: "$.recordError", Next: STATE.notifyFailureFallback },
       ],

@@ -1,0 +1,502 @@
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { type IFunction, Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
+import { DefinitionBody, LogLevel, StateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+import {
+  DEFAULT_ARTIFACTS_PREFIX,
+  DEFAULT_DATASETS_PREFIX,
+  type WorkflowModelSpec,
+} from "../../lambdas/handlers/workflow-tasks";
+import { type DeploymentConfig, endpointNameOf, type ModelConfig } from "../config";
+import { buildRetrainingDefinition, SUBSTITUTIONS, type WorkflowTimeouts } from "../workflow-asl";
+import { acknowledge } from "./nag";
+import { NodeFunction } from "./node-function";
+
+/** Properties of {@link RetrainingWorkflow}. */
+export interface RetrainingWorkflowProps {
+  /** The single table: model state, lease, registry (`CHAMPION#`) and baselines. */
+  readonly table: ITable;
+  /** Alert topic: approval requests, success and failure messages. */
+  readonly topic: ITopic;
+  /** Event archive written by Firehose under `<modelId>/yyyy/MM/dd/`; also holds datasets and artifacts. */
+  readonly archiveBucket: IBucket;
+  /** Parsed deployment configuration (lib/config.ts); every model in it gets a retraining plan. */
+  readonly config: DeploymentConfig;
+  /**
+   * Task Lambda running lambdas/handlers/workflow-tasks.ts. When given, the caller is responsible for
+   * its environment; the construct still grants it what the tasks need (if it is a `Function`).
+   * @default - a NodeFunction bundling lambdas/handlers/workflow-tasks.ts
+   */
+  readonly taskFunction?: IFunction;
+  /**
+   * Prefix of prepared datasets in the archive bucket (read by the SageMaker execution role).
+   * @default "retraining/datasets/"
+   */
+  readonly datasetsPrefix?: string;
+  /**
+   * Prefix of model artifacts and batch-transform scores (the only prefix SageMaker may write).
+   * @default "retraining/artifacts/"
+   */
+  readonly artifactsPrefix?: string;
+  /**
+   * Interval between DescribeEndpoint polls while an endpoint update runs.
+   * @default Duration.minutes(1)
+   */
+  readonly endpointPollInterval?: Duration;
+  /**
+   * Instance type of the batch transform jobs scoring champion and challenger on the holdout.
+   * @default "ml.m5.large"
+   */
+  readonly scoringInstanceType?: string;
+  /**
+   * Retention of the state machine's execution log group.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/** Defaults of {@link RetrainingWorkflowProps}, in one place. */
+export const RETRAINING_WORKFLOW_DEFAULTS = {
+  datasetsPrefix: DEFAULT_DATASETS_PREFIX,
+  artifactsPrefix: DEFAULT_ARTIFACTS_PREFIX,
+  endpointPollInterval: Duration.minutes(1),
+  scoringInstanceType: "ml.m5.large",
+  scoringTimeout: Duration.hours(2),
+  logRetention: RetentionDays.THREE_MONTHS,
+  /** Margin of the endpoint polling budget over SageMaker's own deployment timeout. */
+  pollMargin: Duration.minutes(30),
+} as const;
+
+/** Names of the CloudWatch alarms that roll a blue/green deployment of a model back. */
+export function rollbackAlarmNames(model: ModelConfig): { errors: string; latency: string } {
+  const endpoint = endpointNameOf(model);
+  return { errors: `${endpoint}-rollback-5xx-rate`, latency: `${endpoint}-rollback-model-latency` };
+}
+
+/**
+ * SageMaker `DeploymentConfig` of a model: blue/green with the configured traffic shifting (all at once,
+ * canary or linear, by capacity percent), bake time between shifts, old-fleet termination wait, and
+ * auto-rollback on the model's alarms.
+ */
+export function deploymentConfigOf(model: ModelConfig): Record<string, unknown> {
+  const d = model.deployment;
+  const wait = d.bakeTimeMinutes * 60;
+  const routing: Record<string, unknown> =
+    d.strategy === "canary"
+      ? {
+          Type: "CANARY",
+          CanarySize: { Type: "CAPACITY_PERCENT", Value: d.canarySize },
+          WaitIntervalInSeconds: wait,
+        }
+      : d.strategy === "linear"
+        ? {
+            Type: "LINEAR",
+            LinearStepSize: { Type: "CAPACITY_PERCENT", Value: d.linearStepSize },
+            WaitIntervalInSeconds: wait,
+          }
+        : { Type: "ALL_AT_ONCE", WaitIntervalInSeconds: wait };
+  const alarms = rollbackAlarmNames(model);
+  return {
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: routing,
+      TerminationWaitInSeconds: d.terminationWaitMinutes * 60,
+      MaximumExecutionTimeoutInSeconds: d.maxExecutionMinutes * 60,
+    },
+    AutoRollbackConfiguration: { Alarms: [{ AlarmName: alarms.errors }, { AlarmName: alarms.latency }] },
+  };
+}
+
+/** The per-model plan inputs embedded in the definition (see WorkflowModelSpec). */
+export function workflowModelSpec(
+  model: ModelConfig,
+  opts: { pollSeconds: number; scoringInstanceType: string; approvalTimeoutHours: number },
+): WorkflowModelSpec {
+  const t = model.training;
+  const d = model.deployment;
+  const pollBudgetSeconds = d.maxExecutionMinutes * 60 + RETRAINING_WORKFLOW_DEFAULTS.pollMargin.toSeconds();
+  return {
+    id: model.id,
+    task: model.task,
+    ...(model.classes ? { classes: model.classes } : {}),
+    features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
+    labelHorizonHours: model.labelHorizonHours,
+    trainingWindowDays: t.trainingWindowDays,
+    ...(t.inputDataUri ? { inputDataUri: t.inputDataUri } : {}),
+    training: {
+      image: t.imageUri,
+      instanceType: t.instanceType,
+      instanceCount: t.instanceCount,
+      volumeSizeGb: t.volumeSizeGb,
+      maxRuntimeSeconds: t.maxRuntimeMinutes * 60,
+      hyperparameters: t.hyperparameters,
+    },
+    scoring: { instanceType: opts.scoringInstanceType },
+    deployment: {
+      image: t.inferenceImageUri ?? t.imageUri,
+      endpointName: endpointNameOf(model),
+      instanceType: d.instanceType,
+      initialInstanceCount: d.instanceCount,
+      deploymentConfig: deploymentConfigOf(model),
+      pollSeconds: opts.pollSeconds,
+      maxPolls: Math.ceil(pollBudgetSeconds / opts.pollSeconds),
+    },
+    gate: model.validationGate,
+    approval: {
+      required: model.approval.required,
+      severities: model.approval.severities,
+      timeoutHours: opts.approvalTimeoutHours,
+    },
+  };
+}
+
+const requiresApproval = (m: ModelConfig): boolean => m.approval.required !== "never";
+
+/**
+ * Static task timeouts of the definition: training = longest max runtime + 1 h (SageMaker stops each job
+ * at its own max runtime first), scoring = the default transform budget, approval = the longest
+ * approval timeout of the models that require approval (at least 1 s).
+ */
+export function workflowTimeouts(models: readonly ModelConfig[]): WorkflowTimeouts {
+  const maxRuntime = Math.max(0, ...models.map((m) => m.training.maxRuntimeMinutes * 60));
+  const approvals = models.filter(requiresApproval).map((m) => m.approval.timeoutHours * 3600);
+  return {
+    trainingSeconds: maxRuntime + 3600,
+    scoringSeconds: RETRAINING_WORKFLOW_DEFAULTS.scoringTimeout.toSeconds(),
+    approvalSeconds: Math.max(1, Math.round(approvals.length > 0 ? Math.max(...approvals) : 24 * 3600)),
+  };
+}
+
+/** `123.dkr.ecr.eu-west-1.amazonaws.com/repo/name:tag` -> the repository ARN, when it is an ECR URI. */
+export function ecrRepositoryArn(imageUri: string): string | undefined {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(imageUri);
+  if (!m) return undefined;
+  return `arn:aws:ecr:${m[2]}:${m[1]}:repository/${m[3]}`;
+}
+
+function s3UriParts(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  return { bucket: m?.[1] ?? "", key: m?.[2] ?? "" };
+}
+
+/**
+ * The retraining state machine (definition in lib/workflow-asl.ts) with its task Lambda, the SageMaker
+ * execution role, and the per-model rollback alarms. Least privilege throughout: SageMaker reads only
+ * the dataset and artifact prefixes and writes only the artifact prefix; the state machine may create
+ * SageMaker resources only under the configured models' name prefixes and pass only that role.
+ */
+export class RetrainingWorkflow extends Construct {
+  /** The retraining state machine; the evaluator starts one execution per retraining decision. */
+  public readonly stateMachine: StateMachine;
+  /** Role SageMaker assumes for training, transform jobs and hosting of the retrained models. */
+  public readonly executionRole: Role;
+  /** The task Lambda the state machine invokes. */
+  public readonly taskFunction: IFunction;
+  /** Rollback alarms per model id (errors, latency), watched by blue/green deployments. */
+  public readonly rollbackAlarms: Readonly<Record<string, readonly Alarm[]>>;
+
+  constructor(scope: Construct, id: string, props: RetrainingWorkflowProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const datasetsPrefix = props.datasetsPrefix ?? RETRAINING_WORKFLOW_DEFAULTS.datasetsPrefix;
+    const artifactsPrefix = props.artifactsPrefix ?? RETRAINING_WORKFLOW_DEFAULTS.artifactsPrefix;
+    const pollSeconds = (
+      props.endpointPollInterval ?? RETRAINING_WORKFLOW_DEFAULTS.endpointPollInterval
+    ).toSeconds();
+    const models = props.config.models;
+    const bucket = props.archiveBucket;
+    const sagemakerArn = (resource: string, name: string) =>
+      stack.formatArn({ service: "sagemaker", resource, resourceName: name });
+
+    // SageMaker execution role: datasets and artifacts only.
+    this.executionRole = new Role(this, "SageMakerExecutionRole", {
+      assumedBy: new ServicePrincipal("sagemaker.amazonaws.com"),
+      description: "Retraining jobs and endpoints: reads prepared datasets, writes model artifacts",
+    });
+    const role = this.executionRole;
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["s3:GetObject"],
+        resources: [bucket.arnForObjects(`${datasetsPrefix}*`), bucket.arnForObjects(`${artifactsPrefix}*`)],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["s3:PutObject"],
+        resources: [bucket.arnForObjects(`${artifactsPrefix}*`)],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [`${datasetsPrefix}*`, `${artifactsPrefix}*`] } },
+      }),
+    );
+    bucket.encryptionKey?.grantEncryptDecrypt(role);
+    const repositories = [
+      ...new Set(
+        models
+          .flatMap((m) => [m.training.imageUri, m.training.inferenceImageUri])
+          .filter((u): u is string => u !== undefined)
+          .map(ecrRepositoryArn)
+          .filter((a): a is string => a !== undefined),
+      ),
+    ];
+    if (repositories.length > 0) {
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+          resources: repositories,
+        }),
+      );
+    }
+    role.addToPolicy(new PolicyStatement({ actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }));
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: [
+          "logs:CreateLogGroup",
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+          "logs:DescribeLogStreams",
+        ],
+        resources: [
+          stack.formatArn({
+            service: "logs",
+            resource: "log-group",
+            resourceName: "/aws/sagemaker/*",
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        conditions: { StringLike: { "cloudwatch:namespace": "/aws/sagemaker/*" } },
+      }),
+    );
+
+    // Task Lambda.
+    if (props.taskFunction) {
+      this.taskFunction = props.taskFunction;
+    } else {
+      this.taskFunction = new NodeFunction(this, "Tasks", {
+        entry: "lambdas/handlers/workflow-tasks.ts",
+        serviceName: "retraining-workflow",
+        description:
+          "Retraining workflow tasks: lease, dataset, challenger evaluation, promotion, failure alert",
+        memorySize: 2048,
+        timeout: Duration.minutes(15),
+      }).function;
+    }
+    if (this.taskFunction instanceof LambdaFunction) {
+      this.taskFunction.addEnvironment("TABLE_NAME", props.table.tableName);
+      this.taskFunction.addEnvironment("ARCHIVE_BUCKET", bucket.bucketName);
+      this.taskFunction.addEnvironment("DATASETS_PREFIX", datasetsPrefix);
+      this.taskFunction.addEnvironment("ARTIFACTS_PREFIX", artifactsPrefix);
+    }
+    const fn = this.taskFunction;
+    props.table.grantReadWriteData(fn);
+    const readPrefixes = [...models.map((m) => `${m.id}/*`), `${datasetsPrefix}*`, `${artifactsPrefix}*`];
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:GetObject"],
+        resources: readPrefixes.map((p) => bucket.arnForObjects(p)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:PutObject"],
+        resources: [bucket.arnForObjects(`${datasetsPrefix}*`)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": readPrefixes } },
+      }),
+    );
+    if (bucket.encryptionKey) bucket.encryptionKey.grantEncryptDecrypt(fn);
+    for (const m of models) {
+      if (!m.training.inputDataUri) continue;
+      const { bucket: b, key } = s3UriParts(m.training.inputDataUri);
+      const prefix = key.replace(/\/?$/, "/");
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ["s3:GetObject"], resources: [`arn:aws:s3:::${b}/${prefix}*`] }),
+      );
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["s3:ListBucket"],
+          resources: [`arn:aws:s3:::${b}`],
+          conditions: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+        }),
+      );
+    }
+    const endpointArns = models.map((m) => sagemakerArn("endpoint", endpointNameOf(m).toLowerCase()));
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["sagemaker:DescribeEndpoint"], resources: endpointArns }),
+    );
+
+    // Rollback alarms watched by SageMaker during blue/green deployments.
+    const alarms: Record<string, Alarm[]> = {};
+    for (const m of models) {
+      const endpointName = endpointNameOf(m);
+      const dims = { EndpointName: endpointName, VariantName: "AllTraffic" };
+      const names = rollbackAlarmNames(m);
+      const r = m.deployment.rollbackAlarms;
+      const metric = (metricName: string, statistic: string) =>
+        new Metric({
+          namespace: "AWS/SageMaker",
+          metricName,
+          dimensionsMap: dims,
+          statistic,
+          period: Duration.minutes(1),
+        });
+      alarms[m.id] = [
+        new Alarm(this, `RollbackErrors-${m.id}`, {
+          alarmName: names.errors,
+          alarmDescription: `5xx error rate of endpoint ${endpointName} above ${r.maxErrorRatePercent}%: blue/green deployments roll back`,
+          metric: new MathExpression({
+            expression: "100 * IF(invocations > 0, errors / invocations, 0)",
+            usingMetrics: {
+              errors: metric("Invocation5XXErrors", "Sum"),
+              invocations: metric("Invocations", "Sum"),
+            },
+            period: Duration.minutes(1),
+          }),
+          threshold: r.maxErrorRatePercent,
+          evaluationPeriods: r.evaluationPeriods,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        new Alarm(this, `RollbackLatency-${m.id}`, {
+          alarmName: names.latency,
+          alarmDescription: `Model latency of endpoint ${endpointName} above ${r.maxModelLatencyMs} ms: blue/green deployments roll back`,
+          // ModelLatency is reported in microseconds.
+          metric: metric("ModelLatency", "Average"),
+          threshold: r.maxModelLatencyMs * 1000,
+          evaluationPeriods: r.evaluationPeriods,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      ];
+    }
+    this.rollbackAlarms = alarms;
+
+    // State machine. Task timeouts are static (see WorkflowTimeouts): the longest of all models.
+    const timeouts = workflowTimeouts(models);
+    const approvalTimeoutHours = timeouts.approvalSeconds / 3600;
+    const distinctApproval = new Set(models.filter(requiresApproval).map((m) => m.approval.timeoutHours));
+    if (distinctApproval.size > 1) {
+      Annotations.of(this).addWarningV2(
+        "retrain-triggers:approval-timeout",
+        `models configure different approval timeouts (${[...distinctApproval].join(", ")} h); the state machine waits ${approvalTimeoutHours} h for all of them`,
+      );
+    }
+    const specs = models.map((m) =>
+      workflowModelSpec(m, {
+        pollSeconds,
+        scoringInstanceType: props.scoringInstanceType ?? RETRAINING_WORKFLOW_DEFAULTS.scoringInstanceType,
+        approvalTimeoutHours,
+      }),
+    );
+    const logGroup = new LogGroup(this, "ExecutionLogs", {
+      retention: props.logRetention ?? RETRAINING_WORKFLOW_DEFAULTS.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, "StateMachine", {
+      definitionBody: DefinitionBody.fromString(
+        JSON.stringify(buildRetrainingDefinition(JSON.stringify(specs), timeouts)),
+      ),
+      definitionSubstitutions: {
+        [SUBSTITUTIONS.taskFunctionArn]: fn.functionArn,
+        [SUBSTITUTIONS.sageMakerRoleArn]: role.roleArn,
+        [SUBSTITUTIONS.topicArn]: props.topic.topicArn,
+      },
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    this.grantStateMachine(this.stateMachine.role, models, role);
+    fn.grantInvoke(this.stateMachine);
+    props.topic.grantPublish(this.stateMachine);
+
+    acknowledge(
+      this,
+      "Wildcards are confined to S3 prefixes of this workflow (archive per model id, datasets, artifacts), SageMaker resources named <modelId>-*, and the /aws/sagemaker/* log groups; ecr:GetAuthorizationToken and cloudwatch:PutMetricData (namespace-conditioned) have no resource-level permissions; table grants cover the table and its indexes only.",
+      "AwsSolutions-IAM5",
+    );
+  }
+
+  private grantStateMachine(smRole: IRole, models: readonly ModelConfig[], executionRole: Role): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string, name: string) =>
+      stack.formatArn({ service: "sagemaker", resource, resourceName: name });
+    const ids = models.map((m) => m.id.toLowerCase());
+    const jobs = (resource: string) => ids.map((id) => arn(resource, `${id}-*`));
+    const policy = (actions: string[], resources: string[]) =>
+      smRole.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+    policy(
+      ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"],
+      jobs("training-job"),
+    );
+    policy(
+      ["sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"],
+      jobs("transform-job"),
+    );
+    policy(["sagemaker:CreateModel"], jobs("model"));
+    policy(["sagemaker:CreateEndpointConfig"], jobs("endpoint-config"));
+    const endpoints = models.map((m) => arn("endpoint", endpointNameOf(m).toLowerCase()));
+    policy(
+      ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+      [...endpoints, ...jobs("endpoint-config")],
+    );
+    policy(["sagemaker:DescribeEndpoint"], endpoints);
+    // Create* calls carry tags; .sync integrations read them back.
+    policy(
+      ["sagemaker:AddTags", "sagemaker:ListTags"],
+      [
+        ...jobs("training-job"),
+        ...jobs("transform-job"),
+        ...jobs("model"),
+        ...jobs("endpoint-config"),
+        ...endpoints,
+      ],
+    );
+    policy(
+      ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+      [
+        stack.formatArn({
+          service: "events",
+          resource: "rule",
+          resourceName: "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+        }),
+        stack.formatArn({
+          service: "events",
+          resource: "rule",
+          resourceName: "StepFunctionsGetEventsForSageMakerTransformJobsRule",
+        }),
+      ],
+    );
+    smRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["iam:PassRole"],
+        resources: [executionRole.roleArn],
+        conditions: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
+      }),
+    );
+  }
+}

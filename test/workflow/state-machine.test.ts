@@ -1,0 +1,306 @@
+/**
+ * Executes the synthesized retraining definition with aws-local-stepfunctions: the task Lambda runs
+ * in-process against in-memory ports, SageMaker and SNS states are overridden by FakeSageMaker.
+ */
+import { StateMachine } from "aws-local-stepfunctions";
+import { describe, expect, it } from "vitest";
+import { deserializeProfile } from "../../lambdas/domain/profile";
+import { createWorkflowTasks } from "../../lambdas/handlers/workflow-tasks";
+import { aslFromTemplate, STATE, taskLambdaOverrides } from "../../lib/workflow-asl";
+import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
+import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow } from "./harness";
+
+// One synthesis per file; approvals time out after 1 s so that the timeout path runs for real.
+const { template } = synthWorkflow({ bundle: false, approvalTimeoutHours: 1 / 3600 });
+const definition = aslFromTemplate(template.toJSON());
+// Validated once (asl-validator inside the interpreter); reused by every execution of this file.
+const machine = new StateMachine(definition as never, {
+  validationOptions: { checkArn: false, checkPaths: true },
+});
+
+const BUCKET = "archive-bucket";
+const START = "2026-11-27T00:00:00.000Z";
+const EXECUTION = "retrain-churn-20261127";
+const OLD_CONFIG = "churn-v1-config";
+
+/** Seeded PRNG (mulberry32), so the archive is identical on every run. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A week of churn predictions with labels a day later, in the Firehose layout `<model>/yyyy/MM/dd/`. */
+function seedArchive(objects: MemoryObjectStore, n = 2400): void {
+  const random = rng(7);
+  const files = new Map<string, string[]>();
+  const add = (t: number, event: unknown) => {
+    const d = new Date(t).toISOString();
+    const key = `s3://${BUCKET}/churn/${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)}/part-0.jsonl`;
+    files.set(key, [...(files.get(key) ?? []), JSON.stringify(event)]);
+  };
+  const t0 = Date.parse("2026-11-19T00:00:00Z");
+  for (let i = 0; i < n; i++) {
+    const t = t0 + Math.floor((i / n) * 6 * 86_400_000);
+    const x = random();
+    const plan = random() < 0.5 ? "pro" : "basic";
+    const y = x + 0.2 * (random() - 0.5) > 0.5 ? 1 : 0;
+    const requestId = `req-${i}`;
+    add(t, {
+      schemaVersion: 1,
+      type: "prediction",
+      modelId: "churn",
+      requestId,
+      timestamp: t,
+      features: { x, plan },
+      prediction: 0,
+      score: 0.5,
+    });
+    add(t + 86_400_000, {
+      schemaVersion: 1,
+      type: "label",
+      modelId: "churn",
+      requestId,
+      timestamp: t + 86_400_000,
+      label: y,
+    });
+  }
+  for (const [k, lines] of files) objects.objects.set(k, `${lines.join("\n")}\n`);
+}
+
+interface Outcome {
+  ok: boolean;
+  result?: Record<string, any>;
+  error?: { name: string; message: string };
+  state: MemoryStateStore;
+  sm: FakeSageMaker;
+  objects: MemoryObjectStore;
+}
+
+async function run(scenario: Scenario & { severity?: string; failFirstLambda?: string }): Promise<Outcome> {
+  const objects = new MemoryObjectStore();
+  seedArchive(objects);
+  const state = new MemoryStateStore();
+  state.leases.set("churn", { owner: EXECUTION, expiresAt: Date.parse(START) + 86_400_000 });
+  state.champions.set("churn", {
+    modelId: "churn",
+    version: "v1",
+    modelName: "churn-v1",
+    endpointName: "churn-prod",
+    endpointConfigName: OLD_CONFIG,
+    promotedAt: Date.parse("2026-10-01T00:00:00Z"),
+  });
+  const sm = new FakeSageMaker(objects, scenario);
+  sm.models.set("churn-v1", "champion");
+  sm.endpoints.set("churn-prod", { exists: true, status: "InService", configName: OLD_CONFIG });
+  const tasks = createWorkflowTasks({
+    state,
+    objects,
+    hosting: new FakeHosting(sm.endpoints),
+    layout: {
+      bucket: BUCKET,
+      datasetsPrefix: "retraining/datasets/",
+      artifactsPrefix: "retraining/artifacts/",
+    },
+    now: () => Date.parse(START) + 60_000,
+  });
+  const lambdaCalls = new Map<string, number>();
+  const handle = async (event: { action: string } & Record<string, unknown>) => {
+    const count = (lambdaCalls.get(event.action) ?? 0) + 1;
+    lambdaCalls.set(event.action, count);
+    if (scenario.failFirstLambda === event.action && count === 1) {
+      throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
+    }
+    return tasks.handle(event);
+  };
+  const input = {
+    modelId: "churn",
+    severity: scenario.severity ?? "warn",
+    reason: "drift",
+    window: { to: START },
+  };
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: { ...taskLambdaOverrides(handle), ...sm.overrides() },
+      waitTimeOverrides: { [STATE.waitForEndpoint]: 0 },
+      retryIntervalOverrides: Object.fromEntries(
+        [STATE.confirmLease, STATE.createChallengerModel, STATE.trainChallenger, STATE.updateEndpoint].map(
+          (s) => [s, 0],
+        ),
+      ),
+    },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:eu-west-1:123456789012:execution:sm:${EXECUTION}`,
+        Name: EXECUTION,
+        StartTime: START,
+        Input: input,
+      },
+      Task: { Token: "TOKEN-123" },
+    },
+  });
+  try {
+    const result = (await execution.result) as Record<string, any>;
+    return { ok: true, result, state, sm, objects };
+  } catch (e) {
+    const cause = (e as { cause?: { name: string; message: string } }).cause ?? (e as Error);
+    return { ok: false, error: { name: cause.name, message: cause.message }, state, sm, objects };
+  } finally {
+    Object.assign(globalThis, { lastLambdaCalls: lambdaCalls });
+  }
+}
+
+/** Every failure path: lease released, champion and endpoint unchanged, one alert with the cause. */
+function expectFailedSafely(o: Outcome, errorName: string, causeFragment: RegExp): void {
+  expect(o.ok).toBe(false);
+  expect(o.error?.name).toBe(errorName);
+  expect(o.state.leases.has("churn")).toBe(false);
+  expect(o.state.champions.get("churn")?.version).toBe("v1");
+  expect(o.state.registry).toHaveLength(0);
+  expect(o.sm.endpoints.get("churn-prod")?.configName).toBe(OLD_CONFIG);
+  const alerts = o.sm.published.filter((p) => p.state === STATE.notifyFailure);
+  expect(alerts).toHaveLength(1);
+  expect(alerts[0]?.severity).toBe("warn");
+  expect(alerts[0]?.message).toMatch(causeFragment);
+  expect(alerts[0]?.message).toContain("The lease is released");
+  expect(o.sm.published.some((p) => p.state === STATE.notifySuccess)).toBe(false);
+}
+
+describe("retraining state machine (aws-local-stepfunctions)", () => {
+  it("happy path: trains, beats the champion, deploys blue/green, promotes and releases the lease", async () => {
+    const o = await run({});
+    expect(o.error).toBeUndefined();
+    // aws-local-stepfunctions stamps $$.Execution.StartTime with the wall clock: the run id follows it.
+    const runId = o.state.champions.get("churn")!.version;
+    expect(runId).toMatch(/^churn-\d{8}t\d{6}$/);
+    expect(o.state.champions.get("churn")).toMatchObject({ modelName: runId, endpointConfigName: runId });
+    expect(o.state.resets).toEqual(["churn"]);
+    expect(o.state.leases.has("churn")).toBe(false);
+    expect(o.sm.endpoints.get("churn-prod")).toMatchObject({ status: "InService", configName: runId });
+    // The baseline is a real profile of the challenger's holdout predictions.
+    const baseline = deserializeProfile(o.state.baselines.get(`churn#${runId}`)!);
+    expect(baseline.count).toBeGreaterThanOrEqual(100);
+    expect(Object.keys(baseline.features).sort()).toEqual(["plan", "x"]);
+    // UpdateEndpoint carried the blue/green canary policy and the rollback alarms.
+    const update = o.sm.calls.find((c) => c.state === STATE.updateEndpoint)!.input;
+    expect(update.DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type).toBe("CANARY");
+    expect(update.DeploymentConfig.AutoRollbackConfiguration.Alarms).toHaveLength(2);
+    // Training got the configured image, hyperparameters and max runtime.
+    const train = o.sm.calls.find((c) => c.state === STATE.trainChallenger)!.input;
+    expect(train.HyperParameters).toEqual({ max_depth: "4" });
+    expect(train.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600 });
+    expect(train.AlgorithmSpecification.TrainingImage).toContain("churn-train:1");
+    // Both models were scored on the same holdout.
+    const scored = o.sm.calls.filter(
+      (c) => c.state === STATE.scoreChallenger || c.state === STATE.scoreChampion,
+    );
+    expect(new Set(scored.map((c) => c.input.TransformInput.DataSource.S3DataSource.S3Uri)).size).toBe(1);
+    expect(scored).toHaveLength(2);
+    const success = o.sm.published.filter((p) => p.state === STATE.notifySuccess);
+    expect(success).toHaveLength(1);
+    expect(success[0]?.message).toMatch(/challenger auc 0\.9\d+ vs champion 0\.[5-7]\d+/);
+    // The state payload stays small.
+    expect(JSON.stringify(o.result).length).toBeLessThan(16_000);
+  });
+
+  it("asks for approval when the policy requires it and deploys once approved", async () => {
+    const o = await run({ severity: "retrain", approval: "approve" });
+    expect(o.error).toBeUndefined();
+    const request = o.sm.published.find((p) => p.state === STATE.requestApproval)!;
+    expect(request.message).toContain("npm run cli -- approve --token TOKEN-123");
+    expect(request.message).toContain("--reject --reason");
+    expect(o.state.champions.get("churn")?.version).not.toBe("v1");
+  });
+
+  it("training failed: alert carries SageMaker's failure reason", async () => {
+    const o = await run({ trainingFailure: "AlgorithmError: out of memory" });
+    expectFailedSafely(
+      o,
+      "States.TaskFailed",
+      /failed at stage "training"[\s\S]*AlgorithmError: out of memory/,
+    );
+  });
+
+  it("validation rejected: a worse challenger never reaches the endpoint", async () => {
+    const o = await run({ challenger: "bad" });
+    expectFailedSafely(o, "ValidationRejected", /validation gate rejected: .*improvement/);
+    expect(o.sm.calls.some((c) => c.state === STATE.createEndpointConfig)).toBe(false);
+  });
+
+  it("approval rejected", async () => {
+    const o = await run({ severity: "retrain", approval: "reject" });
+    expectFailedSafely(o, "ApprovalRejected", /metrics look suspicious/);
+    expect(o.sm.calls.some((c) => c.state === STATE.updateEndpoint)).toBe(false);
+  });
+
+  it("approval timed out", async () => {
+    const o = await run({ severity: "retrain", approval: "ignore" });
+    expectFailedSafely(o, "States.Timeout", /failed at stage "approval"/);
+  });
+
+  it("endpoint update rolled back by its alarms", async () => {
+    const o = await run({ deploy: "rollback" });
+    expectFailedSafely(o, "EndpointRolledBack", /rolled back/);
+    expect(o.sm.callCount(STATE.describeEndpoint)).toBe(3);
+  });
+
+  it("endpoint update failed", async () => {
+    const o = await run({ deploy: "failed" });
+    expect(o.error?.name).toBe("EndpointUpdateFailed");
+    expect(o.state.leases.has("churn")).toBe(false);
+    expect(o.state.champions.get("churn")?.version).toBe("v1");
+    const alert = o.sm.published.find((p) => p.state === STATE.notifyFailure)!;
+    expect(alert.message).toContain("new fleet failed health checks");
+  });
+
+  it("transient errors are retried: throttled Lambda and SageMaker calls succeed on retry", async () => {
+    const o = await run({
+      failFirstLambda: "confirmLease",
+      throttleOnce: [STATE.createChallengerModel, STATE.updateEndpoint],
+    });
+    expect(o.error).toBeUndefined();
+    expect(o.sm.callCount(STATE.createChallengerModel)).toBe(2);
+    expect(o.sm.callCount(STATE.updateEndpoint)).toBe(2);
+    expect((globalThis as any).lastLambdaCalls.get("confirmLease")).toBe(2);
+    expect(o.state.champions.get("churn")?.version).not.toBe("v1");
+  });
+
+  it("a lease held by another run is neither used nor released", async () => {
+    const objects = new MemoryObjectStore();
+    const o = await (async () => {
+      const outcome = await run({});
+      return outcome;
+    })();
+    // Sanity: the normal run released its own lease; now simulate a foreign lease.
+    expect(o.ok).toBe(true);
+    const state = new MemoryStateStore();
+    state.leases.set("churn", { owner: "someone-else", expiresAt: Number.MAX_SAFE_INTEGER });
+    const sm = new FakeSageMaker(objects, {});
+    const tasks = createWorkflowTasks({
+      state,
+      objects,
+      hosting: new FakeHosting(sm.endpoints),
+      layout: {
+        bucket: BUCKET,
+        datasetsPrefix: "retraining/datasets/",
+        artifactsPrefix: "retraining/artifacts/",
+      },
+      now: () => Date.parse(START),
+    });
+    const execution = machine.run(
+      { modelId: "churn" },
+      {
+        overrides: { taskResourceLocalHandlers: { ...taskLambdaOverrides(tasks.handle), ...sm.overrides() } },
+        context: { Execution: { Id: "x", Name: EXECUTION, StartTime: START } },
+      },
+    );
+    await expect(execution.result).rejects.toMatchObject({ cause: { name: "LeaseNotHeldError" } });
+    expect(state.leases.get("churn")?.owner).toBe("someone-else");
+    expect(sm.published.find((p) => p.state === STATE.notifyFailure)?.message).toContain("not released");
+  });
+});
