@@ -59,6 +59,18 @@ import {
 
 const HOUR_MS = 3_600_000;
 
+/** The volume check compares with the median event rate of the evaluations of the last 7 days. */
+export const RECENT_VOLUME_HOURS = 24 * 7;
+
+/**
+ * Hours of decision history an evaluation reads: the volume median's week or the adaptive lookback,
+ * whichever is longer. Persistence uses the last n - 1 entries within this span.
+ */
+export function historyHours(policy: TriggerPolicy): number {
+  const adaptive = policy.stability.adaptive.enabled ? policy.stability.adaptive.lookbackHours : 0;
+  return Math.max(RECENT_VOLUME_HOURS, adaptive);
+}
+
 /** Signals whose breach is a calendar or counter fact, not a noisy measurement: no persistence needed. */
 const DETERMINISTIC_SIGNALS: ReadonlySet<SignalName> = new Set(["labelVolume", "modelAge", "schedule"]);
 
@@ -370,7 +382,7 @@ export function evaluate(policy: TriggerPolicy, inputs: EvaluationInputs): Decis
   const baselinePerHour =
     baseline?.hours !== undefined && baseline.hours > 0 ? baseline.profile.count / baseline.hours : undefined;
   const recentRates = inputs.history
-    .filter((h) => h.evaluatedAt < now && h.evaluatedAt >= now - 7 * 24 * HOUR_MS)
+    .filter((h) => h.evaluatedAt < now && h.evaluatedAt >= now - RECENT_VOLUME_HOURS * HOUR_MS)
     .map((h) => h.values.eventsPerHour)
     .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   const volume = volumeVerdict(dq, eventsPerHour, baselinePerHour, median(recentRates));
@@ -460,15 +472,26 @@ export function evaluate(policy: TriggerPolicy, inputs: EvaluationInputs): Decis
     metrics,
     values,
   };
-  return { ...partial, summary: summarize(partial, policy, featureVerdicts) };
+  return { ...partial, summary: summarize(partial, policy) };
+}
+
+/**
+ * The same decision with a retrain turned into an alert because of `suppression` (e.g. the lease
+ * was taken by a concurrent run between reading the state and starting the workflow).
+ */
+export function suppressRetrain(d: Decision, suppression: Suppression, policy: TriggerPolicy): Decision {
+  const partial = {
+    ...d,
+    action: "alert" as const,
+    severity: "warn" as const,
+    suppressions: [...d.suppressions, suppression],
+  };
+  return { ...partial, summary: summarize(partial, policy) };
 }
 
 /** Builds the human-readable explanation of a decision. */
-export function summarize(
-  d: Omit<Decision, "summary">,
-  policy: TriggerPolicy,
-  featureVerdicts: readonly Verdict[],
-): string {
+export function summarize(d: Omit<Decision, "summary">, policy: TriggerPolicy): string {
+  const featureVerdicts = d.signals.filter((s) => s.signal.startsWith("featureDrift:"));
   const iso = (ms: number) => new Date(ms).toISOString();
   const get = (name: string) => d.signals.find((s) => s.signal === name);
   const lines: string[] = [];

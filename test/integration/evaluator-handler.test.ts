@@ -1,0 +1,242 @@
+/**
+ * The evaluator handler end to end on in-process DynamoDB (dynalite) with the real state repository,
+ * an in-memory stats repository fed by the scenario harness, and recording fakes for SNS and Step
+ * Functions that behave like the services (a second execution with the same name is refused).
+ */
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
+import { mergeProfiles } from "../../lambdas/domain/profile";
+import {
+  createEvaluateHandler,
+  createEvaluator,
+  type EvaluatedModel,
+  EvaluationFailedError,
+  resetAfterDeploy,
+} from "../../lambdas/handlers/evaluate";
+import type { Notification, Notifier } from "../../lambdas/ports/notifier";
+import type { StatsRepository, WindowStats } from "../../lambdas/ports/stats-repository";
+import type {
+  WorkflowStart,
+  WorkflowStarter,
+  WorkflowStartResult,
+} from "../../lambdas/ports/workflow-starter";
+import { parsePolicy } from "../../lib/policy";
+import { type Emulators, startEmulators } from "../../local/emulators";
+import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, SPEC, T0 } from "../scenarios/harness";
+
+class RecordingNotifier implements Notifier {
+  readonly sent: Notification[] = [];
+  async publish(n: Notification) {
+    this.sent.push(n);
+    return { messageId: String(this.sent.length) };
+  }
+}
+
+class FakeStepFunctions implements WorkflowStarter {
+  readonly executions = new Map<string, WorkflowStart>();
+  calls = 0;
+  failNext = false;
+  async start(request: WorkflowStart): Promise<WorkflowStartResult> {
+    this.calls++;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error("ServiceUnavailable");
+    }
+    const arn = `arn:aws:states:us-east-1:1:execution:retrain:${request.name}`;
+    if (this.executions.has(request.name)) return { executionArn: arn, alreadyStarted: true };
+    this.executions.set(request.name, request);
+    return { executionArn: arn, alreadyStarted: false };
+  }
+}
+
+/** StatsRepository over the simulation's in-memory hourly buckets. */
+function statsOf(sim: Simulation): StatsRepository {
+  return {
+    async readWindow(modelId, fromMs, toMs): Promise<WindowStats> {
+      const buckets = [...sim.buckets.values()]
+        .filter((b) => b.bucketStart >= fromMs && b.bucketStart < toMs)
+        .sort((a, b) => a.bucketStart - b.bucketStart)
+        .map((b) => ({
+          bucketStart: b.bucketStart,
+          profile: b.profile,
+          received: b.received ?? 0,
+          quarantined: {},
+          shards: 1,
+        }));
+      const profile = buckets.length === 0 ? undefined : buckets.map((b) => b.profile).reduce(mergeProfiles);
+      return { modelId, fromMs, toMs, profile, received: 0, quarantined: {}, buckets };
+    },
+  };
+}
+
+const shiftAt = T0 + 2 * DAY;
+const model: EvaluatedModel = {
+  id: "churn",
+  task: "binary",
+  classes: ["0", "1"],
+  features: FEATURES.map((f) => ({ ...f })),
+  // A 4-hour window sees the daily cycle of `season` against a 24-hour baseline: excluded on purpose.
+  policy: parsePolicy({
+    windowHours: 4,
+    referenceWindowHours: 24,
+    signals: { drift: { features: { season: { ignore: true } } } },
+    stability: { persistence: { m: 1, n: 1 } },
+  }),
+};
+
+let emulators: Emulators;
+let repo: DynamoDbModelStateRepository;
+let sim: Simulation;
+let notifier: RecordingNotifier;
+let sfn: FakeStepFunctions;
+const context = {} as Context;
+
+beforeAll(async () => {
+  emulators = await startEmulators({ createStream: false });
+  repo = new DynamoDbModelStateRepository({ client: emulators.dynamodb, tableName: emulators.tableName });
+  sim = new Simulation({
+    policy: {},
+    world: (t) => (t >= shiftAt ? { ...NORMAL_WORLD, spread: 0.15 } : NORMAL_WORLD),
+  });
+  sim.generateUntil(shiftAt + DAY);
+});
+afterAll(async () => {
+  await emulators?.stop();
+});
+beforeEach(() => {
+  notifier = new RecordingNotifier();
+  sfn = new FakeStepFunctions();
+});
+
+const deps = (modelId = "churn") => ({
+  models: [{ ...model, id: modelId }],
+  stats: statsOf(sim),
+  state: repo,
+  notifier,
+  workflow: sfn,
+  metrics: new Metrics({ namespace: "RetrainTriggersTest", serviceName: "evaluator" }),
+});
+
+describe("evaluate handler", () => {
+  it("bootstraps a baseline, stays quiet on healthy data, records the decision", async () => {
+    const handler = createEvaluateHandler(deps("healthy"));
+    const report = await handler({ time: new Date(shiftAt - 2 * HOUR).toISOString() }, context);
+    expect(report.models).toEqual([
+      expect.objectContaining({ modelId: "healthy", action: "none", reused: false }),
+    ]);
+    const state = await repo.getState("healthy");
+    expect(state.baselineVersion).toMatch(/^ref-/);
+    expect((await repo.getDecision("healthy", shiftAt - 2 * HOUR))?.decision.action).toBe("none");
+    expect(notifier.sent).toEqual([]);
+    expect(sfn.calls).toBe(0);
+  });
+
+  it("starts one workflow for a degradation and is idempotent under scheduler retries", async () => {
+    const m = "retry";
+    const handler = createEvaluateHandler(deps(m));
+    const time = new Date(shiftAt + 3 * HOUR + 17_000).toISOString(); // seconds are truncated
+    const first = await handler({ time }, context);
+    expect(first.models[0]).toMatchObject({
+      action: "retrain",
+      reused: false,
+      alreadyStarted: false,
+      notified: true,
+    });
+    expect(sfn.executions.size).toBe(1);
+    const [name, start] = [...sfn.executions.entries()][0]!;
+    expect(name).toBe("retry-retrain-20261007T030000Z");
+    expect(start.input).toMatchObject({
+      modelId: m,
+      leaseOwner: name,
+      decisionTime: "2026-10-07T03:00:00.000Z",
+    });
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]).toMatchObject({
+      severity: "retrain",
+      modelId: m,
+      attributes: { action: "retrain" },
+    });
+    expect(notifier.sent[0]!.message).toContain("estimatedPerformance accuracy");
+
+    const retry = await handler({ time }, context);
+    expect(retry.models[0]).toMatchObject({
+      action: "retrain",
+      reused: true,
+      alreadyStarted: true,
+      notified: true,
+    });
+    expect(sfn.executions.size).toBe(1);
+    expect(notifier.sent).toHaveLength(1);
+    const state = await repo.getState(m);
+    expect(state.lease?.owner).toBe(name);
+    expect(state.retrainStarts).toEqual([shiftAt + 3 * HOUR]);
+  });
+
+  it("concurrent invocations of the same slot start at most one run", async () => {
+    const m = "concurrent";
+    const time = new Date(shiftAt + 3 * HOUR).toISOString();
+    const evaluators = Array.from({ length: 4 }, () => createEvaluator(deps(m)));
+    const reports = await Promise.all(evaluators.map((e) => e.evaluateAll({ time })));
+    expect(sfn.executions.size).toBe(1);
+    const actions = reports.map((r) => r.models[0]!.action);
+    expect(new Set(actions)).toEqual(new Set(["retrain"]));
+    expect(reports.filter((r) => !r.models[0]!.reused).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("while a run is active, records the decision and does not start another; reset re-arms", async () => {
+    const m = "active";
+    const evaluator = createEvaluator(deps(m));
+    await evaluator.evaluateAll({ time: new Date(shiftAt + 3 * HOUR).toISOString() });
+    expect(sfn.executions.size).toBe(1);
+    const next = await evaluator.evaluateAll({ time: new Date(shiftAt + 4 * HOUR).toISOString() });
+    expect(next.models[0]).toMatchObject({ action: "alert", severity: "warn" });
+    const recorded = await repo.getDecision(m, shiftAt + 4 * HOUR);
+    expect(recorded?.decision.suppressions.map((s) => s.reason)).toEqual(
+      expect.arrayContaining(["runActive"]),
+    );
+    expect(sfn.executions.size).toBe(1);
+
+    const owner = [...sfn.executions.keys()][0]!;
+    await resetAfterDeploy(repo, {
+      modelId: m,
+      championVersion: "v2",
+      baselineVersion: "v2",
+      baseline: {
+        version: "v2",
+        profile: sim.buckets.get(shiftAt + 4 * HOUR)!.profile,
+        createdAt: shiftAt + 5 * HOUR,
+        source: "training",
+      },
+      at: shiftAt + 6 * HOUR,
+      leaseOwner: owner,
+    });
+    const state = await repo.getState(m);
+    expect(state).toMatchObject({
+      championVersion: "v2",
+      baselineVersion: "v2",
+      lastDeployAt: shiftAt + 6 * HOUR,
+    });
+    expect(state.lease).toBeUndefined();
+    // Inside the cooldown after the deploy: no new run even though the lease is free.
+    const after = await evaluator.evaluateAll({ time: new Date(shiftAt + 7 * HOUR).toISOString() });
+    expect(after.models[0]!.action).not.toBe("retrain");
+    const cooled = await repo.getDecision(m, shiftAt + 7 * HOUR);
+    expect(cooled?.decision.baselineVersion).toBe("v2");
+    expect(sfn.executions.size).toBe(1);
+  });
+
+  it("a failed start releases the lease, fails the invocation, and the retry starts the run", async () => {
+    const m = "flaky";
+    const handler = createEvaluateHandler(deps(m));
+    const time = new Date(shiftAt + 3 * HOUR).toISOString();
+    sfn.failNext = true;
+    await expect(handler({ time }, context)).rejects.toBeInstanceOf(EvaluationFailedError);
+    expect((await repo.getState(m)).lease).toBeUndefined();
+    const retry = await handler({ time }, context);
+    expect(retry.models[0]).toMatchObject({ action: "retrain", reused: true, alreadyStarted: false });
+    expect(sfn.executions.size).toBe(1);
+    expect((await repo.getState(m)).retrainStarts).toEqual([shiftAt + 3 * HOUR]);
+  });
+});
