@@ -24,7 +24,7 @@ import type {
 } from "../../lambdas/ports/workflow-starter";
 import { parsePolicy } from "../../lib/policy";
 import { type Emulators, startEmulators } from "../../local/emulators";
-import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, SPEC, T0 } from "../scenarios/harness";
+import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, T0 } from "../scenarios/harness";
 
 class RecordingNotifier implements Notifier {
   readonly sent: Notification[] = [];
