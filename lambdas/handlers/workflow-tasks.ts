@@ -223,6 +223,20 @@ async function readLines(objects: ObjectStore, prefixUri: string): Promise<strin
   return lines;
 }
 
+/**
+ * How long a run may hold the lease: training, scoring, approval and the deployment budget, plus an hour
+ * of margin. Past this, the evaluator may assume the run died and start another.
+ */
+export function runHoldMs(model: WorkflowModelSpec): number {
+  const seconds =
+    model.training.maxRuntimeSeconds +
+    2 * 3600 +
+    (model.approval.required === "never" ? 0 : model.approval.timeoutHours * 3600) +
+    model.deployment.pollSeconds * model.deployment.maxPolls +
+    3600;
+  return seconds * 1000;
+}
+
 export function createWorkflowTasks(deps: WorkflowTaskDeps) {
   const { state, objects, hosting, layout } = deps;
 
@@ -238,7 +252,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     if (!model) throw new WorkflowInputError(`model ${request.modelId} is not configured for retraining`);
     const now = deps.now();
     const owner = request.leaseOwner ?? input.execution.name;
-    await state.confirmLease(model.id, owner, now);
+    await state.confirmLease(model.id, owner, now, runHoldMs(model));
 
     const startMs = parseIso(input.execution.startTime, "execution start time") ?? now;
     const toMs =
@@ -269,9 +283,15 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
       features: model.features,
       window: { fromMs, toMs, labelsUntilMs: Math.max(toMs, now) },
       ...(model.inputDataUri ? { inputDataUri: model.inputDataUri } : {}),
-      champion: champion
-        ? { exists: true, version: champion.version, modelName: champion.modelName }
-        : { exists: false },
+      // The champion is the model the endpoint serves now (scored on the same holdout as the challenger).
+      champion:
+        endpoint.exists && endpoint.modelName
+          ? {
+              exists: true,
+              modelName: endpoint.modelName,
+              ...(champion ? { version: champion.version } : {}),
+            }
+          : { exists: false },
       endpoint: {
         name: model.deployment.endpointName,
         exists: endpoint.exists,
@@ -452,6 +472,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(evaluation.challenger)) if (typeof v === "number") metrics[k] = v;
     await state.promote({
+      leaseOwner: run.leaseOwner,
       champion: {
         modelId: run.modelId,
         version: run.runId,
@@ -546,3 +567,46 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
 }
 
 export type WorkflowTasks = ReturnType<typeof createWorkflowTasks>;
+
+let tasks: WorkflowTasks | undefined;
+
+/** Composition root: SDK clients and adapters built once per container from the environment. */
+async function productionTasks(): Promise<WorkflowTasks> {
+  if (tasks) return tasks;
+  const [{ DynamoDBClient }, { S3Client }, { SageMakerClient }, repo, s3, sm, store] = await Promise.all([
+    import("@aws-sdk/client-dynamodb"),
+    import("@aws-sdk/client-s3"),
+    import("@aws-sdk/client-sagemaker"),
+    import("../adapters/dynamodb-model-state-repository"),
+    import("../adapters/s3-object-store"),
+    import("../adapters/sagemaker-model-hosting"),
+    import("../adapters/repository-workflow-state-store"),
+  ]);
+  const env = process.env;
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) throw new WorkflowInputError(`environment variable ${name} is not set`);
+    return v;
+  };
+  tasks = createWorkflowTasks({
+    state: new store.RepositoryWorkflowStateStore(
+      new repo.DynamoDbModelStateRepository({
+        client: new DynamoDBClient({}),
+        tableName: need("TABLE_NAME"),
+      }),
+    ),
+    objects: new s3.S3ObjectStore(new S3Client({})),
+    hosting: new sm.SageMakerModelHosting(new SageMakerClient({})),
+    layout: {
+      bucket: need("ARCHIVE_BUCKET"),
+      datasetsPrefix: env.DATASETS_PREFIX ?? DEFAULT_DATASETS_PREFIX,
+      artifactsPrefix: env.ARTIFACTS_PREFIX ?? DEFAULT_ARTIFACTS_PREFIX,
+    },
+    now: () => Date.now(),
+  });
+  return tasks;
+}
+
+/** Lambda entry point: the state machine invokes it with `{ action, ...input }`. */
+export const handler = async (event: { action: string } & Record<string, unknown>): Promise<unknown> =>
+  (await productionTasks()).handle(event);

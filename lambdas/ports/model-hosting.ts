@@ -7,6 +7,8 @@ export interface EndpointInfo {
   readonly exists: boolean;
   readonly status?: string;
   readonly configName?: string;
+  /** SageMaker model served by the endpoint's current configuration (first production variant). */
+  readonly modelName?: string;
   readonly failureReason?: string;
 }
 

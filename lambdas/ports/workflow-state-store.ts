@@ -22,6 +22,8 @@ export interface ChampionRecord {
 
 export interface Promotion {
   readonly champion: ChampionRecord;
+  /** The run's lease owner: the promotion releases the lease and is refused under another owner's lease. */
+  readonly leaseOwner: string;
   /** Version of the baseline stored with this promotion (the champion's version). */
   readonly baselineVersion: string;
   /** Serialized baseline profile (profile.ts `serializeProfile`). */
@@ -34,11 +36,16 @@ export class LeaseNotHeldError extends Error {
 }
 
 export interface WorkflowStateStore {
-  /** @throws LeaseNotHeldError when `owner` does not hold an unexpired lease on the model. */
-  confirmLease(modelId: string, owner: string, nowMs: number): Promise<void>;
+  /**
+   * Confirms that `owner` holds an unexpired lease and extends it to `nowMs + holdMs`, so that a long run
+   * (training, approval, bake time) is not overtaken by the evaluator when the original lease expires.
+   * @throws LeaseNotHeldError when `owner` does not hold an unexpired lease on the model.
+   */
+  confirmLease(modelId: string, owner: string, nowMs: number, holdMs: number): Promise<void>;
   /** Releases the lease if `owner` holds it; returns whether it did. Never releases another owner's lease. */
   releaseLease(modelId: string, owner: string): Promise<boolean>;
-  getChampion(modelId: string): Promise<ChampionRecord | undefined>;
-  /** Idempotent: promoting the same version twice leaves the same state. */
+  /** The serving champion's version (its registry details may be absent for a champion deployed by hand). */
+  getChampion(modelId: string): Promise<Pick<ChampionRecord, "version"> | undefined>;
+  /** Records the champion, stores the baseline, resets trigger state, releases the lease. Idempotent. */
   promote(promotion: Promotion): Promise<void>;
 }

@@ -1,6 +1,10 @@
 import { gzipSync } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { DescribeEndpointCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  SageMakerClient,
+} from "@aws-sdk/client-sagemaker";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { S3ObjectStore } from "../../lambdas/adapters/s3-object-store";
@@ -64,12 +68,19 @@ describe("SageMakerModelHosting", () => {
       CreationTime: new Date(),
       LastModifiedTime: new Date(),
     });
+    sm.on(DescribeEndpointConfigCommand, { EndpointConfigName: "churn-1" }).resolves({
+      EndpointConfigName: "churn-1",
+      EndpointConfigArn: "arn",
+      ProductionVariants: [{ VariantName: "AllTraffic", ModelName: "churn-model-1" }],
+      CreationTime: new Date(),
+    });
     const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
     expect(await hosting.describeEndpoint("churn")).toEqual({
       exists: true,
       status: "Failed",
       configName: "churn-1",
       failureReason: "bad image",
+      modelName: "churn-model-1",
     });
   });
 

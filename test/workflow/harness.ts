@@ -123,11 +123,12 @@ export class MemoryStateStore implements WorkflowStateStore {
   readonly registry: ChampionRecord[] = [];
   readonly baselines = new Map<string, string>();
   readonly resets: string[] = [];
-  async confirmLease(modelId: string, owner: string, nowMs: number): Promise<void> {
+  async confirmLease(modelId: string, owner: string, nowMs: number, holdMs: number): Promise<void> {
     const lease = this.leases.get(modelId);
     if (!lease || lease.owner !== owner || lease.expiresAt <= nowMs) {
       throw new LeaseNotHeldError(`lease on ${modelId} is not held by ${owner}`);
     }
+    this.leases.set(modelId, { owner, expiresAt: Math.max(lease.expiresAt, nowMs + holdMs) });
   }
   async releaseLease(modelId: string, owner: string): Promise<boolean> {
     if (this.leases.get(modelId)?.owner !== owner) return false;
@@ -138,6 +139,7 @@ export class MemoryStateStore implements WorkflowStateStore {
     return this.champions.get(modelId);
   }
   async promote(p: Promotion): Promise<void> {
+    if (this.leases.get(p.champion.modelId)?.owner === p.leaseOwner) this.leases.delete(p.champion.modelId);
     this.champions.set(p.champion.modelId, p.champion);
     this.registry.push(p.champion);
     this.baselines.set(`${p.champion.modelId}#${p.baselineVersion}`, p.baseline);

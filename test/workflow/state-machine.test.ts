@@ -97,7 +97,12 @@ async function run(scenario: Scenario & { severity?: string; failFirstLambda?: s
   });
   const sm = new FakeSageMaker(objects, scenario);
   sm.models.set("churn-v1", "champion");
-  sm.endpoints.set("churn-prod", { exists: true, status: "InService", configName: OLD_CONFIG });
+  sm.endpoints.set("churn-prod", {
+    exists: true,
+    status: "InService",
+    configName: OLD_CONFIG,
+    modelName: "churn-v1",
+  });
   const tasks = createWorkflowTasks({
     state,
     objects,
