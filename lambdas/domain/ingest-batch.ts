@@ -58,7 +58,12 @@ export interface StoredPrediction {
 }
 
 export type Disposition =
-  | { readonly kind: "prediction"; readonly event: PredictionEvent }
+  | {
+      readonly kind: "prediction";
+      readonly event: PredictionEvent;
+      /** The prediction index already holds this very record (a redelivery): no need to write it again. */
+      readonly indexed?: boolean;
+    }
   | {
       readonly kind: "outcome";
       readonly event: LabelEvent;
@@ -216,7 +221,11 @@ export function resolveBatch(
         ...(e.score !== undefined ? { score: e.score } : {}),
         timestamp: e.timestamp,
       });
-      out.push({ ...c, disposition: { kind: "prediction", event: e } });
+      const indexed = s !== undefined && s.shardId === shardId && s.seq === c.seq;
+      out.push({
+        ...c,
+        disposition: indexed ? { kind: "prediction", event: e, indexed } : { kind: "prediction", event: e },
+      });
       continue;
     }
     const model = models.get(e.modelId)!;

@@ -196,6 +196,7 @@ export function createIngestBatch(
       bySeq.set(r.sequenceNumber, r);
       const d = r.disposition;
       if (d.kind === "prediction") {
+        if (d.indexed) continue;
         const e = d.event;
         const horizonMs = models.get(e.modelId)!.spec.labelHorizonHours * 3_600_000;
         newPredictions.push({

@@ -143,6 +143,16 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     expect(fates(records(), stored)).toEqual(expected);
   });
 
+  it("marks a prediction already indexed by this very record (redelivery) so it is not written again", () => {
+    const records = [prediction("a", T0), prediction("b", T0)];
+    const first = records[0]!;
+    const own = storedPrediction("a", { seq: first.sequenceNumber.padStart(64, "0") });
+    const indexed = resolve(records, [own]).map(
+      (r) => r.disposition.kind === "prediction" && r.disposition.indexed === true,
+    );
+    expect(indexed).toEqual([true, false]);
+  });
+
   it("looks up predictions and labels without inline prediction, once per key", () => {
     const records = [
       prediction("a", T0),

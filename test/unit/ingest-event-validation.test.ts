@@ -50,6 +50,7 @@ const label = (over: Record<string, unknown> = {}) =>
 describe("validateRecord: quarantine reasons", () => {
   const cases: Array<[QuarantineReason, string, string]> = [
     ["invalid-encoding", "not base64", "@@not*base64@@"],
+    ["invalid-encoding", "not base64 but of a valid length", "ab*d"],
     ["invalid-encoding", "not UTF-8", Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString("base64")],
     ["invalid-json", "not JSON", b64("{type: prediction")],
     ["not-an-object", "JSON array", json([1, 2])],

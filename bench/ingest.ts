@@ -1,0 +1,309 @@
+/**
+ * Ingest benchmark: one 10,000-record Kinesis batch of predictions with 50 features.
+ * - CPU: the ingest (validation, grouping, profiling, merge, serialization, metrics counting) with
+ *   in-memory stores versus the decode floor (base64 + UTF-8 + JSON.parse of the same records), as a
+ *   ratio of medians measured in this process. Target <= 2.0.
+ * - DynamoDB: the real handler and adapters against dynalite through a counting client: requests and
+ *   capacity units (ReturnConsumedCapacity) per 1,000 events, and requests per batch versus the number of
+ *   (model, bucket) groups, split by purpose (statistics, prediction index, quarantine).
+ * - Peak memory (max RSS of the process, and heap growth during one ingest).
+ * Run: `npx tsx bench/ingest.ts` or `npm run bench -- ingest`.
+ */
+
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context, KinesisStreamEvent } from "aws-lambda";
+import { keys } from "../lambdas/adapters/dynamodb-keys";
+import { keyId } from "../lambdas/adapters/dynamodb-stats-batching";
+import type { IngestModelSpec } from "../lambdas/domain/event-validation";
+import { groupContribution, type IngestGroup, type StoredPrediction } from "../lambdas/domain/ingest-batch";
+import {
+  deserializeProfile,
+  mergeProfiles,
+  type ProfileSpec,
+  serializeProfile,
+} from "../lambdas/domain/profile";
+import { createIngestBatch, createIngestHandler, type IngestStores } from "../lambdas/handlers/ingest";
+import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
+import { startEmulators } from "../local/emulators";
+
+const RECORDS = 10_000;
+const FEATURES = 50;
+const NUMERIC = 40;
+const REPEATS = 5;
+const SHARD = "shardId-000000000000";
+
+const model: IngestModelSpec = {
+  id: "bench",
+  task: "binary",
+  features: Array.from({ length: FEATURES }, (_, i) => ({
+    name: `f${i}`,
+    kind: i < NUMERIC ? ("numeric" as const) : ("categorical" as const),
+  })),
+  labelHorizonHours: 24,
+  bucketMinutes: 60,
+};
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A batch of predictions spread over the 3 hours before `nowMs` (3-4 hourly buckets). */
+function makeEvent(nowMs: number, seed: number, firstSeq = 1_000_000): KinesisStreamEvent {
+  const rand = prng(seed);
+  const arrival = nowMs / 1000;
+  return {
+    Records: Array.from({ length: RECORDS }, (_, i) => {
+      const features: Record<string, number | string | null> = {};
+      for (let f = 0; f < FEATURES; f++) {
+        features[`f${f}`] =
+          f < NUMERIC
+            ? rand() < 0.02
+              ? null
+              : Math.round(rand() * 1e6) / 1e3
+            : `c${Math.floor(rand() * 12)}`;
+      }
+      const data = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 1,
+          type: "prediction",
+          modelId: "bench",
+          requestId: `s${seed}-${i}`,
+          timestamp: Math.round(nowMs - rand() * 3 * 3_600_000),
+          features,
+          prediction: rand() < 0.3 ? 1 : 0,
+          score: Math.round(rand() * 1e4) / 1e4,
+        }),
+      ).toString("base64");
+      const seq = String(firstSeq + i);
+      return {
+        kinesis: {
+          kinesisSchemaVersion: "1.0",
+          partitionKey: "bench",
+          sequenceNumber: seq,
+          data,
+          approximateArrivalTimestamp: arrival,
+        },
+        eventSource: "aws:kinesis",
+        eventVersion: "1.0",
+        eventID: `${SHARD}:${seq}`,
+        eventName: "aws:kinesis:record",
+        invokeIdentityArn: "arn:aws:iam::000000000000:role/bench",
+        awsRegion: "us-east-1",
+        eventSourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/bench",
+      };
+    }),
+  };
+}
+
+/** Stores doing the same CPU work as the DynamoDB adapters (merge + serialize), without I/O. */
+function inMemoryStores(): IngestStores {
+  const items = new Map<string, { profile: string; seq: string }>();
+  return {
+    stats: {
+      async applyGroups(
+        shardId: string,
+        groups: readonly IngestGroup[],
+        specs: ReadonlyMap<string, ProfileSpec>,
+      ) {
+        return groups.map((group): GroupApplyResult => {
+          const k = keys.stats(group.modelId, group.bucketStart, shardId);
+          const id = keyId(k.pk, k.sk);
+          const current = items.get(id);
+          const c = groupContribution(group, specs.get(group.modelId)!, current?.seq);
+          if (!c) return { group, status: "skipped", attempts: 0 };
+          const profile = current ? mergeProfiles(deserializeProfile(current.profile), c.profile) : c.profile;
+          items.set(id, { profile: serializeProfile(profile), seq: c.lastSeq });
+          return { group, status: "applied", attempts: 1 };
+        });
+      },
+    },
+    predictions: {
+      async find(): Promise<StoredPrediction[]> {
+        return [];
+      },
+      async save(_p: readonly PredictionRecord[]) {
+        return { failed: [] };
+      },
+    },
+    quarantine: {
+      async save(_q: readonly QuarantineRecord[]) {
+        return { failed: [] };
+      },
+      async listDay() {
+        return [];
+      },
+    },
+  };
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+
+function decodeFloor(event: KinesisStreamEvent): number {
+  let n = 0;
+  for (const r of event.Records) {
+    const v = JSON.parse(Buffer.from(r.kinesis.data, "base64").toString("utf8")) as { features: object };
+    if (v.features) n++;
+  }
+  return n;
+}
+
+interface Counts {
+  requests: Record<string, number>;
+  byPurpose: Record<string, number>;
+  readUnits: number;
+  writeUnits: number;
+}
+
+/** Wrap a client so every request and its consumed capacity is counted. */
+function counting(client: DynamoDBClient): { client: DynamoDBClient; counts: Counts; reset(): void } {
+  const counts: Counts = { requests: {}, byPurpose: {}, readUnits: 0, writeUnits: 0 };
+  const wrapped = Object.create(client) as DynamoDBClient;
+  wrapped.send = (async (command: { constructor: { name: string }; input: unknown }) => {
+    const name = command.constructor.name.replace(/Command$/, "");
+    counts.requests[name] = (counts.requests[name] ?? 0) + 1;
+    const text = JSON.stringify(command.input);
+    const purpose = text.includes("#STATS")
+      ? "statistics"
+      : text.includes("#PRED#")
+        ? "predictionIndex"
+        : "quarantine";
+    counts.byPurpose[purpose] = (counts.byPurpose[purpose] ?? 0) + 1;
+    const out = (await client.send(command as never)) as { ConsumedCapacity?: unknown };
+    const consumed = ([] as Array<{ CapacityUnits?: number }>).concat(
+      (out.ConsumedCapacity ?? []) as Array<{ CapacityUnits?: number }>,
+    );
+    const units = consumed.reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+    if (/Put|Write|Update|Delete/.test(name)) counts.writeUnits += units;
+    else counts.readUnits += units;
+    return out;
+  }) as DynamoDBClient["send"];
+  return {
+    client: wrapped,
+    counts,
+    reset() {
+      counts.requests = {};
+      counts.byPurpose = {};
+      counts.readUnits = 0;
+      counts.writeUnits = 0;
+    },
+  };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  process.env.POWERTOOLS_METRICS_DISABLED = "true";
+  const nowMs = Date.now();
+  const logger = new Logger({ serviceName: "ingest", logLevel: "ERROR" });
+  const metrics = new Metrics({ namespace: "RetrainTriggers", serviceName: "ingest" });
+  const context = {} as Context;
+
+  // CPU: handler (in-memory stores, a fresh store per run so every run does the full work) vs decode floor.
+  const events = Array.from({ length: REPEATS + 1 }, (_, i) => makeEvent(nowMs, i + 1));
+  const recordBytes = Buffer.from(events[0]!.Records[0]!.kinesis.data, "base64").length;
+  const floor: number[] = [];
+  const handlerCpu: number[] = [];
+  let heapGrowthMb = 0;
+  let groups = 0;
+  for (let i = 0; i <= REPEATS; i++) {
+    const event = events[i]!;
+    let t = cpuMs();
+    decodeFloor(event);
+    const f = cpuMs() - t;
+    const ingestBatch = createIngestBatch({ models: [model], stores: inMemoryStores(), logger });
+    const handler = createIngestHandler({ models: [model], stores: inMemoryStores(), logger, metrics });
+    const heapBefore = process.memoryUsage().heapUsed;
+    t = cpuMs();
+    await handler(event, context);
+    const h = cpuMs() - t;
+    heapGrowthMb = Math.max(heapGrowthMb, (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20);
+    if (i === 0) {
+      groups = (await ingestBatch(event)).groups;
+      continue; // warm-up
+    }
+    floor.push(f);
+    handlerCpu.push(h);
+  }
+  const floorMs = median(floor);
+  const handlerMs = median(handlerCpu);
+
+  // DynamoDB requests and capacity against dynalite.
+  const emu = await startEmulators({ createStream: false });
+  let dynamo: Record<string, unknown>;
+  try {
+    const counter = counting(emu.createDynamoDbClient());
+    const handler = createIngestHandler({
+      models: [model],
+      dynamodb: counter.client,
+      tableName: emu.tableName,
+      logger,
+      metrics,
+    });
+    const event = makeEvent(nowMs, 99, 5_000_000);
+    let t = performance.now();
+    const first = (await handler(event, context)) as { batchItemFailures: unknown[] };
+    const firstWallMs = performance.now() - t;
+    const fresh = structuredClone(counter.counts);
+    counter.reset();
+    t = performance.now();
+    await handler(event, context);
+    const redeliveryWallMs = performance.now() - t;
+    const redelivery = structuredClone(counter.counts);
+    const total = (c: Counts) => Object.values(c.requests).reduce((a, b) => a + b, 0);
+    const per1000 = (x: number) => round((x / RECORDS) * 1000);
+    dynamo = {
+      failures: first.batchItemFailures.length,
+      groups,
+      requestsPerBatch: total(fresh),
+      requestsByCommand: fresh.requests,
+      requestsByPurpose: fresh.byPurpose,
+      statisticsRequestsPerBatch: fresh.byPurpose.statistics ?? 0,
+      statisticsRequestsPerGroup: round((fresh.byPurpose.statistics ?? 0) / groups),
+      requestsPer1000Events: per1000(total(fresh)),
+      writeUnitsPer1000Events: per1000(fresh.writeUnits),
+      readUnitsPer1000Events: per1000(fresh.readUnits),
+      statisticsWriteUnitsPerBatch: round(fresh.writeUnits - RECORDS * 1),
+      redeliveryRequests: total(redelivery),
+      redeliveryWriteUnits: round(redelivery.writeUnits),
+      wallMsAgainstDynalite: round(firstWallMs, 0),
+      redeliveryWallMsAgainstDynalite: round(redeliveryWallMs, 0),
+    };
+  } finally {
+    await emu.stop();
+  }
+
+  return {
+    records: RECORDS,
+    features: FEATURES,
+    recordBytes,
+    repeats: REPEATS,
+    decodeFloorCpuMs: round(floorMs, 1),
+    handlerCpuMs: round(handlerMs, 1),
+    cpuRatio: round(handlerMs / floorMs),
+    cpuRatioTarget: 2.0,
+    handlerUsPerRecord: round((handlerMs * 1000) / RECORDS),
+    dynamodb: dynamo,
+    peakRssMb: round(process.resourceUsage().maxRSS / 1024, 0),
+    heapGrowthPerBatchMb: round(heapGrowthMb, 1),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await run(), null, 2));
+}
