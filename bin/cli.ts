@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import "../local/polyfills";
+import { approveCommand } from "./commands/approve";
 import { driftCommand } from "./commands/drift";
 
 const program = new Command()
@@ -17,5 +18,6 @@ const program = new Command()
 
 // Commands (one import + one addCommand line each).
 program.addCommand(driftCommand());
+program.addCommand(approveCommand());
 
 await program.parseAsync(process.argv);
