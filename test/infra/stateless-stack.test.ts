@@ -1,0 +1,298 @@
+import type { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  lambdaModelCatalog,
+  loadConfig,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  parseModelCatalog,
+} from "../../lib/config";
+import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
+import { createRetrainApp } from "../../lib/stacks/retrain-app";
+import { iamActions, resourceByPrefix } from "./template-helpers";
+
+const config = loadConfig("config/example.config.json");
+
+let app: App;
+let stateless: Template;
+let stateful: Template;
+
+beforeAll(() => {
+  // The real handler entries; bundling is skipped (asset contents are not asserted here: see
+  // node-function.test.ts) and the built-in CloudFormation schema check is left to `npm run synth`.
+  const built = createRetrainApp(config, {
+    nag: false,
+    appProps: { builtinCloudFormationValidation: false, context: { "aws:cdk:bundling-stacks": [] } },
+  });
+  app = built.app;
+  stateless = Template.fromStack(built.stateless);
+  stateful = Template.fromStack(built.stateful);
+});
+
+const functionProps = (prefix: string) =>
+  resourceByPrefix(stateless, "AWS::Lambda::Function", prefix).Properties;
+
+describe("stateless stack: Lambda functions", () => {
+  it.each([
+    ["IngestHandler", config.ingest.memoryMb, config.ingest.timeoutSeconds, "ingest"],
+    ["TriggerEvaluator", config.schedule.memoryMb, config.schedule.timeoutSeconds, "evaluator"],
+  ])(
+    "%s: nodejs22.x, ARM64, explicit memory/timeout, tracing, Powertools",
+    (prefix, memory, timeout, service) => {
+      expect(functionProps(prefix)).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        MemorySize: memory,
+        Timeout: timeout,
+        TracingConfig: { Mode: "Active" },
+        LoggingConfig: { LogFormat: "JSON" },
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_SERVICE_NAME: service,
+            POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            MODEL_CATALOG: lambdaModelCatalog(config),
+          }),
+        },
+      });
+    },
+  );
+
+  it("passes a model catalog the Lambdas can parse back to the configured policies", () => {
+    const env = functionProps("IngestHandler").Environment as { Variables: Record<string, string> };
+    const catalog = parseModelCatalog(env.Variables.MODEL_CATALOG!);
+    expect(catalog.models.map((m) => m.policy)).toEqual(config.models.map((m) => m.policy));
+  });
+
+  it("gives the ingest Lambda its table, limits and quarantine retention", () => {
+    expect(
+      (functionProps("IngestHandler").Environment as { Variables: Record<string, unknown> }).Variables,
+    ).toMatchObject({
+      TABLE_NAME: expect.anything(),
+      MAX_RECORD_BYTES: String(config.ingest.maxRecordBytes),
+      QUARANTINE_RETENTION_DAYS: String(config.retention.quarantineDays),
+    });
+  });
+
+  it("gives the evaluator its table, topic, state machine, and an async DLQ without Lambda retries", () => {
+    const props = functionProps("TriggerEvaluator");
+    expect((props.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      TABLE_NAME: expect.anything(),
+      TOPIC_ARN: expect.anything(),
+      STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
+    });
+    expect(props.DeadLetterConfig).toEqual({ TargetArn: expect.anything() });
+    stateless.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: Match.stringLikeRegexp("^TriggerEvaluator") },
+      MaximumRetryAttempts: 0,
+    });
+  });
+
+  it("keeps every function's logs for the configured retention", () => {
+    const groups = Object.values(stateless.findResources("AWS::Logs::LogGroup")) as {
+      Properties: { RetentionInDays?: number };
+    }[];
+    expect(groups.length).toBeGreaterThanOrEqual(4);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.retention.logDays);
+  });
+});
+
+describe("stateless stack: Kinesis event source mapping", () => {
+  it("has the configured batching, bounded retries, bisect, partial failures, on-failure queue, in-order shards", () => {
+    stateless.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    stateless.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: Match.stringLikeRegexp("^IngestHandler") },
+      EventSourceArn: Match.anyValue(),
+      StartingPosition: "TRIM_HORIZON",
+      BatchSize: config.ingest.batchSize,
+      MaximumBatchingWindowInSeconds: config.ingest.maxBatchingWindowSeconds,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      MaximumRetryAttempts: config.ingest.retryAttempts,
+      MaximumRecordAgeInSeconds: config.ingest.maxRecordAgeSeconds,
+      ParallelizationFactor: 1,
+      DestinationConfig: {
+        OnFailure: { Destination: { "Fn::ImportValue": Match.stringLikeRegexp("IngestFailures") } },
+      },
+    });
+  });
+});
+
+describe("stateless stack: evaluator schedule", () => {
+  it("runs on the configured expression with the scheduled time as input, bounded retries and a DLQ", () => {
+    stateless.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: config.schedule.expression,
+      ScheduleExpressionTimezone: config.schedule.timezone,
+      FlexibleTimeWindow: { Mode: "OFF" },
+      State: "ENABLED",
+      Target: {
+        Arn: { "Fn::GetAtt": [Match.stringLikeRegexp("^TriggerEvaluator"), "Arn"] },
+        RoleArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^TriggerSchedulerRole"), "Arn"] },
+        Input: JSON.stringify({ time: "<aws.scheduler.scheduled-time>" }),
+        RetryPolicy: {
+          MaximumRetryAttempts: config.schedule.retryAttempts,
+          MaximumEventAgeInSeconds: config.schedule.maxEventAgeMinutes * 60,
+        },
+        DeadLetterConfig: { Arn: { "Fn::ImportValue": Match.stringLikeRegexp("EvaluatorDeadLetters") } },
+      },
+    });
+  });
+
+  it("uses a cron expression and flexible window when configured", () => {
+    const cron = loadConfig({
+      ...JSON.parse(JSON.stringify(config)),
+      schedule: {
+        expression: "cron(15 6 ? * MON-FRI *)",
+        timezone: "Europe/Paris",
+        flexibleWindowMinutes: 10,
+      },
+    });
+    const t = Template.fromStack(
+      createRetrainApp(cron, {
+        nag: false,
+        appProps: { builtinCloudFormationValidation: false, context: { "aws:cdk:bundling-stacks": [] } },
+      }).stateless,
+    );
+    t.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(15 6 ? * MON-FRI *)",
+      ScheduleExpressionTimezone: "Europe/Paris",
+      FlexibleTimeWindow: { Mode: "FLEXIBLE", MaximumWindowInMinutes: 10 },
+    });
+  });
+});
+
+describe("stateless stack: retraining workflow", () => {
+  it("logs ALL events and traces with X-Ray", () => {
+    stateless.hasResourceProperties("AWS::StepFunctions::StateMachine", {
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: "ALL" }),
+    });
+  });
+
+  it("lets the evaluator start executions of exactly this state machine", () => {
+    stateless.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: [{ Ref: Match.stringLikeRegexp("^TriggerEvaluatorRole") }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "states:StartExecution",
+            Resource: { Ref: Match.stringLikeRegexp("^WorkflowStateMachine") },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("stateless stack: alarms to the alert topic", () => {
+  const alarms = (): (Record<string, unknown> & { id: string })[] =>
+    Object.entries(stateless.findResources("AWS::CloudWatch::Alarm"))
+      .filter(([id]) => id.startsWith("Alarms"))
+      .map(([id, r]) => ({ ...(r as { Properties: Record<string, unknown> }).Properties, id }));
+
+  it("alarm on ingest iterator age above the configured minutes", () => {
+    stateless.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "IteratorAge",
+      Namespace: "AWS/Lambda",
+      Statistic: "Maximum",
+      Threshold: config.alerts.iteratorAgeMinutes * 60_000,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+    });
+  });
+
+  it("alarm on the depth of each dead-letter queue", () => {
+    const depth = alarms().filter((a) => a.MetricName === "ApproximateNumberOfMessagesVisible");
+    expect(depth).toHaveLength(3);
+    for (const a of depth) expect(a.Threshold).toBe(config.alerts.dlqDepth);
+  });
+
+  it("alarm on errors of the ingest, evaluator and workflow task Lambdas", () => {
+    const errors = alarms().filter((a) => a.MetricName === "Errors");
+    expect(errors.map((a) => a.id.replace(/[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "AlarmsEvaluatorErrors",
+      "AlarmsIngestErrors",
+      "AlarmsWorkflowTasksErrors",
+    ]);
+  });
+
+  it("alarm per model on the quarantine rate from the ingest metrics", () => {
+    for (const model of config.models) {
+      stateless.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Threshold: config.alerts.quarantineRatePercent,
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: "IF(received > 0, 100 * quarantined / received, 0)" }),
+          Match.objectLike({
+            Id: "quarantined",
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: METRICS_NAMESPACE,
+                MetricName: METRIC_NAMES.recordsQuarantined,
+                Dimensions: Match.arrayWith([
+                  { Name: "modelId", Value: model.id },
+                  { Name: "service", Value: "ingest" },
+                ]),
+              },
+            }),
+          }),
+        ]),
+      });
+    }
+  });
+
+  it("alarm on failed, timed-out or aborted workflow runs", () => {
+    stateless.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Threshold: config.alerts.workflowFailures,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: "FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)" }),
+        Match.objectLike({
+          Id: "failed",
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: "ExecutionsFailed" }) }),
+        }),
+      ]),
+    });
+  });
+
+  it("notify the alert topic on ALARM and OK, for every operational alarm", () => {
+    const ops = alarms();
+    expect(ops.length).toBe(1 + 3 + 3 + config.models.length + 1);
+    for (const a of ops) {
+      expect(a.AlarmActions).toEqual([{ "Fn::ImportValue": expect.stringMatching(/Alerts/) }]);
+      expect(a.OKActions).toEqual(a.AlarmActions);
+    }
+  });
+});
+
+describe("stateless stack: dashboard", () => {
+  it("charts drift, performance, decisions, volume and quarantine for every model", () => {
+    const dashboard = resourceByPrefix(stateless, "AWS::CloudWatch::Dashboard", "Dashboard");
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const model of config.models) {
+      for (const title of ["drift score", "performance", "decisions", "ingest volume", "quarantined"])
+        expect(body).toContain(`${model.id}: ${title}`);
+    }
+    for (const name of Object.values(METRIC_NAMES)) expect(body).toContain(`\\"${name}\\"`);
+    expect(body).toContain(`\\"${METRICS_NAMESPACE}\\"`);
+  });
+});
+
+describe("least privilege and cdk-nag", () => {
+  it("grants no wildcard actions in either stack", () => {
+    const actions = [...iamActions(stateless), ...iamActions(stateful)];
+    expect(actions.length).toBeGreaterThan(10);
+    expect(actions.filter((a) => a === "*" || a.endsWith(":*"))).toEqual([]);
+  });
+
+  it("has zero unacknowledged AwsSolutions and Serverless findings in the whole app", () => {
+    applyWildcardAcknowledgments(app);
+    const findings = [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+      pack
+        .validateScope(app)
+        .violations.map(
+          (v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(", ")}`,
+        ),
+    );
+    expect(findings).toEqual([]);
+  });
+});
