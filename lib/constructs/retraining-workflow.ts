@@ -21,7 +21,6 @@ import {
 } from "../../lambdas/handlers/workflow-tasks";
 import { type DeploymentConfig, endpointNameOf, type ModelConfig } from "../config";
 import { buildRetrainingDefinition, SUBSTITUTIONS, type WorkflowTimeouts } from "../workflow-asl";
-import { acknowledge } from "./nag";
 import { NodeFunction } from "./node-function";
 
 /** Properties of {@link RetrainingWorkflow}. */
@@ -433,12 +432,6 @@ export class RetrainingWorkflow extends Construct {
     this.grantStateMachine(this.stateMachine.role, models, role);
     fn.grantInvoke(this.stateMachine);
     props.topic.grantPublish(this.stateMachine);
-
-    acknowledge(
-      this,
-      "Wildcards are confined to S3 prefixes of this workflow (archive per model id, datasets, artifacts), SageMaker resources named <modelId>-*, and the /aws/sagemaker/* log groups; ecr:GetAuthorizationToken and cloudwatch:PutMetricData (namespace-conditioned) have no resource-level permissions; table grants cover the table and its indexes only.",
-      "AwsSolutions-IAM5",
-    );
   }
 
   private grantStateMachine(smRole: IRole, models: readonly ModelConfig[], executionRole: Role): void {

@@ -82,27 +82,32 @@ interface Outcome {
   objects: MemoryObjectStore;
 }
 
-async function run(scenario: Scenario & { severity?: string; failFirstLambda?: string }): Promise<Outcome> {
+async function run(
+  scenario: Scenario & { severity?: string; failFirstLambda?: string; firstDeployment?: boolean },
+): Promise<Outcome> {
   const objects = new MemoryObjectStore();
   seedArchive(objects);
   const state = new MemoryStateStore();
   state.leases.set("churn", { owner: EXECUTION, expiresAt: Date.parse(START) + 86_400_000 });
-  state.champions.set("churn", {
-    modelId: "churn",
-    version: "v1",
-    modelName: "churn-v1",
-    endpointName: "churn-prod",
-    endpointConfigName: OLD_CONFIG,
-    promotedAt: Date.parse("2026-10-01T00:00:00Z"),
-  });
+  if (!scenario.firstDeployment)
+    state.champions.set("churn", {
+      modelId: "churn",
+      version: "v1",
+      modelName: "churn-v1",
+      endpointName: "churn-prod",
+      endpointConfigName: OLD_CONFIG,
+      promotedAt: Date.parse("2026-10-01T00:00:00Z"),
+    });
   const sm = new FakeSageMaker(objects, scenario);
   sm.models.set("churn-v1", "champion");
-  sm.endpoints.set("churn-prod", {
-    exists: true,
-    status: "InService",
-    configName: OLD_CONFIG,
-    modelName: "churn-v1",
-  });
+  if (!scenario.firstDeployment) {
+    sm.endpoints.set("churn-prod", {
+      exists: true,
+      status: "InService",
+      configName: OLD_CONFIG,
+      modelName: "churn-v1",
+    });
+  }
   const tasks = createWorkflowTasks({
     state,
     objects,
@@ -211,6 +216,19 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(success[0]?.message).toMatch(/challenger auc 0\.9\d+ vs champion 0\.[5-7]\d+/);
     // The state payload stays small.
     expect(JSON.stringify(o.result).length).toBeLessThan(16_000);
+  });
+
+  it("first deployment: no champion to score, the endpoint is created", async () => {
+    const o = await run({ firstDeployment: true });
+    expect(o.error).toBeUndefined();
+    expect(o.sm.callCount(STATE.scoreChampion)).toBe(0);
+    expect(o.sm.callCount(STATE.createEndpoint)).toBe(1);
+    expect(o.sm.callCount(STATE.updateEndpoint)).toBe(0);
+    const runId = o.state.champions.get("churn")!.version;
+    expect(o.sm.endpoints.get("churn-prod")).toMatchObject({ status: "InService", configName: runId });
+    expect(o.sm.published.find((p) => p.state === STATE.notifySuccess)?.message).toContain(
+      "vs champion (none)",
+    );
   });
 
   it("asks for approval when the policy requires it and deploys once approved", async () => {
