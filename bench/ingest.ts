@@ -17,7 +17,18 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { keyId } from "../lambdas/adapters/dynamodb-stats-batching";
 import type { IngestModelSpec } from "../lambdas/domain/event-validation";
-import { groupContribution, type IngestGroup, type StoredPrediction } from "../lambdas/domain/ingest-batch";
+import { compileModels } from "../lambdas/domain/event-validation";
+import {
+  classifyBatch,
+  groupBatch,
+  groupContribution,
+  type IncomingRecord,
+  type IngestGroup,
+  indexPredictions,
+  profileSpecOf,
+  resolveBatch,
+  type StoredPrediction,
+} from "../lambdas/domain/ingest-batch";
 import {
   deserializeProfile,
   mergeProfiles,
@@ -243,6 +254,38 @@ export async function run(): Promise<Record<string, unknown>> {
   const floorMs = median(floor);
   const handlerMs = median(handlerCpu);
 
+  // Where the handler's CPU goes: the pure phases, each as a multiple of the decode floor.
+  const compiled = compileModels([model]);
+  const spec = profileSpecOf(model);
+  const phases: Record<string, number[]> = {
+    validate: [],
+    resolveAndGroup: [],
+    buildProfiles: [],
+    serialize: [],
+  };
+  for (const event of events.slice(1)) {
+    const incoming: IncomingRecord[] = event.Records.map((r) => ({
+      sequenceNumber: r.kinesis.sequenceNumber,
+      arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000,
+      data: r.kinesis.data,
+    }));
+    let t = cpuMs();
+    const classified = classifyBatch(incoming, compiled);
+    phases.validate!.push(cpuMs() - t);
+    t = cpuMs();
+    const grouped = groupBatch(resolveBatch(classified, SHARD, indexPredictions([]), compiled), compiled);
+    phases.resolveAndGroup!.push(cpuMs() - t);
+    t = cpuMs();
+    const contributions = grouped.map((g) => groupContribution(g, spec)!);
+    phases.buildProfiles!.push(cpuMs() - t);
+    t = cpuMs();
+    for (const c of contributions) serializeProfile(c.profile);
+    phases.serialize!.push(cpuMs() - t);
+  }
+  const phaseRatios = Object.fromEntries(
+    Object.entries(phases).map(([k, v]) => [k, round(median(v) / floorMs)]),
+  );
+
   // DynamoDB requests and capacity against dynalite.
   const emu = await startEmulators({ createStream: false });
   let dynamo: Record<string, unknown>;
@@ -297,6 +340,7 @@ export async function run(): Promise<Record<string, unknown>> {
     handlerCpuMs: round(handlerMs, 1),
     cpuRatio: round(handlerMs / floorMs),
     cpuRatioTarget: 2.0,
+    phaseCpuOverFloor: phaseRatios,
     handlerUsPerRecord: round((handlerMs * 1000) / RECORDS),
     dynamodb: dynamo,
     peakRssMb: round(process.resourceUsage().maxRSS / 1024, 0),

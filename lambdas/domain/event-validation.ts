@@ -182,8 +182,9 @@ export function validateRecord(
   // Node's decoder skips characters outside the alphabet: a short result means the input was not base64.
   // (Cheaper than a regular expression over every payload; the hot path of the ingest.)
   if (bytes.length !== size) return reject("invalid-encoding", "data is not base64");
-  if (!isUtf8(bytes)) return reject("invalid-encoding", "payload is not UTF-8");
   const text = bytes.toString("utf8");
+  // Invalid UTF-8 decodes to U+FFFD: only then pay for the exact check (U+FFFD may also be legitimate).
+  if (text.includes("\uFFFD") && !isUtf8(bytes)) return reject("invalid-encoding", "payload is not UTF-8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -284,17 +285,18 @@ function validatePrediction(
   }
   const problem = checkPrediction(model.spec.task, prediction, score);
   if (problem) return reject("invalid-prediction", problem, modelId, timestamp);
-  const event: PredictionEvent = {
+  // Built field by field (no conditional spreads): this runs once per record on the hot path.
+  const event: { -readonly [K in keyof PredictionEvent]: PredictionEvent[K] } = {
     schemaVersion: 1,
     type: "prediction",
     modelId,
-    ...(typeof value.modelVersion === "string" ? { modelVersion: value.modelVersion } : {}),
     requestId,
     timestamp,
     features: features as Record<string, FeatureValue>,
     prediction: typeof prediction === "boolean" ? String(prediction) : (prediction as number | string),
-    ...(typeof score === "number" ? { score } : {}),
   };
+  if (typeof value.modelVersion === "string") event.modelVersion = value.modelVersion;
+  if (typeof score === "number") event.score = score;
   return { ok: true, event };
 }
 

@@ -192,13 +192,13 @@ export function resolveBatch(
   stored: ReadonlyMap<string, StoredPrediction>,
   models: ReadonlyMap<string, CompiledModel>,
 ): ResolvedRecord[] {
-  const inBatch = new Map<string, { prediction: number | string; score?: number; timestamp: number }>();
+  const inBatch = new Map<string, PredictionEvent>();
   const precedes = (s: StoredPrediction, seq: string) => !(s.shardId === shardId && s.seq >= seq);
   const out: ResolvedRecord[] = [];
   for (const c of classified) {
     const r = c.result;
     if (!r.ok) {
-      out.push({ ...c, disposition: { kind: "quarantine", ...verdictFields(r) } });
+      out.push(withDisposition(c, { kind: "quarantine", ...verdictFields(r) }));
       continue;
     }
     const e = r.event;
@@ -210,22 +210,19 @@ export function resolveBatch(
         const where = usable
           ? `stored by ${usable.shardId}/${usable.seq.replace(/^0+/, "")}`
           : "in this batch";
-        out.push({
-          ...c,
-          disposition: quarantine("duplicate-request-id", `requestId already seen ${where}`, e),
-        });
+        out.push(
+          withDisposition(c, quarantine("duplicate-request-id", `requestId already seen ${where}`, e)),
+        );
         continue;
       }
-      inBatch.set(key, {
-        prediction: e.prediction,
-        ...(e.score !== undefined ? { score: e.score } : {}),
-        timestamp: e.timestamp,
-      });
+      inBatch.set(key, e);
       const indexed = s !== undefined && s.shardId === shardId && s.seq === c.seq;
-      out.push({
-        ...c,
-        disposition: indexed ? { kind: "prediction", event: e, indexed } : { kind: "prediction", event: e },
-      });
+      out.push(
+        withDisposition(
+          c,
+          indexed ? { kind: "prediction", event: e, indexed } : { kind: "prediction", event: e },
+        ),
+      );
       continue;
     }
     const model = models.get(e.modelId)!;
@@ -244,37 +241,39 @@ export function resolveBatch(
       predictionTimestamp = found.timestamp;
       joined = !inBatch.has(key);
     } else {
-      out.push({
-        ...c,
-        disposition: quarantine("label-without-prediction", "no earlier prediction found", e),
-      });
+      out.push(withDisposition(c, quarantine("label-without-prediction", "no earlier prediction found", e)));
       continue;
     }
     const horizonMs = model.spec.labelHorizonHours * 3_600_000;
     if (e.timestamp - predictionTimestamp > horizonMs) {
-      out.push({
-        ...c,
-        disposition: quarantine(
-          "label-without-prediction",
-          `label ${e.timestamp - predictionTimestamp} ms after its prediction, horizon ${horizonMs} ms`,
-          e,
-        ),
-      });
+      const detail = `label ${e.timestamp - predictionTimestamp} ms after its prediction, horizon ${horizonMs} ms`;
+      out.push(withDisposition(c, quarantine("label-without-prediction", detail, e)));
       continue;
     }
-    out.push({
-      ...c,
-      disposition: {
+    out.push(
+      withDisposition(c, {
         kind: "outcome",
         event: e,
         prediction,
         ...(score !== undefined ? { score } : {}),
         predictionTimestamp,
         joined,
-      },
-    });
+      }),
+    );
   }
   return out;
+}
+
+function withDisposition(c: ClassifiedRecord, disposition: Disposition): ResolvedRecord {
+  return {
+    index: c.index,
+    sequenceNumber: c.sequenceNumber,
+    seq: c.seq,
+    arrivalMs: c.arrivalMs,
+    data: c.data,
+    result: c.result,
+    disposition,
+  };
 }
 
 function verdictFields(r: Extract<ValidationResult, { ok: false }>) {

@@ -304,6 +304,9 @@ function emitMetrics(metrics: Metrics, perModel: ReadonlyMap<string, PerModelCou
   }
 }
 
+/** Records per invocation (dimension `service` only), so every invocation publishes at least one metric. */
+export const BATCH_RECORDS = "IngestBatchRecords";
+
 /** Labels whose prediction came from the prediction index (a DynamoDB join), not from the event itself. */
 export const LABELS_JOINED = "LabelsJoined";
 
@@ -344,6 +347,7 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
   const ingest = createIngestBatch({ ...deps, logger });
   const base = async (event: KinesisStreamEvent, _context: Context): Promise<KinesisStreamBatchResponse> => {
     const report = await ingest(event);
+    metrics.addMetric(BATCH_RECORDS, MetricUnit.Count, report.accounting.records);
     emitMetrics(metrics, report.perModel);
     logger.info("batch ingested", {
       records: report.accounting.records,
