@@ -13,6 +13,8 @@
  * emulator, so resetAfterDeploy writes the baseline and champion items first (idempotent puts) and
  * the state item last: the state update is the commit point.
  */
+
+import { gunzipSync, gzipSync } from "node:zlib";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -166,7 +168,7 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
           Item: marshall(
             {
               ...key,
-              decision: JSON.stringify(d),
+              decision: gzipSync(JSON.stringify(d)),
               action: d.action,
               severity: d.severity,
               evaluatedAt: d.evaluatedAt,
@@ -484,9 +486,15 @@ function toState(modelId: string, item: Record<string, unknown>): ModelState {
   return state as unknown as ModelState;
 }
 
+/** Decision records are stored gzipped (binary): per-feature evidence of a 50-feature model is ~30 KB of JSON. */
+function decodeDecision(value: unknown): Decision {
+  const text = value instanceof Uint8Array ? gunzipSync(value).toString("utf8") : String(value);
+  return JSON.parse(text) as Decision;
+}
+
 function toDecisionRecord(item: Record<string, unknown>): DecisionRecord {
   return {
-    decision: JSON.parse(String(item.decision)) as Decision,
+    decision: decodeDecision(item.decision),
     notified: item.notified === true,
     ...(typeof item.executionName === "string" ? { executionName: item.executionName } : {}),
   };

@@ -176,26 +176,31 @@ export function createEvaluator(deps: EvaluateDeps) {
     return { version, profile: ref.profile, hours };
   }
 
+  /**
+   * One metric per single-metric object: Powertools flushes a single metric as soon as it has a value,
+   * so each one needs its own object to keep the `{service, modelId}` dimension set.
+   */
   function emitMetrics(model: EvaluatedModel, decision: Decision): void {
     const metrics = deps.metrics;
     if (!metrics) return;
-    const m = metrics.singleMetric();
-    m.addDimension("modelId", model.id);
-    m.addMetric(METRIC_NAMES.evaluations, MetricUnit.Count, 1);
-    if (decision.metrics.driftedShare !== null)
-      m.addMetric(METRIC_NAMES.driftScore, MetricUnit.NoUnit, decision.metrics.driftedShare);
-    if (decision.metrics.realizedMetric !== null)
-      m.addMetric(METRIC_NAMES.performance, MetricUnit.NoUnit, decision.metrics.realizedMetric);
-    if (decision.metrics.estimatedMetric !== null)
-      m.addMetric(METRIC_NAMES.estimatedPerformance, MetricUnit.NoUnit, decision.metrics.estimatedMetric);
-    m.addMetric(METRIC_NAMES.retrainDecisions, MetricUnit.Count, decision.action === "retrain" ? 1 : 0);
-    m.addMetric(
+    const emit = (name: string, unit: MetricUnit, value: number | null) => {
+      if (value === null || !Number.isFinite(value)) return;
+      const m = metrics.singleMetric();
+      m.addDimension("modelId", model.id);
+      m.addMetric(name, unit, value);
+    };
+    const dq = decision.signals.find((s) => s.signal === "dataQuality");
+    emit(METRIC_NAMES.evaluations, MetricUnit.Count, 1);
+    emit(METRIC_NAMES.driftScore, MetricUnit.NoUnit, decision.metrics.driftedShare);
+    emit(METRIC_NAMES.performance, MetricUnit.NoUnit, decision.metrics.realizedMetric);
+    emit(METRIC_NAMES.estimatedPerformance, MetricUnit.NoUnit, decision.metrics.estimatedMetric);
+    emit(METRIC_NAMES.retrainDecisions, MetricUnit.Count, decision.action === "retrain" ? 1 : 0);
+    emit(
       METRIC_NAMES.retrainsSuppressed,
       MetricUnit.Count,
       decision.ruleSatisfied && decision.action !== "retrain" ? 1 : 0,
     );
-    const dq = decision.signals.find((s) => s.signal === "dataQuality");
-    m.addMetric(METRIC_NAMES.dataQualityBreaches, MetricUnit.Count, dq?.breached ? 1 : 0);
+    emit(METRIC_NAMES.dataQualityBreaches, MetricUnit.Count, dq?.breached ? 1 : 0);
   }
 
   async function notify(

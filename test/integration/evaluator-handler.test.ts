@@ -5,7 +5,7 @@
  */
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { mergeProfiles } from "../../lambdas/domain/profile";
 import {
@@ -238,5 +238,44 @@ describe("evaluate handler", () => {
     expect(retry.models[0]).toMatchObject({ action: "retrain", reused: true, alreadyStarted: false });
     expect(sfn.executions.size).toBe(1);
     expect((await repo.getState(m)).retrainStarts).toEqual([shiftAt + 3 * HOUR]);
+  });
+
+  it("emits every metric with the {service, modelId} dimension set the dashboard reads", async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await createEvaluator(deps("metrics")).evaluateAll({
+        time: new Date(shiftAt + 3 * HOUR).toISOString(),
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const emf = lines
+      .flatMap((l) => l.split("\n"))
+      .filter((l) => l.includes('"_aws"'))
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+            modelId?: string;
+          },
+      );
+    const names = emf.flatMap((e) => e._aws.CloudWatchMetrics.flatMap((c) => c.Metrics.map((m) => m.Name)));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "Evaluations",
+        "DriftScore",
+        "Performance",
+        "EstimatedPerformance",
+        "RetrainDecisions",
+      ]),
+    );
+    for (const e of emf) {
+      expect(e._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([["service", "modelId"]]);
+      expect(e.modelId).toBe("metrics");
+    }
   });
 });

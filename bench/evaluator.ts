@@ -1,0 +1,252 @@
+/**
+ * Evaluator benchmark (`npm run bench evaluator`):
+ * - CPU of one evaluation of a 50-feature binary model over a 24-hour window of hourly buckets
+ *   (merge the buckets, drift of every feature, CBPE, performance, rules, summary): median of runs,
+ *   measured with process.cpuUsage around the pure domain call;
+ * - DynamoDB read units of that evaluation end to end (state, decision check, baseline, 24 bucket
+ *   items, decision history) as reported by in-process DynamoDB (dynalite) with
+ *   ReturnConsumedCapacity=TOTAL on every request (dynalite computes units from item sizes like
+ *   DynamoDB: 4 KB per strongly consistent read unit, half for eventually consistent);
+ * - wall time of one invocation evaluating 100 such models (concurrency 8) against dynalite.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { keys } from "../lambdas/adapters/dynamodb-keys";
+import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
+import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
+import { evaluate, type FeatureInfo } from "../lambdas/domain/decision";
+import {
+  addOutcome,
+  addPrediction,
+  emptyProfile,
+  type Profile,
+  type ProfileSpec,
+  serializeProfile,
+} from "../lambdas/domain/profile";
+import { createEvaluator, type EvaluatedModel } from "../lambdas/handlers/evaluate";
+import { parsePolicy } from "../lib/policy";
+import { startEmulators } from "../local/emulators";
+
+const HOUR = 3_600_000;
+const NOW = Date.parse("2026-11-02T12:00:00Z");
+const FEATURE_COUNT = 50;
+const EVENTS_PER_HOUR = 1000;
+
+const features: FeatureInfo[] = Array.from({ length: FEATURE_COUNT }, (_, i) => ({
+  name: `f${String(i).padStart(2, "0")}`,
+  kind: i % 5 === 4 ? "categorical" : "numeric",
+  importance: 1 + (i % 3),
+}));
+const spec: ProfileSpec = {
+  task: "binary",
+  classes: ["0", "1"],
+  features: Object.fromEntries(features.map((f) => [f.name, f.kind])),
+};
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function bucketProfile(next: () => number, n: number, shift: number): Profile {
+  const p = emptyProfile(spec);
+  const cats = ["a", "b", "c", "d", "e", "f"];
+  for (let i = 0; i < n; i++) {
+    const values: Record<string, number | string> = {};
+    let logit = 0;
+    for (let j = 0; j < FEATURE_COUNT; j++) {
+      const f = features[j]!;
+      if (f.kind === "numeric") {
+        const x = next() * 2 - 1 + shift;
+        values[f.name] = x;
+        if (j < 4) logit += 2 * x;
+      } else values[f.name] = cats[Math.floor(next() * cats.length)]!;
+    }
+    const score = 1 / (1 + Math.exp(-logit));
+    const prediction = score >= 0.5 ? 1 : 0;
+    addPrediction(p, { features: values, prediction, score });
+    if (next() < 0.3) addOutcome(p, { prediction, score, label: next() < score ? 1 : 0 });
+  }
+  return p;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+function countReadUnits(client: DynamoDBClient): { read: number; write: number; requests: number } {
+  const counter = { read: 0, write: 0, requests: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const consumed = (result.output as { ConsumedCapacity?: unknown } | undefined)?.ConsumedCapacity;
+      const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+      counter.requests++;
+      for (const c of list as {
+        CapacityUnits?: number;
+        ReadCapacityUnits?: number;
+        WriteCapacityUnits?: number;
+      }[]) {
+        const units = c.CapacityUnits ?? 0;
+        if (/Get|Query|Scan/.test(context.commandName ?? "")) counter.read += c.ReadCapacityUnits ?? units;
+        else counter.write += c.WriteCapacityUnits ?? units;
+      }
+      return result;
+    },
+    { step: "initialize", name: "countCapacity" },
+  );
+  return counter;
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const next = rng(7);
+  const baseline = bucketProfile(next, 20_000, 0);
+  const buckets = Array.from({ length: 24 }, (_, h) => ({
+    bucketStart: NOW - (24 - h) * HOUR,
+    profile: bucketProfile(next, EVENTS_PER_HOUR, h >= 20 ? 0.3 : 0),
+    received: EVENTS_PER_HOUR,
+    quarantined: {},
+  }));
+  const policy = parsePolicy({});
+
+  // 1. Pure evaluation CPU.
+  const cpu: number[] = [];
+  let decision = evaluate(policy, {
+    modelId: "bench",
+    spec,
+    now: NOW,
+    features,
+    window: { buckets },
+    baseline: { version: "v1", profile: baseline },
+    history: [],
+    state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
+  });
+  for (let i = 0; i < 15; i++) {
+    const start = process.cpuUsage();
+    decision = evaluate(policy, {
+      modelId: "bench",
+      spec,
+      now: NOW,
+      features,
+      window: { buckets },
+      baseline: { version: "v1", profile: baseline },
+      history: [],
+      state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
+    });
+    const used = process.cpuUsage(start);
+    cpu.push((used.user + used.system) / 1000);
+  }
+
+  // 2 + 3. End to end against dynalite.
+  const emulators = await startEmulators({ createStream: false });
+  try {
+    const client = emulators.createDynamoDbClient();
+    const counter = countReadUnits(client);
+    const table = emulators.tableName;
+    const serializedBuckets = buckets.map((b) => ({ ...b, serialized: serializeProfile(b.profile) }));
+    const itemBytes = serializedBuckets.map((b) => b.serialized.length);
+    const state = new DynamoDbModelStateRepository({ client, tableName: table });
+    const modelIds = Array.from({ length: 100 }, (_, i) => `m${String(i).padStart(3, "0")}`);
+    for (const id of modelIds) {
+      for (const b of serializedBuckets)
+        await emulators.dynamodb.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: marshall({
+              ...keys.stats(id, b.bucketStart, "shardId-000000000000"),
+              profile: b.serialized,
+              seq: "0".repeat(64),
+              received: b.received,
+              quarantined: {},
+              bucketStart: b.bucketStart,
+            }),
+          }),
+        );
+      await state.putBaseline(id, {
+        version: "v1",
+        profile: baseline,
+        createdAt: NOW - 48 * HOUR,
+        source: "training",
+      });
+      await state.setBaselineVersion(id, "v1");
+    }
+    const models: EvaluatedModel[] = modelIds.map((id) => ({
+      id,
+      task: "binary",
+      classes: ["0", "1"],
+      features,
+      policy,
+    }));
+    const published: string[] = [];
+    const evaluatorFor = (ms: EvaluatedModel[]) =>
+      createEvaluator({
+        models: ms,
+        stats: new DynamoDbStatsRepository({ client, tableName: table }),
+        state,
+        notifier: {
+          publish: async (n) => {
+            published.push(n.modelId);
+            return {};
+          },
+        },
+        workflow: { start: async (r) => ({ executionArn: r.name, alreadyStarted: false }) },
+      });
+
+    // One model, one evaluation: read units and wall time.
+    const before = { ...counter };
+    const t0 = performance.now();
+    await evaluatorFor(models.slice(0, 1)).evaluateAll({ time: new Date(NOW).toISOString() });
+    const oneModelMs = performance.now() - t0;
+    const oneModel = {
+      readUnits: counter.read - before.read,
+      writeUnits: counter.write - before.write,
+      requests: counter.requests - before.requests,
+    };
+
+    // 100 models, one invocation (another slot, so nothing is reused).
+    const before100 = { ...counter };
+    const t1 = performance.now();
+    const cpu100 = process.cpuUsage();
+    const report = await evaluatorFor(models).evaluateAll({ time: new Date(NOW + HOUR).toISOString() });
+    const used100 = process.cpuUsage(cpu100);
+    const hundredMs = performance.now() - t1;
+
+    return {
+      features: FEATURE_COUNT,
+      windowBuckets: buckets.length,
+      eventsPerBucket: EVENTS_PER_HOUR,
+      bucketItemBytesMedian: median(itemBytes),
+      decisionAction: decision.action,
+      evaluateCpuMsMedian: Number(median(cpu).toFixed(1)),
+      evaluateCpuMsMin: Number(Math.min(...cpu).toFixed(1)),
+      oneModelEndToEnd: {
+        wallMs: Number(oneModelMs.toFixed(0)),
+        readUnits: Number(oneModel.readUnits.toFixed(1)),
+        writeUnits: Number(oneModel.writeUnits.toFixed(1)),
+        requests: oneModel.requests,
+        readUnitsSource: "dynalite ReturnConsumedCapacity=TOTAL (computed from item sizes)",
+      },
+      hundredModels: {
+        wallMs: Number(hundredMs.toFixed(0)),
+        cpuMs: Number(((used100.user + used100.system) / 1000).toFixed(0)),
+        readUnits: Number((counter.read - before100.read).toFixed(1)),
+        writeUnits: Number((counter.write - before100.write).toFixed(1)),
+        failed: report.models.filter((m) => m.error).length,
+        concurrency: 8,
+      },
+      note: "dynalite runs in the same process: wall time includes the emulator's own CPU",
+    };
+  } finally {
+    await emulators.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await run(), null, 2));
