@@ -63,6 +63,9 @@ export class StatefulStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
+    // Server access logs are delivered via a bucket policy, not the legacy LogDeliveryWrite ACL, so
+    // the log bucket can enforce bucket-owner object ownership (ACLs disabled).
+    this.node.setContext("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", true);
     const { config } = props;
     const logRetention = config.retention.logDays as RetentionDays;
 
@@ -112,7 +115,7 @@ export class StatefulStack extends Stack {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         { id: "expire-access-logs", expiration: Duration.days(config.retention.archiveDays || 365) },
       ],

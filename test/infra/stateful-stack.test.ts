@@ -130,6 +130,20 @@ describe("stateful stack: archive bucket", () => {
     expect(rule.Transitions).toBeUndefined();
   });
 
+  it("delivers access logs through a bucket policy, with ACLs disabled on both buckets", () => {
+    template.allResourcesProperties("AWS::S3::Bucket", {
+      AccessControl: Match.absent(),
+      OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+    });
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject" }),
+        ]),
+      },
+    });
+  });
+
   it("denies every non-TLS request on every bucket", () => {
     const policies = template.findResources("AWS::S3::BucketPolicy");
     expect(Object.keys(policies)).toHaveLength(2);
