@@ -1,0 +1,170 @@
+/**
+ * Task handlers called directly (no state machine): scoring-output parsing, the user-data dataset path,
+ * and the failure message composition, table-driven.
+ */
+import { describe, expect, it } from "vitest";
+import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/holdout-evaluation";
+import {
+  createWorkflowTasks,
+  type RunPlan,
+  runHoldMs,
+  type WorkflowModelSpec,
+} from "../../lambdas/handlers/workflow-tasks";
+import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "./harness";
+
+describe("parseScoredLine", () => {
+  it.each([
+    ['{"prediction": 1, "score": 0.8}', "binary", { prediction: 1, score: 0.8 }],
+    ["0.3", "binary", { prediction: 0, score: 0.3 }],
+    ["[0.7]", "binary", { prediction: 1, score: 0.7 }],
+    ["12.5", "regression", { prediction: 12.5 }],
+    ['"gold"', "multiclass", { prediction: "gold" }],
+    [
+      '{"prediction": "gold", "probabilities": {"gold": 0.7, "silver": 0.3}}',
+      "multiclass",
+      { prediction: "gold", probabilities: { gold: 0.7, silver: 0.3 } },
+    ],
+  ] as const)("%s (%s)", (line, task, expected) => {
+    expect(parseScoredLine(line, task)).toEqual(expected);
+  });
+
+  it("uses the configured class names for thresholded binary scores", () => {
+    expect(parseScoredLine("0.9", "binary", ["stay", "churn"])).toEqual({ prediction: "churn", score: 0.9 });
+  });
+
+  it.each([["not json"], ['{"score": 0.5}'], ["null"]])("rejects %s", (line) => {
+    expect(() => parseScoredLine(line, "binary")).toThrow(ScoringOutputError);
+  });
+});
+
+const T0 = Date.parse("2026-11-27T00:00:00Z");
+
+function plan(overrides: Partial<RunPlan> = {}): RunPlan {
+  return {
+    runId: "eta-20261127t000000",
+    modelId: "eta",
+    leaseOwner: "run-1",
+    task: "regression",
+    features: [{ name: "km", kind: "numeric" }],
+    window: { fromMs: T0 - 30 * 86_400_000, toMs: T0, labelsUntilMs: T0 },
+    inputDataUri: "s3://user-data/eta/",
+    champion: { exists: false },
+    endpoint: { name: "eta", exists: false },
+    names: {
+      trainingJob: "eta-20261127t000000",
+      model: "eta-20261127t000000",
+      endpointConfig: "eta-20261127t000000",
+      challengerTransform: "eta-20261127t000000-c",
+      championTransform: "eta-20261127t000000-h",
+    },
+    s3: {
+      datasetUri: "s3://archive/retraining/datasets/eta/eta-20261127t000000/",
+      artifactsUri: "s3://archive/retraining/artifacts/eta/eta-20261127t000000/",
+      challengerScoresUri: "s3://archive/retraining/artifacts/eta/eta-20261127t000000/scores/challenger/",
+      championScoresUri: "s3://archive/retraining/artifacts/eta/eta-20261127t000000/scores/champion/",
+    },
+    training: {
+      image: "img",
+      instanceType: "ml.m5.xlarge",
+      instanceCount: 1,
+      volumeSizeGb: 30,
+      maxRuntimeSeconds: 3600,
+      hyperparameters: {},
+    },
+    scoring: { instanceType: "ml.m5.large" },
+    deployment: {
+      image: "img",
+      endpointName: "eta",
+      instanceType: "ml.m5.large",
+      initialInstanceCount: 1,
+      deploymentConfig: {},
+      pollSeconds: 60,
+      maxPolls: 90,
+    },
+    gate: { metric: "rmse", minHoldout: 10 },
+    approval: { required: false, timeoutHours: 24 },
+    ...overrides,
+  };
+}
+
+function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
+  return createWorkflowTasks({
+    state,
+    objects,
+    hosting: new FakeHosting(new Map()),
+    layout: {
+      bucket: "archive",
+      datasetsPrefix: "retraining/datasets/",
+      artifactsPrefix: "retraining/artifacts/",
+    },
+    now: () => T0,
+  });
+}
+
+describe("prepareDataset", () => {
+  it("reads plain training rows from the user's data location", async () => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 600 }, (_, i) => JSON.stringify({ features: { km: i }, label: i * 2 }));
+    objects.objects.set("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const out = await tasksWith(objects).prepareDataset({ run: plan() });
+    expect(out.source).toBe("inputDataUri");
+    expect(out.counts.total).toBe(600);
+    const train = (await objects.getText(`${out.trainUri}data.jsonl`)).trim().split("\n");
+    expect(train).toHaveLength(out.counts.train);
+    expect(JSON.parse(train[0]!)).toEqual({ features: expect.any(Object), label: expect.any(Number) });
+    const holdout = (await objects.getText(`${out.holdoutFeaturesUri}features.jsonl`)).trim().split("\n");
+    expect(JSON.parse(holdout[0]!)).not.toHaveProperty("label");
+  });
+
+  it("fails with InsufficientDataError naming the counts", async () => {
+    const objects = new MemoryObjectStore();
+    objects.objects.set(
+      "s3://user-data/eta/a.jsonl",
+      `${JSON.stringify({ features: { km: 1 }, label: 2 })}\n`,
+    );
+    await expect(tasksWith(objects).prepareDataset({ run: plan() })).rejects.toMatchObject({
+      name: "InsufficientDataError",
+      message: expect.stringMatching(
+        /too little labelled data to retrain: train \d+ < 200.*labelled rows in window: 1/,
+      ),
+    });
+  });
+});
+
+describe("fail", () => {
+  it.each([
+    ["training", "States.TaskFailed", '{"FailureReason":"AlgorithmError: OOM"}', /AlgorithmError: OOM/, true],
+    ["validation", "ValidationRejected", "gate rejected: improvement", /gate rejected/, true],
+    ["lease", "LeaseNotHeldError", "lease held by run-2", /lease held by run-2/, false],
+  ])(
+    "stage %s: names error and cause, releases only a confirmed lease",
+    async (stage, error, cause, pattern, released) => {
+      const state = new MemoryStateStore();
+      state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+      const out = await tasksWith(new MemoryObjectStore(), state).fail({
+        state: {
+          modelId: "eta",
+          ...(stage === "lease" ? {} : { run: plan() }),
+          failure: { Error: error, Cause: cause, stage },
+        },
+        executionName: "run-1",
+      });
+      expect(out.subject).toBe(`[retrain-triggers] retraining of eta failed at ${stage}`);
+      expect(out.message).toMatch(pattern);
+      expect(out.message).toContain(`Error: ${error}`);
+      expect(out.leaseReleased).toBe(released);
+      expect(state.leases.has("eta")).toBe(!released);
+    },
+  );
+});
+
+describe("runHoldMs", () => {
+  it("covers training, scoring, approval and the deployment budget", () => {
+    const spec = {
+      training: { maxRuntimeSeconds: 3600 },
+      approval: { required: "always", timeoutHours: 24 },
+      deployment: { pollSeconds: 60, maxPolls: 90 },
+    } as unknown as WorkflowModelSpec;
+    expect(runHoldMs(spec)).toBe((3600 + 7200 + 24 * 3600 + 5400 + 3600) * 1000);
+  });
+});
