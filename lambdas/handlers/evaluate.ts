@@ -183,7 +183,7 @@ export function createEvaluator(deps: EvaluateDeps) {
   function emitMetrics(model: EvaluatedModel, decision: Decision): void {
     const metrics = deps.metrics;
     if (!metrics) return;
-    const emit = (name: string, unit: MetricUnit, value: number | null) => {
+    const emit = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number | null) => {
       if (value === null || !Number.isFinite(value)) return;
       const m = metrics.singleMetric();
       m.addDimension("modelId", model.id);
