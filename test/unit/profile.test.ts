@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { compareProfiles, summaryDrift } from "../../lambdas/domain/drift";
 import {
+  addNumeric,
   addOutcome,
   addPrediction,
   deserializeProfile,
+  emptyNumeric,
   emptyProfile,
   mergeProfiles,
   missingRate,
@@ -51,5 +54,77 @@ describe("profile", () => {
     ]) {
       expect(() => deserializeProfile(bad)).toThrow(ProfileFormatError);
     }
+  });
+
+  it.each([
+    ["empty profile", [] as Array<number | null>],
+    ["all values missing", [null, null, Number.NaN]],
+    ["constant feature", [7, 7, 7, 7]],
+  ])("serializes and compares an edge case: %s", (_name, xs) => {
+    const p = emptyProfile(spec);
+    for (const x of xs) addPrediction(p, { features: { x, c: "only" }, prediction: 0 });
+    const q = deserializeProfile(serializeProfile(p));
+    expect(serializeProfile(q)).toBe(serializeProfile(p));
+    const d = compareProfiles(q, p);
+    expect(Object.keys(d)).toEqual(["c", "x"]);
+    const x = d.x!;
+    if (x.type !== "numeric") throw new Error("x must be numeric");
+    if (xs.some((v) => typeof v === "number" && Number.isFinite(v))) {
+      expect([x.ks, x.wasserstein, x.wassersteinNormalized, x.psi, x.jensenShannon]).toEqual([0, 0, 0, 0, 0]);
+    } else {
+      expect(Number.isNaN(x.ks)).toBe(true);
+    }
+    if (xs.length > 0) expect(d.c).toMatchObject({ chiSquared: 0, chiSquaredPValue: 1, lInfinity: 0 });
+  });
+
+  it("tracks at most topK categories, pools the rest in other, and stays exactly mergeable", () => {
+    const p = emptyProfile({ ...spec, topK: 5 });
+    for (let i = 0; i < 1000; i++)
+      addPrediction(p, { features: { x: 1, c: `cat-${i % 50}` }, prediction: 0 });
+    const c = p.features.c!;
+    if (c.kind !== "categorical") throw new Error("c must be categorical");
+    expect(c.counts.size).toBeLessThanOrEqual(5);
+    expect(c.level).toBeGreaterThan(0);
+    let tracked = 0;
+    for (const n of c.counts.values()) tracked += n;
+    expect(tracked + c.other).toBe(1000);
+  });
+
+  it("profiles a million events in a bounded, compact profile with accurate quantiles", () => {
+    const p = emptyProfile({ task: "regression", features: { x: "numeric", c: "categorical" } });
+    let seed = 12345;
+    const values = new Float64Array(1_000_000);
+    for (let i = 0; i < values.length; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const v = Math.exp((seed / 2 ** 32) * 6 - 3);
+      values[i] = v;
+      addPrediction(p, { features: { x: v, c: i % 3 === 0 ? "a" : "b" }, prediction: v });
+    }
+    const x = p.features.x!;
+    if (x.kind !== "numeric") throw new Error("x must be numeric");
+    expect(x.count).toBe(1_000_000);
+    expect(x.sketch.cells.size).toBeLessThanOrEqual(x.sketch.capacity);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    expect(x.mean).toBeCloseTo(mean, 9);
+    const one = emptyProfile({ task: "regression", features: { x: "numeric" } });
+    const emptyBytes = serializeProfile(one).length;
+    one.features.x = x;
+    expect(serializeProfile(one).length - emptyBytes).toBeLessThan(2048);
+    // The sketch's distribution against the exact one (a summary whose capacity keeps every value).
+    const head = values.subarray(0, 200_000);
+    const exact = emptyNumeric(400_000);
+    const sketched = emptyNumeric();
+    for (const v of head) {
+      addNumeric(exact, v);
+      addNumeric(sketched, v);
+    }
+    expect(exact.sketch.level).toBe(0);
+    expect(sketched.sketch.level).toBeGreaterThan(0);
+    const error = summaryDrift(sketched, exact);
+    if (error.type !== "numeric") throw new Error("numeric drift expected");
+    expect(error.ks).toBeLessThan(0.002);
+    expect(error.wassersteinNormalized).toBeLessThan(0.002);
+    const d = compareProfiles(p, mergeProfiles(p, p)).x!;
+    expect(d.type === "numeric" && d.ks).toBeLessThan(1e-12);
   });
 });
