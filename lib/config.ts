@@ -624,10 +624,12 @@ type ModelCatalogInput = z.input<typeof ModelCatalogSchema>;
 export type CatalogModel = ModelCatalog["models"][number];
 
 /**
- * Lambda environment variables are limited to 4 KB in total; the catalog gets most of it. Over this
- * size synth fails with a clear message rather than at deploy time.
+ * Lambda environment variables are limited to 4 KB in total (names and values); the catalog gets most
+ * of it, leaving about 700 bytes for the others (Powertools settings, table name, topic and state
+ * machine ARNs, whose lengths grow with the stack name). Over this size synth fails with a clear
+ * message rather than at deploy time.
  */
-export const MAX_MODEL_CATALOG_BYTES = 3584;
+export const MAX_MODEL_CATALOG_BYTES = 3400;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);

@@ -26,7 +26,7 @@ describe("bin/app.ts with an invalid configuration", () => {
         schedule: { expression: "cron(0 3 * * * *)" },
       }),
     );
-    const failure = await run("npx", ["tsx", "bin/app.ts"], {
+    const failure = await run(process.execPath, ["--import", "tsx", "bin/app.ts"], {
       env: {
         ...process.env,
         CDK_CONTEXT_JSON: JSON.stringify({ config: configPath }),
