@@ -7,6 +7,8 @@ import { Command } from "commander";
 import "../local/polyfills";
 import { approveCommand } from "./commands/approve";
 import { driftCommand } from "./commands/drift";
+import { localCommand } from "./commands/local";
+import { replayCommand } from "./commands/replay";
 
 const program = new Command()
   .name("retrain-triggers")
@@ -18,6 +20,8 @@ const program = new Command()
 
 // Commands (one import + one addCommand line each).
 program.addCommand(driftCommand());
+program.addCommand(localCommand());
+program.addCommand(replayCommand());
 program.addCommand(approveCommand());
 
 await program.parseAsync(process.argv);

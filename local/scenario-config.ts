@@ -29,15 +29,15 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
           windowHours: 24,
           referenceWindowHours: 24,
           signals: {
-            performance: { metric: "accuracy", maxRelativeDrop: 0.08, minLabels: 100 },
-            estimatedPerformance: { metric: "accuracy", maxRelativeDrop: 0.08, minSamples: 150 },
+            performance: { metric: "accuracy", floor: 0.85, maxRelativeDrop: 0.08, minLabels: 80 },
+            estimatedPerformance: { metric: "accuracy", maxRelativeDrop: 0.08, minSamples: 100 },
             drift: {
               numericMethod: "psi",
               categoricalMethod: "jensenShannon",
               minSamples: 150,
               maxDriftedShare: 0.3,
             },
-            predictionDrift: { minSamples: 150 },
+            predictionDrift: { minSamples: 100 },
             dataQuality: {
               windowHours: 6,
               minEvents: 30,
@@ -66,7 +66,7 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
         approval: { required: "never" },
       },
     ],
-    schedule: { expression: "rate(6 hours)" },
+    schedule: { expression: "rate(12 hours)" },
     ingest: { streamMode: "provisioned", shardCount: 1, batchSize: 500, bisectBatchOnError: true },
   } as DeploymentConfigInput;
 }

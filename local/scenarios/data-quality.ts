@@ -8,7 +8,7 @@ import { SeaGenerator } from "../generators/sea";
 import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
-  const days = options.days ?? 35;
+  const days = options.days ?? 30;
   const start = SCENARIO_EPOCH;
   const from = start + Math.round(days * 0.4) * DAY_MS;
   const to = start + Math.round(days * 0.55) * DAY_MS;
@@ -26,7 +26,7 @@ export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 17,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 240,
+    eventsPerDay: options.eventsPerDay ?? 160,
     features: [
       { name: "f1", kind: "numeric", importance: 0.5 },
       { name: "f2", kind: "numeric", importance: 0.5 },

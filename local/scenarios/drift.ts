@@ -12,7 +12,7 @@ import { dailyCycle } from "../generators/seasonality";
 import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function driftScenario(options: ScenarioOptions = {}): Scenario {
-  const days = options.days ?? 35;
+  const days = options.days ?? 30;
   const start = SCENARIO_EPOCH;
   const abrupt = start + Math.round(days * 0.3) * DAY_MS;
   const gradualCentre = start + Math.round(days * 0.75) * DAY_MS;
@@ -51,7 +51,7 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 7,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 240,
+    eventsPerDay: options.eventsPerDay ?? 160,
     features: [
       { name: "x1", kind: "numeric", importance: 0.3 },
       { name: "x2", kind: "numeric", importance: 0.3 },

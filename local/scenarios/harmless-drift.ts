@@ -8,7 +8,7 @@ import { SeaGenerator } from "../generators/sea";
 import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
-  const days = options.days ?? 35;
+  const days = options.days ?? 30;
   const start = SCENARIO_EPOCH;
   const from = start + Math.round(days * 0.3) * DAY_MS;
   const ramp = 3 * DAY_MS;
@@ -28,7 +28,7 @@ export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 13,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 240,
+    eventsPerDay: options.eventsPerDay ?? 160,
     features: [
       { name: "f1", kind: "numeric", importance: 0.5 },
       { name: "f2", kind: "numeric", importance: 0.5 },

@@ -9,7 +9,7 @@ import { dailyCycle, dailyOffset } from "../generators/seasonality";
 import { SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function stationarySeasonalScenario(options: ScenarioOptions = {}): Scenario {
-  const days = options.days ?? 35;
+  const days = options.days ?? 30;
   const offset = (t: number) => 1.5 * dailyOffset(t, 1);
   const generator = new SeaGenerator({
     noise: 0.05,
@@ -23,7 +23,7 @@ export function stationarySeasonalScenario(options: ScenarioOptions = {}): Scena
     seed: options.seed ?? 11,
     start: SCENARIO_EPOCH,
     days,
-    eventsPerDay: options.eventsPerDay ?? 240,
+    eventsPerDay: options.eventsPerDay ?? 160,
     features: [
       { name: "f1", kind: "numeric", importance: 0.5 },
       { name: "f2", kind: "numeric", importance: 0.5 },

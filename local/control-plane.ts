@@ -1,0 +1,200 @@
+/**
+ * The scheduled side of local mode and replay: the REAL evaluate handler (lambdas/handlers/evaluate.ts)
+ * with the REAL DynamoDB adapters against dynalite, fired by the simulated clock, plus local stand-ins
+ * for the two things that would leave the account boundary: SNS (`RecordingNotifier`, keeps the
+ * messages) and Step Functions' StartExecution (`QueueingWorkflowStarter`, hands the execution to a
+ * local runner after the evaluation: the synthesized state machine in local mode, a lease release in
+ * replay, where nothing is trained).
+ */
+import type { Context } from "aws-lambda";
+import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
+import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
+import type { Decision } from "../lambdas/domain/decision";
+import { createEvaluateHandler, type EvaluationReport } from "../lambdas/handlers/evaluate";
+import type { Notification, Notifier } from "../lambdas/ports/notifier";
+import type { WorkflowStart, WorkflowStarter, WorkflowStartResult } from "../lambdas/ports/workflow-starter";
+import { type DeploymentConfig, lambdaModelCatalog, parseModelCatalog, SERVICE_NAMES } from "../lib/config";
+import type { SimulatedClock } from "./clock";
+import { type LocalPipeline, localPowertools } from "./pipeline";
+
+/** LOCAL STAND-IN for the SNS topic: keeps every alert. */
+export class RecordingNotifier implements Notifier {
+  readonly sent: Array<Notification & { at: number }> = [];
+  constructor(private readonly now: () => number) {}
+  async publish(n: Notification): Promise<{ messageId?: string }> {
+    this.sent.push({ ...n, at: this.now() });
+    return { messageId: `local-${this.sent.length}` };
+  }
+}
+
+/** LOCAL STAND-IN for StartExecution: queues the run; the caller drains the queue with a runner. */
+export class QueueingWorkflowStarter implements WorkflowStarter {
+  readonly queue: WorkflowStart[] = [];
+  private readonly names = new Set<string>();
+  async start(request: WorkflowStart): Promise<WorkflowStartResult> {
+    const executionArn = `arn:aws:states:us-east-1:000000000000:execution:local-retraining:${request.name}`;
+    if (this.names.has(request.name)) return { executionArn, alreadyStarted: true };
+    this.names.add(request.name);
+    this.queue.push(request);
+    return { executionArn, alreadyStarted: false };
+  }
+}
+
+/** What one evaluation of one model yielded, flattened for the report, tests and replay output. */
+export interface EvaluationOutcome {
+  readonly modelId: string;
+  readonly evaluatedAt: number;
+  readonly action: "none" | "alert" | "retrain";
+  /** One line of why: breached signals and suppressions. */
+  readonly reason: string;
+  readonly realized: number | null;
+  readonly estimated: number | null;
+  /** Per-feature drift value of the policy's method. */
+  readonly featureDrift: Readonly<Record<string, number | null>>;
+  readonly driftMetric: string;
+  /** The JSON line replay writes (and local mode writes to decisions.jsonl). */
+  readonly line: Readonly<Record<string, unknown>>;
+}
+
+/** Flattens a stored decision. */
+export function outcomeOf(decision: Decision, driftMetric: string): EvaluationOutcome {
+  const breached = decision.signals.filter((s) => s.breached && !s.signal.includes(":")).map((s) => s.signal);
+  const suppressed = decision.suppressions.map((s) => s.reason);
+  const reason = [
+    breached.length ? `breached: ${breached.join(", ")}` : "",
+    suppressed.length ? `suppressed: ${suppressed.join(", ")}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+  const featureDrift: Record<string, number | null> = {};
+  for (const s of decision.signals)
+    if (s.signal.startsWith("featureDrift:")) featureDrift[s.signal.slice(13)] = s.value;
+  return {
+    modelId: decision.modelId,
+    evaluatedAt: decision.evaluatedAt,
+    action: decision.action,
+    reason: reason || decision.summary.split("\n")[0] || "",
+    realized: decision.metrics.realizedMetric,
+    estimated: decision.metrics.estimatedMetric,
+    featureDrift,
+    driftMetric,
+    line: {
+      time: new Date(decision.evaluatedAt).toISOString(),
+      model: decision.modelId,
+      action: decision.action,
+      severity: decision.severity,
+      ruleSatisfied: decision.ruleSatisfied,
+      window: {
+        from: new Date(decision.window.from).toISOString(),
+        to: new Date(decision.window.to).toISOString(),
+      },
+      baselineVersion: decision.baselineVersion,
+      signals: decision.signals.map((s) => ({
+        signal: s.signal,
+        value: s.value,
+        threshold: s.threshold,
+        breached: s.breached,
+        ...(s.skipped ? { skipped: s.skipped } : {}),
+      })),
+      suppressions: decision.suppressions,
+      summary: decision.summary,
+    },
+  };
+}
+
+const EVALUATOR_CONTEXT = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: "local-evaluator",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:local-evaluator",
+  memoryLimitInMB: "1024",
+  awsRequestId: "local",
+  logGroupName: "/aws/lambda/local-evaluator",
+  logStreamName: "local",
+  getRemainingTimeInMillis: () => 300_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} as Context;
+
+/** Runs a queued execution at simulated time `at` (local: the state machine; replay: release only). */
+export type WorkflowRunner = (start: WorkflowStart, at: number) => Promise<WorkflowRunRecord>;
+
+export interface WorkflowRunRecord {
+  readonly name: string;
+  readonly modelId: string;
+  readonly startedAt: number;
+  readonly status: "SUCCEEDED" | "FAILED" | "NOT_RUN";
+  readonly detail: string;
+}
+
+export interface ControlPlaneOptions {
+  readonly config: DeploymentConfig;
+  readonly pipeline: LocalPipeline;
+  readonly clock: SimulatedClock;
+}
+
+export class ControlPlane {
+  readonly notifier: RecordingNotifier;
+  readonly starter = new QueueingWorkflowStarter();
+  readonly state: DynamoDbModelStateRepository;
+  readonly stats: DynamoDbStatsRepository;
+  readonly workflowRuns: WorkflowRunRecord[] = [];
+  private readonly handler: ReturnType<typeof createEvaluateHandler>;
+  private readonly driftMetric: string;
+
+  constructor(
+    readonly options: ControlPlaneOptions,
+    private readonly runner: WorkflowRunner,
+  ) {
+    const { pipeline, clock, config } = options;
+    const base = { client: pipeline.emulators.dynamodb, tableName: pipeline.emulators.tableName };
+    this.state = new DynamoDbModelStateRepository(base);
+    this.stats = new DynamoDbStatsRepository(base);
+    this.notifier = new RecordingNotifier(clock.nowFn);
+    this.handler = createEvaluateHandler({
+      models: parseModelCatalog(lambdaModelCatalog(config)).models,
+      stats: this.stats,
+      state: this.state,
+      notifier: this.notifier,
+      workflow: this.starter,
+      clock: clock.nowFn,
+      ...localPowertools(SERVICE_NAMES.evaluator),
+    });
+    this.driftMetric = config.models[0]?.policy.signals.drift.numericMethod ?? "drift";
+  }
+
+  /** Fires the evaluator at `at`, then runs the executions it started. */
+  async evaluate(at: number): Promise<EvaluationOutcome[]> {
+    const report = (await this.handler(
+      { time: new Date(at).toISOString() },
+      EVALUATOR_CONTEXT,
+    )) as EvaluationReport;
+    const outcomes: EvaluationOutcome[] = [];
+    for (const m of report.models) {
+      const record = await this.state.getDecision(m.modelId, at);
+      if (record) outcomes.push(outcomeOf(record.decision, this.driftMetric));
+    }
+    while (this.starter.queue.length > 0) {
+      const start = this.starter.queue.shift()!;
+      this.workflowRuns.push(await this.runner(start, at));
+    }
+    return outcomes;
+  }
+}
+
+/** Replay's runner: no training; the run is recorded and its lease released at once. */
+export function releaseOnlyRunner(control: () => ControlPlane): WorkflowRunner {
+  return async (start, at) => {
+    const modelId = String(start.input.modelId);
+    const owner = String(start.input.leaseOwner ?? start.name);
+    await control().state.releaseLease(modelId, owner);
+    return {
+      name: start.name,
+      modelId,
+      startedAt: at,
+      status: "NOT_RUN",
+      detail: "replay: retraining not run",
+    };
+  };
+}

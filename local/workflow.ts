@@ -1,0 +1,221 @@
+/**
+ * The retraining workflow in local mode: the state machine definition is taken from a SYNTHESIZED
+ * template of the real `RetrainingWorkflow` construct (lib/constructs/retraining-workflow.ts, built in
+ * process with the run's configuration, as `cdk synth` would) and executed by aws-local-stepfunctions.
+ * Task states are overridden by name (the contract in lib/workflow-asl.ts):
+ * - task-Lambda states call the REAL workflow task handler (lambdas/handlers/workflow-tasks.ts) with
+ *   local clients: the evaluator's DynamoDB repository on dynalite, the in-memory S3 stand-in, and the
+ *   SIMULATED SageMaker as model hosting;
+ * - SageMaker states call `LocalSageMaker` (SIMULATED SageMaker: real logistic-regression training,
+ *   real holdout scoring, an in-process endpoint whose model the deploy swaps);
+ * - SNS states go to the recording notifier (LOCAL STAND-IN for the topic).
+ * The Wait of the endpoint poll is zero and retries do not pause: simulated time stands still while a
+ * run executes (it completes at the evaluation instant that started it).
+ */
+import { App, Stack } from "aws-cdk-lib";
+import { AttributeType, Table } from "aws-cdk-lib/aws-dynamodb";
+import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Bucket } from "aws-cdk-lib/aws-s3";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { StateMachine } from "aws-local-stepfunctions";
+import { RepositoryWorkflowStateStore } from "../lambdas/adapters/repository-workflow-state-store";
+import { profileSpecOf } from "../lambdas/domain/holdout-evaluation";
+import { addOutcome, addPrediction, emptyProfile, serializeProfile } from "../lambdas/domain/profile";
+import {
+  createWorkflowTasks,
+  DEFAULT_ARTIFACTS_PREFIX,
+  DEFAULT_DATASETS_PREFIX,
+} from "../lambdas/handlers/workflow-tasks";
+import type { DeploymentConfig } from "../lib/config";
+import { RetrainingWorkflow } from "../lib/constructs/retraining-workflow";
+import { aslFromTemplate, STATE, taskLambdaOverrides } from "../lib/workflow-asl";
+import type { SimulatedClock } from "./clock";
+import type { ControlPlane, WorkflowRunner, WorkflowRunRecord } from "./control-plane";
+import { predictWith } from "./endpoint";
+import type { MemoryObjectStore } from "./object-store";
+import type { LocalSageMaker } from "./sagemaker";
+import type { LabelledExample, ModelArtifact } from "./trainer";
+
+/**
+ * Synthesizes the RetrainingWorkflow construct for `config` in a throwaway stack and returns the
+ * state machine's ASL from the template (DefinitionString with substitutions resolved). The task
+ * Lambda is an inline stand-in so synthesis needs no bundling: local mode overrides it anyway.
+ */
+export function synthesizedDefinition(config: DeploymentConfig): Record<string, unknown> {
+  const app = new App();
+  const stack = new Stack(app, "LocalRetraining", { env: { account: "000000000000", region: "us-east-1" } });
+  const table = new Table(stack, "Table", {
+    partitionKey: { name: "pk", type: AttributeType.STRING },
+    sortKey: { name: "sk", type: AttributeType.STRING },
+  });
+  const taskFunction = new LambdaFunction(stack, "LocalTasks", {
+    runtime: Runtime.NODEJS_22_X,
+    handler: "index.handler",
+    code: Code.fromInline("exports.handler = async () => ({});"),
+  });
+  new RetrainingWorkflow(stack, "Workflow", {
+    table,
+    topic: new Topic(stack, "Topic"),
+    archiveBucket: new Bucket(stack, "Archive"),
+    config,
+    taskFunction,
+  });
+  const template = app.synth().getStackByName(stack.stackName).template as Parameters<
+    typeof aslFromTemplate
+  >[0];
+  return aslFromTemplate(template);
+}
+
+export interface WorkflowRunnerOptions {
+  readonly config: DeploymentConfig;
+  readonly objects: MemoryObjectStore;
+  readonly sagemaker: LocalSageMaker;
+  readonly clock: SimulatedClock;
+  readonly archiveBucket: string;
+  readonly control: () => ControlPlane;
+}
+
+export interface LocalWorkflow {
+  readonly run: WorkflowRunner;
+  /** Registers the initial champion (registry, training baseline) as a first deployment would. */
+  seedChampion(artifact: ModelArtifact, rows: readonly LabelledExample[], at: number): Promise<void>;
+  readonly notes: string[];
+}
+
+export async function createWorkflowRunner(options: WorkflowRunnerOptions): Promise<LocalWorkflow> {
+  const { config, objects, sagemaker, clock } = options;
+  const synthStart = performance.now();
+  const definition = synthesizedDefinition(config);
+  const synthMs = performance.now() - synthStart;
+  const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0]);
+  const stateStore = () => new RepositoryWorkflowStateStore(options.control().state);
+  const tasks = () =>
+    createWorkflowTasks({
+      state: stateStore(),
+      objects,
+      hosting: sagemaker,
+      layout: {
+        bucket: options.archiveBucket,
+        datasetsPrefix: DEFAULT_DATASETS_PREFIX,
+        artifactsPrefix: DEFAULT_ARTIFACTS_PREFIX,
+      },
+      now: clock.nowFn,
+    });
+  const sns = async (input: Record<string, unknown>) => {
+    const notifier = options.control().notifier;
+    await notifier.publish({
+      subject: String(input.Subject ?? "workflow"),
+      message: String(input.Message ?? ""),
+      severity: "info",
+      modelId: String(
+        (input.MessageAttributes as Record<string, { StringValue?: string }> | undefined)?.modelId
+          ?.StringValue ?? "",
+      ),
+    });
+    return { MessageId: `local-${notifier.sent.length}` };
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: aws-local-stepfunctions handlers take and return JSON values
+  type Handler = (input: any) => Promise<any>;
+  const sagemakerOverrides: Record<string, Handler> = {
+    [STATE.trainChallenger]: (p) => sagemaker.createTrainingJob(p),
+    [STATE.createChallengerModel]: (p) => sagemaker.createModel(p),
+    [STATE.scoreChallenger]: (p) => sagemaker.createTransformJob(p),
+    [STATE.scoreChampion]: (p) => sagemaker.createTransformJob(p),
+    [STATE.createEndpointConfig]: (p) => sagemaker.createEndpointConfig(p),
+    [STATE.createEndpoint]: (p) => sagemaker.createEndpoint(p),
+    [STATE.updateEndpoint]: (p) => sagemaker.updateEndpoint(p),
+    [STATE.describeEndpoint]: (p) => sagemaker.describeEndpointApi(p),
+    [STATE.notifySuccess]: sns,
+    [STATE.notifyFailure]: sns,
+    [STATE.notifyFailureFallback]: sns,
+    // Local configurations never require approval; auto-approve if one does.
+    [STATE.requestApproval]: async () => ({ approved: true, by: "local-mode" }),
+  };
+  const noPause = Object.fromEntries(
+    [
+      STATE.confirmLease,
+      STATE.prepareDataset,
+      STATE.trainChallenger,
+      STATE.createChallengerModel,
+      STATE.evaluateChallenger,
+      STATE.createEndpointConfig,
+      STATE.updateEndpoint,
+      STATE.createEndpoint,
+      STATE.describeEndpoint,
+      STATE.promote,
+      STATE.releaseLease,
+    ].map((s) => [s, 0]),
+  );
+
+  const run: WorkflowRunner = async (start, at): Promise<WorkflowRunRecord> => {
+    const modelId = String(start.input.modelId);
+    const handle = tasks().handle;
+    const execution = machine.run(start.input as Parameters<typeof machine.run>[0], {
+      overrides: {
+        taskResourceLocalHandlers: { ...taskLambdaOverrides(handle), ...sagemakerOverrides },
+        waitTimeOverrides: { [STATE.waitForEndpoint]: 0 },
+        retryIntervalOverrides: noPause,
+      },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:us-east-1:000000000000:execution:local-retraining:${start.name}`,
+          Name: start.name,
+          StartTime: new Date(at).toISOString(),
+          Input: start.input as Parameters<typeof machine.run>[0],
+        },
+        Task: { Token: `local-token-${start.name}` },
+      },
+    });
+    try {
+      const result = (await execution.result) as Record<string, unknown>;
+      const evaluation = result.evaluation as { summary?: string } | undefined;
+      return {
+        name: start.name,
+        modelId,
+        startedAt: at,
+        status: "SUCCEEDED",
+        detail: String(evaluation?.summary ?? "promoted").split("\n")[0] ?? "",
+      };
+    } catch (e) {
+      const cause = (e as { cause?: { name?: string; message?: string } }).cause;
+      return {
+        name: start.name,
+        modelId,
+        startedAt: at,
+        status: "FAILED",
+        detail: `${cause?.name ?? (e as Error).name}: ${cause?.message ?? (e as Error).message}`,
+      };
+    }
+  };
+
+  const seedChampion = async (artifact: ModelArtifact, rows: readonly LabelledExample[], at: number) => {
+    const model = config.models[0]!;
+    const profile = emptyProfile(profileSpecOf(model.task, model.features, model.classes));
+    for (const r of rows) {
+      const served = predictWith(artifact, r.features);
+      addPrediction(profile, { features: r.features, prediction: served.prediction, score: served.score });
+      addOutcome(profile, { prediction: served.prediction, score: served.score, label: r.label });
+    }
+    await stateStore().promote({
+      champion: {
+        modelId: model.id,
+        version: artifact.version,
+        modelName: artifact.version,
+        endpointName: model.deployment.endpointName ?? model.id,
+        endpointConfigName: artifact.version,
+        promotedAt: at,
+      },
+      leaseOwner: "local-bootstrap",
+      baselineVersion: artifact.version,
+      baseline: serializeProfile(profile),
+    });
+  };
+
+  return {
+    run,
+    seedChampion,
+    notes: [
+      `Workflow: the state machine definition was synthesized from the RetrainingWorkflow construct in ${Math.round(synthMs)} ms and run by aws-local-stepfunctions; SageMaker and SNS task states are overridden locally, task-Lambda states run the real handler.`,
+    ],
+  };
+}
