@@ -288,18 +288,20 @@ function defaultStores(deps: IngestHandlerDeps): IngestStores {
  * at-least-once (a redelivered batch is counted again); the stored statistics are the exactly-once truth.
  */
 function emitMetrics(metrics: Metrics, perModel: ReadonlyMap<string, PerModelCounts>): void {
-  for (const [modelId, c] of perModel) {
+  // A single metric publishes (and clears its dimensions) on each addMetric: one instance per value.
+  const emit = (name: string, value: number, modelId: string, reason?: string) => {
     const m = metrics.singleMetric();
     m.addDimension("modelId", modelId);
-    m.addMetric(METRIC_NAMES.recordsReceived, MetricUnit.Count, c.received);
-    if (c.predictions) m.addMetric(METRIC_NAMES.predictionsIngested, MetricUnit.Count, c.predictions);
-    if (c.labels) m.addMetric(METRIC_NAMES.labelsIngested, MetricUnit.Count, c.labels);
-    if (c.labelsJoined) m.addMetric(LABELS_JOINED, MetricUnit.Count, c.labelsJoined);
+    if (reason !== undefined) m.addDimensions({ modelId, reason });
+    m.addMetric(name, MetricUnit.Count, value);
+  };
+  for (const [modelId, c] of perModel) {
+    emit(METRIC_NAMES.recordsReceived, c.received, modelId);
+    if (c.predictions) emit(METRIC_NAMES.predictionsIngested, c.predictions, modelId);
+    if (c.labels) emit(METRIC_NAMES.labelsIngested, c.labels, modelId);
+    if (c.labelsJoined) emit(LABELS_JOINED, c.labelsJoined, modelId);
     for (const [reason, n] of Object.entries(c.quarantined) as Array<[string, number]>) {
-      const q = metrics.singleMetric();
-      q.addDimension("modelId", modelId);
-      q.addDimensions({ modelId, reason });
-      q.addMetric(METRIC_NAMES.recordsQuarantined, MetricUnit.Count, n);
+      emit(METRIC_NAMES.recordsQuarantined, n, modelId, reason);
     }
   }
 }

@@ -1,0 +1,115 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import type { Context, KinesisStreamEvent } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createIngestHandler } from "../../lambdas/handlers/ingest";
+import { METRIC_NAMES, METRICS_NAMESPACE, UNKNOWN_MODEL_ID } from "../../lib/config";
+
+const T0 = Date.UTC(2026, 10, 27, 10);
+const ddb = mockClient(DynamoDBClient);
+
+const record = (seq: number, payload: string) => ({
+  kinesis: {
+    kinesisSchemaVersion: "1.0",
+    partitionKey: "churn",
+    sequenceNumber: String(seq),
+    data: Buffer.from(payload).toString("base64"),
+    approximateArrivalTimestamp: T0 / 1000,
+  },
+  eventSource: "aws:kinesis",
+  eventVersion: "1.0",
+  eventID: `shardId-000000000000:${seq}`,
+  eventName: "aws:kinesis:record",
+  invokeIdentityArn: "arn",
+  awsRegion: "us-east-1",
+  eventSourceARN: "arn",
+});
+const prediction = (requestId: string, x: unknown) =>
+  JSON.stringify({
+    schemaVersion: 1,
+    type: "prediction",
+    modelId: "churn",
+    requestId,
+    timestamp: T0 - 60_000,
+    features: { x },
+    prediction: 1,
+  });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  ddb.reset();
+});
+
+describe("ingest handler metrics", () => {
+  it("emits per-model counters with {service, modelId} and quarantines also by reason", async () => {
+    process.env.POWERTOOLS_DEV = "true";
+    process.env.POWERTOOLS_METRICS_DISABLED = "false";
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    ddb.on(BatchGetItemCommand).resolves({ Responses: {} });
+    ddb.on(BatchWriteItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    const handler = createIngestHandler({
+      models: [
+        {
+          id: "churn",
+          task: "binary",
+          features: [{ name: "x", kind: "numeric" }],
+          labelHorizonHours: 1,
+          bucketMinutes: 60,
+        },
+      ],
+      dynamodb: new DynamoDBClient({ region: "us-east-1" }),
+      tableName: "t",
+      logger: new Logger({ logLevel: "ERROR" }),
+      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "ingest" }),
+    });
+    const event: KinesisStreamEvent = {
+      Records: [
+        record(1, prediction("a", 1)),
+        record(2, prediction("b", 2)),
+        record(3, prediction("c", "x")),
+        record(4, "{"),
+      ],
+    };
+    expect(await handler(event, {} as Context)).toEqual({ batchItemFailures: [] });
+
+    const emf = lines
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown> & {
+            _aws?: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> };
+          };
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((l) => l?._aws !== undefined);
+    const value = (name: string, modelId: string, reason?: string) =>
+      emf.find(
+        (m) =>
+          m![name] !== undefined && m!.modelId === modelId && (reason === undefined || m!.reason === reason),
+      )?.[name];
+    expect(value(METRIC_NAMES.recordsReceived, "churn")).toBe(3);
+    expect(value(METRIC_NAMES.predictionsIngested, "churn")).toBe(2);
+    expect(value(METRIC_NAMES.recordsQuarantined, "churn", "feature-type-mismatch")).toBe(1);
+    expect(value(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID, "invalid-json")).toBe(1);
+    const quarantine = emf.find(
+      (m) => m![METRIC_NAMES.recordsQuarantined] !== undefined && m!.modelId === "churn",
+    )!;
+    expect(quarantine._aws!.CloudWatchMetrics[0]!.Namespace).toBe("RetrainTriggers");
+    expect(quarantine._aws!.CloudWatchMetrics[0]!.Dimensions).toEqual([
+      ["service", "modelId"],
+      ["service", "modelId", "reason"],
+    ]);
+  });
+});
