@@ -1,0 +1,191 @@
+import { describe, expect, it } from "vitest";
+import {
+  type Decision,
+  type EvaluationInputs,
+  evaluate,
+  suppressRetrain,
+  type WindowBucket,
+} from "../../lambdas/domain/decision";
+import type { HistoryEntry } from "../../lambdas/domain/policy/stability";
+import { addOutcome, addPrediction, emptyProfile } from "../../lambdas/domain/profile";
+import { parsePolicy, type TriggerPolicyInput } from "../../lib/policy";
+import {
+  baselineProfile,
+  FEATURES,
+  HOUR,
+  NORMAL_WORLD,
+  Rng,
+  SPEC,
+  sampleEvent,
+  T0,
+  type World,
+} from "../scenarios/harness";
+
+const NOW = T0 + 10 * 24 * HOUR;
+
+/** 24 hourly buckets ending at NOW, the last `recent` hours drawn from `late`. */
+function buckets(world: World, late: World = world, recent = 0, perHour = 600): WindowBucket[] {
+  const rng = new Rng(3);
+  return Array.from({ length: 24 }, (_, h) => {
+    const start = NOW - (24 - h) * HOUR;
+    const w = h >= 24 - recent ? late : world;
+    const profile = emptyProfile(SPEC);
+    for (let i = 0; i < perHour; i++) {
+      const e = sampleEvent(rng, h, w);
+      addPrediction(profile, e);
+      if (i % 2 === 0) addOutcome(profile, e);
+    }
+    return { bucketStart: start, profile, received: perHour, quarantined: {} };
+  });
+}
+
+const baseline = { version: "v1", profile: baselineProfile(new Rng(9), 20_000) };
+const healthy = buckets(NORMAL_WORLD);
+const degraded = buckets({ ...NORMAL_WORLD, spread: 0.15 });
+const noiseDrift = buckets({ ...NORMAL_WORLD, noiseShift: 2, spread: 1.5 });
+const broken = buckets(
+  { ...NORMAL_WORLD, spread: 0.15 },
+  { ...NORMAL_WORLD, spread: 0.15, nullFeatures: ["x2"] },
+  1,
+);
+
+function run(
+  policy: TriggerPolicyInput,
+  windowBuckets: WindowBucket[],
+  over: Partial<EvaluationInputs> = {},
+): Decision {
+  return evaluate(parsePolicy(policy), {
+    modelId: "m",
+    spec: SPEC,
+    now: NOW,
+    features: FEATURES,
+    window: { buckets: windowBuckets },
+    baseline,
+    history: [],
+    state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
+    ...over,
+  });
+}
+
+const held = (hoursAgo: number, values: Record<string, number> = {}): HistoryEntry => ({
+  evaluatedAt: NOW - hoursAgo * HOUR,
+  ruleSatisfied: true,
+  action: "alert",
+  values,
+});
+const noPersistence = { stability: { persistence: { m: 1, n: 1 } } };
+const reasons = (d: Decision) => d.suppressions.map((s) => s.reason);
+
+describe("evaluate", () => {
+  it.each([
+    ["healthy window", {}, healthy, {}, "none", []],
+    ["degradation, first evaluation: persistence holds it back", {}, degraded, {}, "alert", ["persistence"]],
+    ["degradation, second evaluation", {}, degraded, { history: [held(1)] }, "retrain", []],
+    [
+      "degradation during an active run",
+      noPersistence,
+      degraded,
+      { state: { retrainStarts: [], labelsSinceTraining: 0, runActive: true } },
+      "alert",
+      ["runActive"],
+    ],
+    [
+      "degradation, budget used up",
+      noPersistence,
+      degraded,
+      {
+        state: {
+          retrainStarts: [1, 2, 3, 4].map((d) => NOW - d * 24 * HOUR),
+          labelsSinceTraining: 0,
+          runActive: false,
+        },
+      },
+      "alert",
+      ["budget"],
+    ],
+    ["degradation with broken data", noPersistence, broken, {}, "alert", ["dataQualityGate"]],
+    [
+      "drift without performance impact, rule requires impact",
+      { rule: { all: ["drift", { any: ["performance", "estimatedPerformance"] }] } },
+      noiseDrift,
+      {},
+      "alert",
+      [],
+    ],
+  ] as const)("%s", (_name, policy, windowBuckets, over, action, suppressed) => {
+    const d = run(policy, windowBuckets as unknown as WindowBucket[], over as Partial<EvaluationInputs>);
+    expect(d.action, d.summary).toBe(action);
+    expect(reasons(d)).toEqual(suppressed);
+    expect(d.severity).toBe(action === "retrain" ? "retrain" : action === "alert" ? "warn" : "info");
+  });
+
+  it("without a baseline judges only what needs none", () => {
+    const d = run({ signals: { modelAge: { enabled: true, maxAgeDays: 1 } } }, degraded, {
+      baseline: undefined,
+      state: {
+        championTrainedAt: NOW - 3 * 24 * HOUR,
+        retrainStarts: [],
+        labelsSinceTraining: 0,
+        runActive: false,
+      },
+    });
+    expect(d.signals.find((s) => s.signal === "drift")?.skipped).toBeDefined();
+    expect(d.signals.find((s) => s.signal === "performance")?.skipped).toBe(
+      "no baseline metric and no floor",
+    );
+    expect(d.action).toBe("retrain");
+    expect(d.baselineVersion).toBeNull();
+    expect(d.rule.explanation).toContain("modelAge=true");
+  });
+
+  it("reports weighted-score contributions", () => {
+    const d = run(
+      {
+        rule: { score: { weights: { performance: 2, drift: 1, predictionDrift: 1 }, threshold: 3 } },
+        ...noPersistence,
+      },
+      degraded,
+    );
+    expect(d.rule.score).toBe(4);
+    expect(d.rule.contributions.map((c) => [c.signal, c.contribution])).toEqual([
+      ["performance", 2],
+      ["drift", 1],
+      ["predictionDrift", 1],
+    ]);
+    expect(d.action).toBe("retrain");
+    expect(d.summary).toContain("Contributions: performance 2, drift 1, predictionDrift 1");
+  });
+
+  it("adaptive limits absorb a signal that is always this high", () => {
+    const policy = {
+      stability: { adaptive: { enabled: true, minHistory: 5, signals: ["predictionDrift" as const] } },
+    };
+    const staticOnly = run({}, noiseDrift);
+    const value = staticOnly.values.predictionDrift!;
+    expect(staticOnly.signals.find((s) => s.signal === "predictionDrift")?.breached).toBe(true);
+    const history = [1, 2, 3, 4, 5, 6].map((h) => ({
+      ...held(h),
+      values: { predictionDrift: value * (1 + (h % 2 ? 0.05 : -0.05)) },
+    }));
+    const adaptive = run(policy, noiseDrift, { history });
+    const v = adaptive.signals.find((s) => s.signal === "predictionDrift")!;
+    expect(v.threshold!).toBeGreaterThan(value);
+    expect(v.breached).toBe(false);
+  });
+
+  it("is deterministic: the same inputs give the same decision", () => {
+    expect(run({}, degraded, { history: [held(1)] })).toEqual(run({}, degraded, { history: [held(1)] }));
+  });
+
+  it("suppressRetrain turns a retrain into an explained alert", () => {
+    const d = run(noPersistence, degraded);
+    expect(d.action).toBe("retrain");
+    const s = suppressRetrain(
+      d,
+      { reason: "runActive", message: "run x holds the lease" },
+      parsePolicy(noPersistence),
+    );
+    expect(s).toMatchObject({ action: "alert", severity: "warn" });
+    expect(s.summary).toContain("Retrain not started: runActive: run x holds the lease");
+  });
+});
