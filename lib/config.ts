@@ -117,6 +117,7 @@ export const DEFAULTS = {
     dlqDepth: 1,
     lambdaErrors: 1,
     workflowFailures: 1,
+    unattributedQuarantined: 1,
   },
   retention: {
     archiveDays: 365,
@@ -334,6 +335,8 @@ export const AlertsSchema = z.strictObject({
   dlqDepth: intIn(1, 1_000_000).default(DEFAULTS.alerts.dlqDepth),
   lambdaErrors: intIn(1, 1_000_000).default(DEFAULTS.alerts.lambdaErrors),
   workflowFailures: intIn(1, 1_000).default(DEFAULTS.alerts.workflowFailures),
+  /** Quarantined records in 5 minutes that name no readable model id (modelId `_unknown`). */
+  unattributedQuarantined: intIn(1, 1_000_000).default(DEFAULTS.alerts.unattributedQuarantined),
 });
 
 export const RetentionSchema = z

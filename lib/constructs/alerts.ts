@@ -13,7 +13,7 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES } from "../config";
+import { DEFAULTS, METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../config";
 
 /** Alarm thresholds (the `alerts` config section). */
 export interface AlertThresholds {
@@ -27,6 +27,8 @@ export interface AlertThresholds {
   readonly lambdaErrors?: number;
   /** Failed, timed-out or aborted workflow executions in 5 minutes. @default 1 */
   readonly workflowFailures?: number;
+  /** Quarantined records without a readable model id in 5 minutes. @default 1 */
+  readonly unattributedQuarantined?: number;
 }
 
 export interface AlertsProps {
@@ -122,6 +124,12 @@ export class Alerts extends Construct {
         `More than ${t.quarantineRatePercent}% of ${modelId}'s records were quarantined in 5 minutes: a producer is sending bad events.`,
       );
     });
+    add(
+      "UnattributedQuarantine",
+      ingestMetric(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID),
+      t.unattributedQuarantined,
+      "Records without a readable model id were quarantined (not JSON, not schema v1, or no modelId): a producer is misconfigured.",
+    );
     add(
       "WorkflowFailures",
       new MathExpression({

@@ -3,7 +3,7 @@ import { Dashboard, GraphWidget, type IWidget, Metric, TextWidget } from "aws-cd
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES } from "../config";
+import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../config";
 
 export interface RetrainDashboardProps {
   /** CloudWatch dashboard name. */
@@ -66,7 +66,7 @@ export class RetrainDashboard extends Construct {
         left: [
           props.ingestFunction.metric("IteratorAge", { statistic: "Maximum", period: Duration.minutes(5) }),
         ],
-        width: 8,
+        width: 6,
       }),
       new GraphWidget({
         title: "Lambda errors",
@@ -74,7 +74,7 @@ export class RetrainDashboard extends Construct {
           props.ingestFunction.metricErrors({ period: Duration.minutes(5), label: "ingest" }),
           props.evaluatorFunction.metricErrors({ period: Duration.minutes(5), label: "evaluator" }),
         ],
-        width: 8,
+        width: 6,
       }),
       new GraphWidget({
         title: "Retraining runs",
@@ -83,7 +83,12 @@ export class RetrainDashboard extends Construct {
           props.stateMachine.metricSucceeded({ period, label: "succeeded" }),
           props.stateMachine.metricFailed({ period, label: "failed" }),
         ],
-        width: 8,
+        width: 6,
+      }),
+      new GraphWidget({
+        title: "Quarantined without a model id",
+        left: [ingest(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID)],
+        width: 6,
       }),
     );
     for (const modelId of props.modelIds) {

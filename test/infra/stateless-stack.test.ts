@@ -8,6 +8,7 @@ import {
   METRIC_NAMES,
   METRICS_NAMESPACE,
   parseModelCatalog,
+  UNKNOWN_MODEL_ID,
 } from "../../lib/config";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
 import { createRetrainApp } from "../../lib/stacks/retrain-app";
@@ -241,6 +242,16 @@ describe("stateless stack: alarms to the alert topic", () => {
     }
   });
 
+  it("alarm on quarantined records that name no readable model", () => {
+    stateless.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC_NAMES.recordsQuarantined,
+      Dimensions: Match.arrayWith([{ Name: "modelId", Value: UNKNOWN_MODEL_ID }]),
+      Statistic: "Sum",
+      Threshold: config.alerts.unattributedQuarantined,
+    });
+  });
+
   it("alarm on failed, timed-out or aborted workflow runs", () => {
     stateless.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Threshold: config.alerts.workflowFailures,
@@ -256,7 +267,7 @@ describe("stateless stack: alarms to the alert topic", () => {
 
   it("notify the alert topic on ALARM and OK, for every operational alarm", () => {
     const ops = alarms();
-    expect(ops.length).toBe(1 + 3 + 3 + config.models.length + 1);
+    expect(ops.length).toBe(1 + 3 + 3 + config.models.length + 1 + 1);
     for (const a of ops) {
       expect(a.AlarmActions).toEqual([{ "Fn::ImportValue": expect.stringMatching(/Alerts/) }]);
       expect(a.OKActions).toEqual(a.AlarmActions);
@@ -273,6 +284,7 @@ describe("stateless stack: dashboard", () => {
         expect(body).toContain(`${model.id}: ${title}`);
     }
     for (const name of Object.values(METRIC_NAMES)) expect(body).toContain(`\\"${name}\\"`);
+    expect(body).toContain("Quarantined without a model id");
     expect(body).toContain(`\\"${METRICS_NAMESPACE}\\"`);
   });
 });
