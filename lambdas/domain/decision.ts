@@ -91,6 +91,11 @@ export interface WindowBucket {
  */
 export interface WindowInput {
   readonly buckets: readonly WindowBucket[];
+  /**
+   * Optional: all buckets in [from, to) already merged (the stats repository merges while reading).
+   * Used as the main window when the range matches it, saving a second merge of every bucket.
+   */
+  readonly merged?: { readonly from: number; readonly to: number; readonly profile: Profile };
 }
 
 /** A stored reference profile: the training data or a reference window after a deploy. */
@@ -228,13 +233,37 @@ export function mergeWindow(
   return { from, to, profile, received, quarantined };
 }
 
+function countsOf(
+  buckets: readonly WindowBucket[],
+  from: number,
+  to: number,
+): { received: number; quarantined: Record<string, number> } {
+  let received = 0;
+  const quarantined: Record<string, number> = {};
+  for (const b of buckets) {
+    if (b.bucketStart < from || b.bucketStart >= to) continue;
+    received += b.received ?? b.profile.count;
+    for (const [k, v] of Object.entries(b.quarantined ?? {})) quarantined[k] = (quarantined[k] ?? 0) + v;
+  }
+  return { received, quarantined };
+}
+
 /** Evaluates the policy for one model and window. Pure. */
 export function evaluate(policy: TriggerPolicy, inputs: EvaluationInputs): Decision {
   const { baseline, now, state } = inputs;
   const signals = policy.signals;
   const buckets = inputs.window.buckets;
   const windowHours = policy.windowHours;
-  const window = mergeWindow(inputs.spec, buckets, now - windowHours * HOUR_MS, now);
+  const mainFrom = now - windowHours * HOUR_MS;
+  const merged = inputs.window.merged;
+  const window =
+    merged !== undefined && merged.from === mainFrom && merged.to === now
+      ? {
+          ...mergeWindow(inputs.spec, [], mainFrom, now),
+          ...countsOf(buckets, mainFrom, now),
+          profile: merged.profile,
+        }
+      : mergeWindow(inputs.spec, buckets, mainFrom, now);
   const perfWindow =
     signals.performance.windowHours === undefined || signals.performance.windowHours === windowHours
       ? window

@@ -318,7 +318,12 @@ export function createEvaluator(deps: EvaluateDeps) {
       spec: specOf(model),
       now,
       features: model.features,
-      window: { buckets: window.buckets },
+      window: {
+        buckets: window.buckets,
+        ...(window.profile !== undefined
+          ? { merged: { from: window.fromMs, to: window.toMs, profile: window.profile } }
+          : {}),
+      },
       baseline,
       history,
       state: {

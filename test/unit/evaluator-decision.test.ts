@@ -7,7 +7,7 @@ import {
   type WindowBucket,
 } from "../../lambdas/domain/decision";
 import type { HistoryEntry } from "../../lambdas/domain/policy/stability";
-import { addOutcome, addPrediction, emptyProfile } from "../../lambdas/domain/profile";
+import { addOutcome, addPrediction, emptyProfile, mergeProfiles } from "../../lambdas/domain/profile";
 import { parsePolicy, type TriggerPolicyInput } from "../../lib/policy";
 import {
   baselineProfile,
@@ -187,5 +187,15 @@ describe("evaluate", () => {
     );
     expect(s).toMatchObject({ action: "alert", severity: "warn" });
     expect(s.summary).toContain("Retrain not started: runActive: run x holds the lease");
+  });
+
+  it("gives the same decision from a pre-merged window profile", () => {
+    const merged = degraded.map((b) => b.profile).reduce((a, b) => mergeProfiles(a, b));
+    const fromBuckets = run({}, degraded, { history: [held(1)] });
+    const fromMerged = run({}, degraded, {
+      history: [held(1)],
+      window: { buckets: degraded, merged: { from: NOW - 24 * HOUR, to: NOW, profile: merged } },
+    });
+    expect(fromMerged).toEqual(fromBuckets);
   });
 });
