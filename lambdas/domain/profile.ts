@@ -922,6 +922,7 @@ export function deserializeProfile(s: string): Profile {
   if (task !== "binary" && task !== "multiclass" && task !== "regression") fail("profile.t", "unknown task");
   const features: Record<string, FeatureSummary> = {};
   for (const [name, enc] of Object.entries(record(d.f, "profile.f"))) {
+    if (name === "__proto__") fail("profile.f", "invalid feature name __proto__");
     features[name] = decodeSummary(enc, `profile.f.${name}`);
   }
   const profile: Profile = {

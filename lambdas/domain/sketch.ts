@@ -153,11 +153,12 @@ function compact(s: Sketch): void {
   if (s.cells.size <= s.capacity || s.level >= MAX_LEVEL) return;
   const from = s.level;
   const start = Math.max(from + 1, 1);
-  const codes: number[] = [];
+  const codes = new Int32Array(s.cells.size);
+  let i = 0;
   s.cells.forEach((key) => {
-    codes.push(rekey(key, from, start));
+    codes[i++] = rekey(key, from, start);
   });
-  codes.sort((x, y) => x - y);
+  codes.sort();
   let level = start;
   while (level < MAX_LEVEL) {
     const shift = level - 1;
