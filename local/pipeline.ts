@@ -285,10 +285,11 @@ export class LocalPipeline {
 
   /**
    * sha256 of the canonical serialization of every stored bucket statistic: items sorted by key,
-   * profiles deserialized and written with sorted keys, Maps as sorted entries and floating-point
-   * values rounded to 10 significant digits (merges are associative only up to rounding, and a
-   * bisected batch merges in a different grouping). The sequence watermark is bookkeeping, not
-   * statistics, and is left out.
+   * profiles deserialized and written with sorted keys, Maps as sorted entries. Integers (counts,
+   * sketch cells, confusion counts) are exact; other numbers are rounded to 6 significant digits:
+   * floating-point moments (mean, M2, loss sums) merge associatively only up to rounding (about 1e-12
+   * relative), and a redelivered or bisected batch merges in a different grouping, so their last bits
+   * legitimately differ. The sequence watermark is bookkeeping, not statistics, and is left out.
    */
   async statsDigest(): Promise<{ digest: string; items: number }> {
     const items = (await this.scan((pk) => pk.endsWith("#STATS")))
@@ -313,12 +314,12 @@ export class LocalPipeline {
   }
 }
 
-/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, numbers to 10 significant digits. */
+/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, integers exact, other numbers to 6 significant digits. */
 export function canonicalJson(value: unknown): string {
   const walk = (v: unknown): unknown => {
     if (typeof v === "number") {
       if (!Number.isFinite(v)) return String(v);
-      return v === 0 ? 0 : Number(v.toPrecision(10));
+      return Number.isInteger(v) ? v : Number(v.toPrecision(6));
     }
     if (v instanceof Map) {
       return [...v.entries()]

@@ -276,7 +276,7 @@ function buildReport(
     action: o.action as Action,
     reason: o.reason,
   }));
-  const deploymentMarks: EventMark[] = deployments.map((d) => ({ t: d.at, label: `deployed ${d.version}` }));
+  const deploymentMarks: EventMark[] = deployments.map((d, i) => ({ t: d.at, label: `deploy #${i + 1}` }));
   return {
     title: `retrain-triggers local run: ${scenario.name}`,
     description: scenario.description,

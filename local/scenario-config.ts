@@ -1,7 +1,8 @@
 /**
  * The deployment configuration a local scenario runs under: one model (the scenario's), validated by
  * the same `loadConfig` as `cdk synth`, with a trigger policy sized for local volumes (a few hundred
- * events a day instead of millions: smaller minimum samples) and for the simulated time scale. Every
+ * events a day instead of millions: smaller minimum samples, and a prediction-drift threshold above the
+ * sampling noise of ~200-event windows) and for the simulated time scale. Every
  * threshold is an ordinary policy field, so the same file works for `replay --config`.
  */
 import { type DeploymentConfig, type DeploymentConfigInput, loadConfig } from "../lib/config";
@@ -37,7 +38,7 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
               minSamples: 150,
               maxDriftedShare: 0.3,
             },
-            predictionDrift: { minSamples: 100 },
+            predictionDrift: { minSamples: 100, threshold: 0.25 },
             dataQuality: {
               windowHours: 6,
               minEvents: 30,
@@ -54,7 +55,7 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
         },
         training: {
           imageUri: "local/simulated-sagemaker-trainer:logistic-regression",
-          trainingWindowDays: 1,
+          trainingWindowDays: 3,
           hyperparameters: { steps: 300 },
         },
         deployment: {

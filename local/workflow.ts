@@ -12,11 +12,10 @@
  * The Wait of the endpoint poll is zero and retries do not pause: simulated time stands still while a
  * run executes (it completes at the evaluation instant that started it).
  */
-import { App, Stack } from "aws-cdk-lib";
-import { AttributeType, Table } from "aws-cdk-lib/aws-dynamodb";
-import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
-import { Bucket } from "aws-cdk-lib/aws-s3";
-import { Topic } from "aws-cdk-lib/aws-sns";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { StateMachine } from "aws-local-stepfunctions";
 import { RepositoryWorkflowStateStore } from "../lambdas/adapters/repository-workflow-state-store";
 import { profileSpecOf } from "../lambdas/domain/holdout-evaluation";
@@ -27,7 +26,6 @@ import {
   DEFAULT_DATASETS_PREFIX,
 } from "../lambdas/handlers/workflow-tasks";
 import type { DeploymentConfig } from "../lib/config";
-import { RetrainingWorkflow } from "../lib/constructs/retraining-workflow";
 import { aslFromTemplate, STATE, taskLambdaOverrides } from "../lib/workflow-asl";
 import type { SimulatedClock } from "./clock";
 import type { ControlPlane, WorkflowRunner, WorkflowRunRecord } from "./control-plane";
@@ -40,18 +38,28 @@ import type { LabelledExample, ModelArtifact } from "./trainer";
  * Synthesizes the RetrainingWorkflow construct for `config` in a throwaway stack and returns the
  * state machine's ASL from the template (DefinitionString with substitutions resolved). The task
  * Lambda is an inline stand-in so synthesis needs no bundling: local mode overrides it anyway.
+ * aws-cdk-lib is imported on demand: it is only needed on a cache miss.
  */
-export function synthesizedDefinition(config: DeploymentConfig): Record<string, unknown> {
+export async function synthesizedDefinition(config: DeploymentConfig): Promise<Record<string, unknown>> {
+  const [{ App, Stack }, { AttributeType, Table }, lambda, { Bucket }, { Topic }, { RetrainingWorkflow }] =
+    await Promise.all([
+      import("aws-cdk-lib"),
+      import("aws-cdk-lib/aws-dynamodb"),
+      import("aws-cdk-lib/aws-lambda"),
+      import("aws-cdk-lib/aws-s3"),
+      import("aws-cdk-lib/aws-sns"),
+      import("../lib/constructs/retraining-workflow"),
+    ]);
   const app = new App();
   const stack = new Stack(app, "LocalRetraining", { env: { account: "000000000000", region: "us-east-1" } });
   const table = new Table(stack, "Table", {
     partitionKey: { name: "pk", type: AttributeType.STRING },
     sortKey: { name: "sk", type: AttributeType.STRING },
   });
-  const taskFunction = new LambdaFunction(stack, "LocalTasks", {
-    runtime: Runtime.NODEJS_22_X,
+  const taskFunction = new lambda.Function(stack, "LocalTasks", {
+    runtime: lambda.Runtime.NODEJS_22_X,
     handler: "index.handler",
-    code: Code.fromInline("exports.handler = async () => ({});"),
+    code: lambda.Code.fromInline("exports.handler = async () => ({});"),
   });
   new RetrainingWorkflow(stack, "Workflow", {
     table,
@@ -64,6 +72,43 @@ export function synthesizedDefinition(config: DeploymentConfig): Record<string, 
     typeof aslFromTemplate
   >[0];
   return aslFromTemplate(template);
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Where synthesized definitions are cached (like other tools' caches, under node_modules/.cache). */
+export const SYNTH_CACHE_DIR = join(ROOT, "node_modules", ".cache", "retrain-triggers");
+
+/**
+ * The synthesized definition, cached on disk by a hash of everything it depends on (the configuration,
+ * the construct and ASL sources, the aws-cdk-lib version): synthesis costs seconds, a cache hit
+ * milliseconds. Returns where it came from, for the report.
+ */
+export async function cachedSynthesizedDefinition(
+  config: DeploymentConfig,
+): Promise<{ definition: Record<string, unknown>; cached: boolean; ms: number }> {
+  const started = performance.now();
+  const sources = await Promise.all(
+    [
+      "lib/workflow-asl.ts",
+      "lib/constructs/retraining-workflow.ts",
+      "node_modules/aws-cdk-lib/package.json",
+    ].map((f) => readFile(join(ROOT, f), "utf8").catch(() => f)),
+  );
+  const key = createHash("sha256")
+    .update(JSON.stringify(config))
+    .update(sources.join("\u0000"))
+    .digest("hex");
+  const file = join(SYNTH_CACHE_DIR, `retraining-asl-${key.slice(0, 24)}.json`);
+  try {
+    const definition = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    return { definition, cached: true, ms: performance.now() - started };
+  } catch {
+    const definition = await synthesizedDefinition(config);
+    await mkdir(SYNTH_CACHE_DIR, { recursive: true });
+    await writeFile(file, JSON.stringify(definition));
+    return { definition, cached: false, ms: performance.now() - started };
+  }
 }
 
 export interface WorkflowRunnerOptions {
@@ -84,9 +129,8 @@ export interface LocalWorkflow {
 
 export async function createWorkflowRunner(options: WorkflowRunnerOptions): Promise<LocalWorkflow> {
   const { config, objects, sagemaker, clock } = options;
-  const synthStart = performance.now();
-  const definition = synthesizedDefinition(config);
-  const synthMs = performance.now() - synthStart;
+  const synth = await cachedSynthesizedDefinition(config);
+  const definition = synth.definition;
   const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0]);
   const stateStore = () => new RepositoryWorkflowStateStore(options.control().state);
   const tasks = () =>
@@ -215,7 +259,7 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
     run,
     seedChampion,
     notes: [
-      `Workflow: the state machine definition was synthesized from the RetrainingWorkflow construct in ${Math.round(synthMs)} ms and run by aws-local-stepfunctions; SageMaker and SNS task states are overridden locally, task-Lambda states run the real handler.`,
+      `Workflow: the state machine definition was synthesized from the RetrainingWorkflow construct (${synth.cached ? "cached synthesis" : "synthesized now"}, ${Math.round(synth.ms)} ms) and run by aws-local-stepfunctions; SageMaker and SNS task states are overridden locally, task-Lambda states run the real handler.`,
     ],
   };
 }

@@ -51,7 +51,7 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 7,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 160,
+    eventsPerDay: options.eventsPerDay ?? 200,
     features: [
       { name: "x1", kind: "numeric", importance: 0.3 },
       { name: "x2", kind: "numeric", importance: 0.3 },
@@ -62,7 +62,7 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     ],
     generator,
     traffic: (t) => dailyCycle(t, 0.5),
-    labelRate: 0.8,
+    labelRate: 0.9,
     labelDelayHours: [2, 12],
     malformedRate: () => 0.002,
     initialTrainingExamples: 3000,
