@@ -57,6 +57,7 @@ export class RepositoryWorkflowStateStore implements WorkflowStateStore {
         ...(c.endpointConfigName ? { endpointConfigName: c.endpointConfigName } : {}),
         ...(c.modelArtifacts ? { modelArtifacts: c.modelArtifacts } : {}),
         ...(c.trainingJobName ? { trainingJobName: c.trainingJobName } : {}),
+        ...(c.modelPackageArn ? { modelPackageArn: c.modelPackageArn } : {}),
         ...(c.metrics ? { metrics: c.metrics } : {}),
       },
       at: c.promotedAt,

@@ -4,11 +4,13 @@
  * current configuration serves (the champion to score on the holdout), from DescribeEndpointConfig.
  */
 import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   type SageMakerClient,
 } from "@aws-sdk/client-sagemaker";
-import type { EndpointInfo, ModelHosting } from "../ports/model-hosting";
+import type { EndpointInfo, ModelHosting, ModelPackageRequest } from "../ports/model-hosting";
 
 export class SageMakerModelHosting implements ModelHosting {
   constructor(private readonly sagemaker: SageMakerClient) {}
@@ -16,13 +18,7 @@ export class SageMakerModelHosting implements ModelHosting {
   async describeEndpoint(endpointName: string): Promise<EndpointInfo> {
     try {
       const out = await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
-      const modelName = out.EndpointConfigName
-        ? (
-            await this.sagemaker.send(
-              new DescribeEndpointConfigCommand({ EndpointConfigName: out.EndpointConfigName }),
-            )
-          ).ProductionVariants?.[0]?.ModelName
-        : undefined;
+      const modelName = out.EndpointConfigName ? await this.servedModel(out.EndpointConfigName) : undefined;
       return {
         exists: true,
         ...(out.EndpointStatus ? { status: out.EndpointStatus } : {}),
@@ -36,5 +32,51 @@ export class SageMakerModelHosting implements ModelHosting {
         return { exists: false };
       throw error;
     }
+  }
+
+  /**
+   * The first variant's model of an endpoint config; undefined when the config cannot be read (e.g. a
+   * hand-made initial config outside the workflow's `<modelId>-*` names): the caller falls back to the registry.
+   */
+  private async servedModel(endpointConfigName: string): Promise<string | undefined> {
+    try {
+      const out = await this.sagemaker.send(
+        new DescribeEndpointConfigCommand({ EndpointConfigName: endpointConfigName }),
+      );
+      return out.ProductionVariants?.[0]?.ModelName;
+    } catch (error) {
+      if ((error as { name?: string }).name === "AccessDeniedException") return undefined;
+      throw error;
+    }
+  }
+
+  async registerModelPackage(request: ModelPackageRequest): Promise<string> {
+    try {
+      await this.sagemaker.send(
+        new CreateModelPackageGroupCommand({
+          ModelPackageGroupName: request.groupName,
+          ModelPackageGroupDescription: "Champions promoted by the retraining workflow",
+        }),
+      );
+    } catch (error) {
+      const e = error as { name?: string; message?: string };
+      if (!(e.name === "ValidationException" && /already exists/i.test(e.message ?? ""))) throw error;
+    }
+    const out = await this.sagemaker.send(
+      new CreateModelPackageCommand({
+        ModelPackageGroupName: request.groupName,
+        ModelPackageDescription: request.description.slice(0, 1000),
+        ClientToken: request.clientToken,
+        ModelApprovalStatus: "Approved",
+        InferenceSpecification: {
+          Containers: [{ Image: request.image, ModelDataUrl: request.modelDataUrl }],
+          SupportedContentTypes: ["application/jsonlines"],
+          SupportedResponseMIMETypes: ["application/jsonlines"],
+        },
+        CustomerMetadataProperties: { ...request.metadata },
+      }),
+    );
+    if (!out.ModelPackageArn) throw new Error(`CreateModelPackage returned no ARN for ${request.groupName}`);
+    return out.ModelPackageArn;
   }
 }

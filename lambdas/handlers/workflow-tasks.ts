@@ -50,6 +50,8 @@ export interface WorkflowModelSpec {
   readonly trainingWindowDays: number;
   /** User data location (S3 prefix of JSON lines) instead of the event archive. */
   readonly inputDataUri?: string;
+  /** SageMaker model package group to register promoted champions in (absent: no registration). */
+  readonly modelPackageGroup?: string;
   readonly training: {
     readonly image: string;
     readonly instanceType: string;
@@ -119,6 +121,7 @@ export interface RunPlan {
   readonly features: readonly { readonly name: string; readonly kind: FeatureKind }[];
   readonly window: { readonly fromMs: number; readonly toMs: number; readonly labelsUntilMs: number };
   readonly inputDataUri?: string;
+  readonly modelPackageGroup?: string;
   readonly champion: { readonly exists: boolean; readonly version?: string; readonly modelName?: string };
   readonly endpoint: { readonly name: string; readonly exists: boolean; readonly configName?: string };
   readonly names: {
@@ -170,6 +173,7 @@ export interface EvaluationResult {
 
 export interface PromotionResult {
   readonly championVersion: string;
+  readonly modelPackageArn?: string;
   readonly baselineVersion: string;
   readonly subject: string;
   readonly message: string;
@@ -268,6 +272,13 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         `endpoint ${model.deployment.endpointName} is ${endpoint.status}; a retraining run deploys only onto an InService endpoint`,
       );
     }
+    // A challenger is only ever compared with what actually serves: never deploy without that comparison.
+    const championModel = endpoint.modelName ?? champion?.version;
+    if (endpoint.exists && !championModel) {
+      throw new WorkflowInputError(
+        `cannot tell which model endpoint ${model.deployment.endpointName} serves (no readable endpoint config, no registered champion)`,
+      );
+    }
     const datasetUri = `s3://${layout.bucket}/${layout.datasetsPrefix}${model.id}/${runId}/`;
     const artifactsUri = `s3://${layout.bucket}/${layout.artifactsPrefix}${model.id}/${runId}/`;
     const approvalRequired =
@@ -283,15 +294,11 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
       features: model.features,
       window: { fromMs, toMs, labelsUntilMs: Math.max(toMs, now) },
       ...(model.inputDataUri ? { inputDataUri: model.inputDataUri } : {}),
+      ...(model.modelPackageGroup ? { modelPackageGroup: model.modelPackageGroup } : {}),
       // The champion is the model the endpoint serves now (scored on the same holdout as the challenger).
-      champion:
-        endpoint.exists && endpoint.modelName
-          ? {
-              exists: true,
-              modelName: endpoint.modelName,
-              ...(champion ? { version: champion.version } : {}),
-            }
-          : { exists: false },
+      champion: endpoint.exists
+        ? { exists: true, modelName: championModel, ...(champion ? { version: champion.version } : {}) }
+        : { exists: false },
       endpoint: {
         name: model.deployment.endpointName,
         exists: endpoint.exists,
@@ -471,6 +478,17 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     const baseline = await objects.getText(evaluation.baselineUri);
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(evaluation.challenger)) if (typeof v === "number") metrics[k] = v;
+    const modelPackageArn =
+      run.modelPackageGroup && hosting.registerModelPackage
+        ? await hosting.registerModelPackage({
+            groupName: run.modelPackageGroup,
+            image: run.deployment.image,
+            modelDataUrl: training.modelArtifacts,
+            description: evaluation.summary,
+            clientToken: run.runId,
+            metadata: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, String(v)])),
+          })
+        : undefined;
     await state.promote({
       leaseOwner: run.leaseOwner,
       champion: {
@@ -481,6 +499,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         endpointConfigName: run.names.endpointConfig,
         modelArtifacts: training.modelArtifacts,
         trainingJobName: training.jobName,
+        ...(modelPackageArn ? { modelPackageArn } : {}),
         metrics,
         promotedAt: deps.now(),
       },
@@ -489,6 +508,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     });
     return {
       championVersion: run.runId,
+      ...(modelPackageArn ? { modelPackageArn } : {}),
       baselineVersion: run.runId,
       subject: subject(`[retrain-triggers] model ${run.modelId} retrained and deployed`),
       message: `${evaluation.summary}\nEndpoint ${run.endpoint.name} now serves ${run.names.model} (config ${run.names.endpointConfig}); the new baseline and champion ${run.runId} are recorded and the trigger state is reset.`,

@@ -12,6 +12,19 @@ export interface EndpointInfo {
   readonly failureReason?: string;
 }
 
+/** A model version to record in the SageMaker Model Registry (a model package in a group per model). */
+export interface ModelPackageRequest {
+  readonly groupName: string;
+  readonly image: string;
+  readonly modelDataUrl: string;
+  readonly description: string;
+  /** Idempotency token: a retried promotion does not register a second version. */
+  readonly clientToken: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 export interface ModelHosting {
   describeEndpoint(endpointName: string): Promise<EndpointInfo>;
+  /** Registers an approved model package version; returns its ARN. Optional: local mode may omit it. */
+  registerModelPackage?(request: ModelPackageRequest): Promise<string>;
 }

@@ -15,6 +15,8 @@ export interface ChampionRecord {
   readonly endpointConfigName?: string;
   readonly modelArtifacts?: string;
   readonly trainingJobName?: string;
+  /** SageMaker Model Registry version, when model packages are enabled. */
+  readonly modelPackageArn?: string;
   readonly metrics?: Readonly<Record<string, number>>;
   /** Epoch ms of the promotion. */
   readonly promotedAt: number;

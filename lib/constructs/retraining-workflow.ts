@@ -60,6 +60,12 @@ export interface RetrainingWorkflowProps {
    */
   readonly scoringInstanceType?: string;
   /**
+   * Register every promoted champion as an approved model package in the SageMaker Model Registry, in a
+   * group named `<prefix><modelId>` (created on first use).
+   * @default - no model packages (the registry is the table's `CHAMPION#<version>` items)
+   */
+  readonly modelPackageGroupPrefix?: string;
+  /**
    * Retention of the state machine's execution log group.
    * @default RetentionDays.THREE_MONTHS
    */
@@ -120,7 +126,12 @@ export function deploymentConfigOf(model: ModelConfig): Record<string, unknown> 
 /** The per-model plan inputs embedded in the definition (see WorkflowModelSpec). */
 export function workflowModelSpec(
   model: ModelConfig,
-  opts: { pollSeconds: number; scoringInstanceType: string; approvalTimeoutHours: number },
+  opts: {
+    pollSeconds: number;
+    scoringInstanceType: string;
+    approvalTimeoutHours: number;
+    modelPackageGroupPrefix?: string;
+  },
 ): WorkflowModelSpec {
   const t = model.training;
   const d = model.deployment;
@@ -133,6 +144,9 @@ export function workflowModelSpec(
     labelHorizonHours: model.labelHorizonHours,
     trainingWindowDays: t.trainingWindowDays,
     ...(t.inputDataUri ? { inputDataUri: t.inputDataUri } : {}),
+    ...(opts.modelPackageGroupPrefix !== undefined
+      ? { modelPackageGroup: `${opts.modelPackageGroupPrefix}${model.id}` }
+      : {}),
     training: {
       image: t.imageUri,
       instanceType: t.instanceType,
@@ -349,6 +363,25 @@ export class RetrainingWorkflow extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ["sagemaker:DescribeEndpoint"], resources: endpointArns }),
     );
+    // Which model the endpoint serves (the champion to score): configs this workflow created.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["sagemaker:DescribeEndpointConfig"],
+        resources: models.map((m) => sagemakerArn("endpoint-config", `${m.id.toLowerCase()}-*`)),
+      }),
+    );
+    if (props.modelPackageGroupPrefix !== undefined) {
+      const groups = models.map((m) => `${props.modelPackageGroupPrefix}${m.id}`.toLowerCase());
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ["sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage"],
+          resources: [
+            ...groups.map((g) => sagemakerArn("model-package-group", g)),
+            ...groups.map((g) => sagemakerArn("model-package", `${g}/*`)),
+          ],
+        }),
+      );
+    }
 
     // Rollback alarms watched by SageMaker during blue/green deployments.
     const alarms: Record<string, Alarm[]> = {};
@@ -411,6 +444,9 @@ export class RetrainingWorkflow extends Construct {
         pollSeconds,
         scoringInstanceType: props.scoringInstanceType ?? RETRAINING_WORKFLOW_DEFAULTS.scoringInstanceType,
         approvalTimeoutHours,
+        ...(props.modelPackageGroupPrefix !== undefined
+          ? { modelPackageGroupPrefix: props.modelPackageGroupPrefix }
+          : {}),
       }),
     );
     const logGroup = new LogGroup(this, "ExecutionLogs", {

@@ -1,6 +1,8 @@
 import { gzipSync } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   SageMakerClient,
@@ -94,5 +96,50 @@ describe("SageMakerModelHosting", () => {
     const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
     expect(await hosting.describeEndpoint("churn")).toEqual({ exists: false });
     await expect(hosting.describeEndpoint("other")).rejects.toThrow("Rate exceeded");
+  });
+
+  it("registers an approved model package, creating the group once and passing the idempotency token", async () => {
+    const exists = Object.assign(new Error("Model Package Group already exists: churn"), {
+      name: "ValidationException",
+    });
+    sm.on(CreateModelPackageGroupCommand).rejects(exists);
+    sm.on(CreateModelPackageCommand).resolves({
+      ModelPackageArn: "arn:aws:sagemaker:eu-west-1:1:model-package/churn/3",
+    });
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    const arn = await hosting.registerModelPackage({
+      groupName: "churn",
+      image: "img:1",
+      modelDataUrl: "s3://b/model.tar.gz",
+      description: "auc 0.91",
+      clientToken: "churn-20261127t000000",
+      metadata: { auc: "0.91" },
+    });
+    expect(arn).toBe("arn:aws:sagemaker:eu-west-1:1:model-package/churn/3");
+    expect(sm.commandCalls(CreateModelPackageCommand)[0]?.args[0].input).toMatchObject({
+      ModelPackageGroupName: "churn",
+      ClientToken: "churn-20261127t000000",
+      ModelApprovalStatus: "Approved",
+      InferenceSpecification: { Containers: [{ Image: "img:1", ModelDataUrl: "s3://b/model.tar.gz" }] },
+      CustomerMetadataProperties: { auc: "0.91" },
+    });
+  });
+
+  it("does not hide other model-package group errors", async () => {
+    sm.on(CreateModelPackageGroupCommand).rejects(
+      Object.assign(new Error("denied"), { name: "AccessDeniedException" }),
+    );
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    await expect(
+      hosting.registerModelPackage({
+        groupName: "g",
+        image: "i",
+        modelDataUrl: "s3://b/m",
+        description: "",
+        clientToken: "t",
+        metadata: {},
+      }),
+    ).rejects.toThrow("denied");
+    expect(sm.commandCalls(CreateModelPackageCommand)).toHaveLength(0);
   });
 });

@@ -69,7 +69,11 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
  * Synthesizes the construct in a small stack. `bundle: false` uses an inline stand-in for the task Lambda
  * (no esbuild), for tests that only execute the definition.
  */
-export function synthWorkflow(opts: { bundle: boolean; approvalTimeoutHours?: number }) {
+export function synthWorkflow(opts: {
+  bundle: boolean;
+  approvalTimeoutHours?: number;
+  modelPackageGroupPrefix?: string;
+}) {
   const app = new App();
   const stack = new Stack(app, "WorkflowTest", { env: { account: ACCOUNT, region: REGION } });
   const table = new Table(stack, "Table", {
@@ -96,6 +100,9 @@ export function synthWorkflow(opts: { bundle: boolean; approvalTimeoutHours?: nu
     archiveBucket,
     config,
     ...(taskFunction ? { taskFunction } : {}),
+    ...(opts.modelPackageGroupPrefix !== undefined
+      ? { modelPackageGroupPrefix: opts.modelPackageGroupPrefix }
+      : {}),
   });
   return { app, stack, workflow, template: Template.fromStack(stack), config };
 }

@@ -6,7 +6,7 @@ import { aslFromTemplate, STATE } from "../../lib/workflow-asl";
 import { ACCOUNT, REGION, synthWorkflow } from "./harness";
 
 // One synthesis per file, with the real esbuild bundling of the task Lambda.
-const { template, config } = synthWorkflow({ bundle: true });
+const { template, config } = synthWorkflow({ bundle: true, modelPackageGroupPrefix: "retrain-" });
 const json = template.toJSON();
 const asl = aslFromTemplate(json) as { States: Record<string, Record<string, unknown>>; StartAt: string };
 
@@ -149,6 +149,16 @@ describe("RetrainingWorkflow IAM", () => {
     expect(resolved(get.Resource)).toContain("/eta/*");
     const user = stmts.find((s) => resolved(s.Resource).includes("user-data-bucket/eta/training/*"));
     expect(user).toBeDefined();
+  });
+
+  it("lets the task Lambda register model packages only in the models' groups", () => {
+    const stmt = statementsOf("WorkflowTasks").find((s) =>
+      actionsOf(s).includes("sagemaker:CreateModelPackage"),
+    )!;
+    expect(resolved(stmt.Resource)).toContain("model-package-group/retrain-churn");
+    expect(resolved(stmt.Resource)).toContain("model-package/retrain-eta/*");
+    const models = JSON.parse((asl.States[STATE.confirmLease]!.Parameters as { models: string }).models);
+    expect(models[0].modelPackageGroup).toBe("retrain-churn");
   });
 
   it("parses ECR repository ARNs from image URIs", () => {
