@@ -1,5 +1,4 @@
 import { Duration } from "aws-cdk-lib";
-import type { Metric } from "aws-cdk-lib/aws-cloudwatch";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IStream } from "aws-cdk-lib/aws-kinesis";
 import { StartingPosition } from "aws-cdk-lib/aws-lambda";
@@ -114,10 +113,5 @@ export class PredictionIngest extends Construct {
     const reason =
       "Invoked only synchronously by the Kinesis event source mapping, whose on-failure SQS destination receives exhausted batches; async DLQ/destination would never be used.";
     acknowledge(this.function, reason, "Serverless-LambdaDLQ", "Serverless-LambdaAsyncFailureDestination");
-  }
-
-  /** Age of the oldest record the mapping has not processed yet (ms): the ingest lag. */
-  metricIteratorAge(): Metric {
-    return this.function.metric("IteratorAge", { statistic: "Maximum", period: Duration.minutes(1) });
   }
 }
