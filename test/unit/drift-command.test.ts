@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { computeDrift, DriftInputFileError, inferKinds } from "../../bin/commands/drift";
+import { describe, expect, it, vi } from "vitest";
+import { computeDrift, DriftInputFileError, driftCommand, inferKinds } from "../../bin/commands/drift";
 
 const dir = mkdtempSync(join(tmpdir(), "drift-cmd-"));
 
@@ -75,15 +75,33 @@ describe("drift command", () => {
     await expect(computeDrift({ reference: bad, current: cur })).rejects.toThrow(message);
   });
 
-  it("exits with code 2 and a message on stderr for a bad line, and prints JSON otherwise", () => {
+  it("exits with code 2 and a message on stderr for a bad line (real CLI process)", () => {
     const bad = eventsFile("bad2.jsonl", [{ x: 1 }], "not json\n");
-    const run = (args: string[]) =>
-      spawnSync("npx", ["tsx", "bin/cli.ts", "drift", ...args], { encoding: "utf8", cwd: process.cwd() });
-    const failed = run(["--reference", ref, "--current", bad]);
+    const failed = spawnSync("npx", ["tsx", "bin/cli.ts", "drift", "--reference", ref, "--current", bad], {
+      encoding: "utf8",
+      cwd: process.cwd(),
+    });
     expect(failed.status).toBe(2);
     expect(failed.stderr).toContain("bad2.jsonl:2:");
-    const ok = run(["--reference", ref, "--current", cur, "--bins", "5"]);
-    expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout).features.x.type).toBe("numeric");
+    expect(failed.stdout).toBe("");
+  });
+
+  it("prints one JSON object on stdout", async () => {
+    const chunks: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    });
+    try {
+      await driftCommand().parseAsync(["--reference", ref, "--current", cur, "--bins", "5"], {
+        from: "user",
+      });
+    } finally {
+      write.mockRestore();
+    }
+    expect(chunks).toHaveLength(1);
+    const out = JSON.parse(chunks[0]!);
+    expect(Object.keys(out)).toEqual(["features"]);
+    expect(out.features.x).toMatchObject({ type: "numeric", n: { reference: 40, current: 30 } });
   });
 });
