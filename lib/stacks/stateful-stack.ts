@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Stream, StreamEncryption, StreamMode } from "aws-cdk-lib/aws-kinesis";
@@ -178,6 +178,25 @@ export class StatefulStack extends Stack {
       const queue = Queue.fromQueueArn(this, `AlertQueue${i}`, arn);
       this.topic.addSubscription(new SqsSubscription(queue, { deadLetterQueue, rawMessageDelivery: false }));
     });
+
+    // What producers and operators need after a deploy (`aws cloudformation describe-stacks`).
+    new CfnOutput(this, "EventsStreamName", {
+      value: this.stream.streamName,
+      description: "Kinesis stream inference services PutRecords to",
+    });
+    new CfnOutput(this, "EventsStreamArn", {
+      value: this.stream.streamArn,
+      description: "For producer IAM policies",
+    });
+    new CfnOutput(this, "AlertTopicArn", {
+      value: this.topic.topicArn,
+      description: "SNS topic to subscribe to",
+    });
+    new CfnOutput(this, "ArchiveBucketName", {
+      value: this.archiveBucket.bucketName,
+      description: "Raw event archive (<modelId>/yyyy/MM/dd/)",
+    });
+    new CfnOutput(this, "StateTableName", { value: this.table.tableName, description: "State table" });
   }
 
   /** Firehose from the stream to the archive, partitioned by model (from the record's JSON) and day. */

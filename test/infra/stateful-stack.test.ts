@@ -262,6 +262,18 @@ describe("stateful stack: alert topic and dead-letter queues", () => {
   });
 });
 
+describe("stateful stack: outputs", () => {
+  it("exports what producers and operators need", () => {
+    template.hasOutput("EventsStreamName", { Value: { Ref: Match.stringLikeRegexp("^Events") } });
+    template.hasOutput("EventsStreamArn", {
+      Value: { "Fn::GetAtt": [Match.stringLikeRegexp("^Events"), "Arn"] },
+    });
+    template.hasOutput("AlertTopicArn", { Value: { Ref: Match.stringLikeRegexp("^Alerts") } });
+    template.hasOutput("ArchiveBucketName", { Value: { Ref: Match.stringLikeRegexp("^Archive") } });
+    template.hasOutput("StateTableName", { Value: { Ref: Match.stringLikeRegexp("^State") } });
+  });
+});
+
 describe("stateful stack: least privilege and cdk-nag", () => {
   it("grants no wildcard actions", () => {
     const actions = iamActions(template);
