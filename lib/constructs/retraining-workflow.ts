@@ -428,6 +428,11 @@ export class RetrainingWorkflow extends Construct {
       ];
     }
     this.rollbackAlarms = alarms;
+    // SageMaker reads the rollback alarms during blue/green deployments (deployment guardrails).
+    const alarmArns = Object.values(alarms).flatMap((list) => list.map((a) => a.alarmArn));
+    if (alarmArns.length > 0) {
+      role.addToPolicy(new PolicyStatement({ actions: ["cloudwatch:DescribeAlarms"], resources: alarmArns }));
+    }
 
     // State machine. Task timeouts are static (see WorkflowTimeouts): the longest of all models.
     const timeouts = workflowTimeouts(models);
@@ -466,6 +471,11 @@ export class RetrainingWorkflow extends Construct {
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
     this.grantStateMachine(this.stateMachine.role, models, role);
+    if (alarmArns.length > 0) {
+      this.stateMachine.addToRolePolicy(
+        new PolicyStatement({ actions: ["cloudwatch:DescribeAlarms"], resources: alarmArns }),
+      );
+    }
     fn.grantInvoke(this.stateMachine);
     props.topic.grantPublish(this.stateMachine);
   }

@@ -151,6 +151,14 @@ describe("RetrainingWorkflow IAM", () => {
     expect(user).toBeDefined();
   });
 
+  it("lets SageMaker and the state machine read the rollback alarms, and only those", () => {
+    for (const prefix of ["WorkflowSageMakerExecutionRole", "WorkflowStateMachineRole"]) {
+      const stmt = statementsOf(prefix).find((s) => actionsOf(s).includes("cloudwatch:DescribeAlarms"))!;
+      expect(resolved(stmt.Resource)).toContain("WorkflowRollbackErrorschurn");
+      expect(resolved(stmt.Resource)).not.toContain('"*"');
+    }
+  });
+
   it("lets the task Lambda register model packages only in the models' groups", () => {
     const stmt = statementsOf("WorkflowTasks").find((s) =>
       actionsOf(s).includes("sagemaker:CreateModelPackage"),
