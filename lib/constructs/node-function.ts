@@ -149,6 +149,8 @@ export class NodeFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         minify: true,
         sourceMap: true,
+        // Maps give file:line stack traces; embedding the sources would only triple the asset size.
+        sourcesContent: false,
         externalModules: ["@aws-sdk/*"],
       },
     });
