@@ -6,12 +6,21 @@
 
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import type { KinesisStreamEvent } from "aws-lambda";
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
 import type { IngestModelSpec } from "../../lambdas/domain/event-validation";
 import { bucketStartOf, profileSpecOf } from "../../lambdas/domain/ingest-batch";
-import { addOutcome, addPrediction, emptyProfile, type Profile } from "../../lambdas/domain/profile";
-import type { Emulators } from "../../local/emulators";
+import {
+  addOutcome,
+  addPrediction,
+  emptyProfile,
+  type Profile,
+  serializeProfile,
+} from "../../lambdas/domain/profile";
+import { createIngestHandler } from "../../lambdas/handlers/ingest";
+import { createStream, createTable, type Emulators, startEmulators } from "../../local/emulators";
 import { EsmPoller } from "../../local/esm-poller";
 
 export const MODELS: IngestModelSpec[] = [
@@ -310,4 +319,65 @@ export function quietPowertools(): { logger: Logger; metrics: Metrics } {
     logger: new Logger({ serviceName: "ingest", logLevel: "ERROR" }),
     metrics: new Metrics({ namespace: "RetrainTriggers", serviceName: "ingest" }),
   };
+}
+
+export type StoredStats = Map<string, { profile: string; received: number }>;
+
+/**
+ * Emulators holding one generated stream ("events"), its Lambda-shaped batches, and helpers to run the
+ * real handler against fresh tables and compare what they store with the oracle.
+ */
+export class IngestTestBed {
+  private tables = 0;
+
+  private constructor(
+    readonly emu: Emulators,
+    readonly payloads: string[],
+    readonly batches: KinesisStreamEvent[],
+  ) {}
+
+  static async start(n: number, batchSize: number, seed = 42): Promise<IngestTestBed> {
+    const emu = await startEmulators({ createTable: false, createStream: false });
+    const payloads = generateStream(n, seed, Date.now());
+    await createStream(emu.kinesis, "events");
+    await putPayloads(emu, "events", payloads);
+    return new IngestTestBed(emu, payloads, await readBatches(emu, "events", batchSize));
+  }
+
+  async stop(): Promise<void> {
+    await this.emu.stop();
+  }
+
+  async freshTable(): Promise<string> {
+    const name = `ingest-${this.tables++}`;
+    await createTable(this.emu.dynamodb, name);
+    return name;
+  }
+
+  handlerFor(tableName: string, dynamodb: DynamoDBClient = this.emu.dynamodb) {
+    const h = createIngestHandler({ models: MODELS, dynamodb, tableName, ...quietPowertools() });
+    return async (e: KinesisStreamEvent) => (await h(e, {} as Context)) as KinesisStreamBatchResponse;
+  }
+
+  /** Stored statistics of every model over all time: `modelId|bucketStart` -> serialized profile + received. */
+  async storedStats(tableName: string): Promise<StoredStats> {
+    const repo = new DynamoDbStatsRepository({ client: this.emu.dynamodb, tableName });
+    const out: StoredStats = new Map();
+    for (const m of MODELS) {
+      const w = await repo.readWindow(m.id, 0, Date.now() + 86_400_000);
+      for (const b of w.buckets) {
+        out.set(`${m.id}|${b.bucketStart}`, { profile: serializeProfile(b.profile), received: b.received });
+      }
+    }
+    return out;
+  }
+
+  /** The oracle's statistics for the generated stream. */
+  expected(): StoredStats {
+    const out: StoredStats = new Map();
+    for (const [k, b] of expectedStats(this.payloads)) {
+      out.set(k, { profile: serializeProfile(b.profile), received: b.received });
+    }
+    return out;
+  }
 }
