@@ -261,6 +261,7 @@ export const DeploymentSpecSchema = z.strictObject({
   /** SageMaker endpoint serving the model; default: the model id. */
   endpointName: z
     .string()
+    .max(63, { error: "must be at most 63 characters" })
     .regex(ENDPOINT_NAME, { error: "must be 1-63 alphanumerics or hyphens" })
     .optional(),
   instanceType: instanceType.default(DEFAULTS.deployment.instanceType),
@@ -281,7 +282,7 @@ export const DeploymentSpecSchema = z.strictObject({
 });
 
 export const ModelConfigSchema = z.strictObject({
-  id: z.string({ error: "is required" }).regex(MODEL_ID, {
+  id: z.string({ error: "is required" }).max(32, { error: "must be at most 32 characters" }).regex(MODEL_ID, {
     error:
       "must be 1-32 letters, digits or inner hyphens (it is used in keys, S3 prefixes and SageMaker names)",
   }),

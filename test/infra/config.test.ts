@@ -227,6 +227,14 @@ describe("loadConfig: invalid configurations name the field", () => {
       message: /divide 1440/,
     },
     {
+      name: "model id too long for SageMaker names",
+      mutate: (c) => {
+        c.models[0]!.id = `m${"-".repeat(40)}x`;
+      },
+      path: "models[0].id",
+      message: /at most 32 characters/,
+    },
+    {
       name: "no models",
       mutate: (c) => {
         c.models = [];
