@@ -62,6 +62,8 @@ export interface LocalRunResult {
   readonly decisions: readonly EvaluationOutcome[];
   readonly deployments: ReadonlyArray<{ at: number; version: string }>;
   readonly dailyAccuracy: ReadonlyArray<{ day: number; accuracy: number | undefined; predictions: number }>;
+  /** Wall milliseconds per phase (setup, simulate+put, ingest drain, evaluation incl. workflows, report). */
+  readonly phases: Readonly<Record<string, number>>;
 }
 
 /** Decides whether a progress bar makes sense: an interactive terminal outside CI. */
@@ -76,6 +78,15 @@ const mean = (xs: ReadonlyArray<{ predictions: number; correct: number }>): numb
 
 export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const wallStart = performance.now();
+  const phases: Record<string, number> = { setup: 0, emit: 0, put: 0, ingest: 0, evaluate: 0, report: 0 };
+  const timed = async <T>(phase: string, f: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      phases[phase] = (phases[phase] ?? 0) + performance.now() - t0;
+    }
+  };
   const scenario =
     typeof options.scenario === "object"
       ? options.scenario
@@ -106,6 +117,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
   const initial = trainLogisticRegression(initialRows, scenario.features, {
     version: `${model.id}-initial`,
     trainedAt: scenario.start,
+    steps: 200,
   });
   sagemaker.bootstrap(endpointName, initial.version, initial);
 
@@ -134,18 +146,22 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     const service = new InferenceService(scenario, sagemaker.endpoint(endpointName));
     const timer = new ScheduleTimer(config.schedule.expression, scenario.start);
     const end = scenario.start + scenario.days * DAY_MS;
+    phases.setup = performance.now() - wallStart;
     bar?.start(scenario.days, 0, { status: "starting" });
     let t = scenario.start;
     const outcomes: EvaluationOutcome[] = [];
     while (t < end) {
       const next = Math.min(timer.peek(), end);
-      const slice = service.emit(t, next);
-      for (const r of slice.records) archive.deliver([r.data], r.arrivalMs);
-      await pipeline.send(slice.records);
-      await pipeline.drain();
+      const slice = await timed("emit", () => {
+        const s = service.emit(t, next);
+        for (const r of s.records) archive.deliver([r.data], r.arrivalMs);
+        return s;
+      });
+      await timed("put", () => pipeline.send(slice.records));
+      await timed("ingest", () => pipeline.drain());
       clock.advanceTo(next);
       for (const fire of timer.due(next)) {
-        const outcome = await control.evaluate(fire);
+        const outcome = await timed("evaluate", () => control.evaluate(fire));
         outcomes.push(...outcome);
         for (const o of outcome)
           if (o.action !== "none") log(`${new Date(fire).toISOString()} ${o.modelId}: ${o.action}`);
@@ -199,6 +215,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       wallSeconds: (performance.now() - wallStart) / 1000,
     };
 
+    const reportStart = performance.now();
     const report = buildReport(scenario, summary, outcomes, deployments, days, workflow.notes);
     await mkdir(outDir, { recursive: true });
     const reportPath = join(outDir, "report.html");
@@ -212,6 +229,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       `${JSON.stringify({ ...summary, quarantinedByReason: totals.quarantinedByReason }, null, 2)}\n`,
     );
     if (options.writeArchive) await objects.writeTo(join(outDir, "s3"));
+    phases.report = performance.now() - reportStart;
     return {
       scenario,
       config,
@@ -219,6 +237,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       reportPath,
       decisions: outcomes,
       deployments,
+      phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])),
       dailyAccuracy: days.map((d, i) => ({
         day: i,
         accuracy: d.predictions ? d.correct / d.predictions : undefined,

@@ -37,7 +37,7 @@ export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
     labelRate: 0.8,
     labelDelayHours: [6, 30],
     malformedRate: (t) => (t >= from && t < to ? 0.05 : 0.001),
-    initialTrainingExamples: 3000,
+    initialTrainingExamples: 1500,
     markers: [
       { at: from, label: "f1 null + malformed records", kind: "incident" },
       { at: to, label: "incident fixed", kind: "info" },

@@ -51,7 +51,7 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     seed: options.seed ?? 7,
     start,
     days,
-    eventsPerDay: options.eventsPerDay ?? 200,
+    eventsPerDay: options.eventsPerDay ?? 150,
     features: [
       { name: "x1", kind: "numeric", importance: 0.3 },
       { name: "x2", kind: "numeric", importance: 0.3 },
@@ -62,10 +62,10 @@ export function driftScenario(options: ScenarioOptions = {}): Scenario {
     ],
     generator,
     traffic: (t) => dailyCycle(t, 0.5),
-    labelRate: 0.9,
+    labelRate: 0.95,
     labelDelayHours: [2, 12],
     malformedRate: () => 0.002,
-    initialTrainingExamples: 3000,
+    initialTrainingExamples: 1500,
     markers: [
       { at: abrupt, label: "abrupt concept change", kind: "drift" },
       { at: gradualCentre - gradualWidth / 2, label: "gradual change + covariate shift", kind: "drift" },

@@ -40,7 +40,7 @@ export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
     labelRate: 0.8,
     labelDelayHours: [6, 30],
     malformedRate: () => 0,
-    initialTrainingExamples: 3000,
+    initialTrainingExamples: 1500,
     markers: [{ at: from, label: "f3 and device drift (ignored by the concept)", kind: "drift" }],
     expect: { retrain: false, alert: false },
   };

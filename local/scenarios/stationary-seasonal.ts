@@ -34,7 +34,7 @@ export function stationarySeasonalScenario(options: ScenarioOptions = {}): Scena
     labelRate: 0.8,
     labelDelayHours: [2, 24],
     malformedRate: () => 0,
-    initialTrainingExamples: 3000,
+    initialTrainingExamples: 1500,
     markers: [],
     expect: { retrain: false, alert: false },
   };
