@@ -195,6 +195,46 @@ export class EndpointBusyError extends Error {
   override readonly name = "EndpointBusyError";
 }
 
+/**
+ * A dependency failure worth retrying (throttling, 5xx, timeouts), re-thrown under the name the state
+ * machine retries with backoff and jitter; the original name stays in the message.
+ */
+export class TransientError extends Error {
+  override readonly name = "TransientError";
+}
+
+const TRANSIENT_NAMES = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "TooManyRequestsException",
+  "SlowDown",
+  "ServiceUnavailable",
+  "InternalServerError",
+  "InternalFailure",
+  "TimeoutError",
+  "RequestTimeout",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+]);
+
+/** Whether an AWS SDK (or network) error is transient: retryable by the SDK's own classification. */
+export function isTransient(error: unknown): boolean {
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e === null || typeof e !== "object") return false;
+  if (e.$retryable) return true;
+  if (TRANSIENT_NAMES.has(e.name ?? "") || TRANSIENT_NAMES.has(e.code ?? "")) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -581,7 +621,15 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     async handle(event: { action: string } & Record<string, unknown>): Promise<unknown> {
       const fn = actions[event.action as Action] as ((input: never) => Promise<unknown>) | undefined;
       if (!fn) throw new WorkflowInputError(`unknown workflow action: ${event.action}`);
-      return fn(event as never);
+      try {
+        return await fn(event as never);
+      } catch (error) {
+        if (isTransient(error)) {
+          const e = error as Error;
+          throw new TransientError(`${e.name}: ${e.message}`, { cause: error });
+        }
+        throw error;
+      }
     },
   };
 }

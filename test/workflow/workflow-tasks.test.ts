@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/holdout-evaluation";
 import {
   createWorkflowTasks,
+  isTransient,
   type RunPlan,
   runHoldMs,
   type WorkflowModelSpec,
@@ -166,5 +167,33 @@ describe("runHoldMs", () => {
       deployment: { pollSeconds: 60, maxPolls: 90 },
     } as unknown as WorkflowModelSpec;
     expect(runHoldMs(spec)).toBe((3600 + 7200 + 24 * 3600 + 5400 + 3600) * 1000);
+  });
+});
+
+describe("transient errors", () => {
+  it.each([
+    [Object.assign(new Error("slow down"), { name: "ThrottlingException" }), true],
+    [Object.assign(new Error("x"), { name: "ProvisionedThroughputExceededException" }), true],
+    [Object.assign(new Error("x"), { name: "Whatever", $retryable: { throttling: true } }), true],
+    [Object.assign(new Error("x"), { name: "InternalError", $metadata: { httpStatusCode: 503 } }), true],
+    [
+      Object.assign(new Error("x"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } }),
+      false,
+    ],
+    [Object.assign(new Error("x"), { name: "InsufficientDataError" }), false],
+    ["not an error", false],
+  ])("%s -> %s", (error, expected) => {
+    expect(isTransient(error)).toBe(expected);
+  });
+
+  it("re-throws throttling from a dependency as TransientError for the state machine's retrier", async () => {
+    const objects = new MemoryObjectStore();
+    objects.list = async () => {
+      throw Object.assign(new Error("Please reduce your request rate."), { name: "SlowDown" });
+    };
+    await expect(tasksWith(objects).handle({ action: "prepareDataset", run: plan() })).rejects.toMatchObject({
+      name: "TransientError",
+      message: "SlowDown: Please reduce your request rate.",
+    });
   });
 });
