@@ -1,4 +1,4 @@
-import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { DescribeStreamSummaryCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStream, type Emulators, startEmulators } from "../../local/emulators";
@@ -101,5 +101,45 @@ describe("EsmPoller", () => {
     expect(failures.map((f) => payloads({ Records: [...f.records] }))).toEqual([["3"]]);
     expect(failures[0]!.attempts).toBe(3);
     expect(poller.stats.bisections).toBe(2);
+  });
+
+  it("drains a parent shard before its children after a split", async () => {
+    const streamName = await streamWith(3);
+    await emu.kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: "shardId-000000000000",
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    for (;;) {
+      const s = await emu.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+      if (s.StreamDescriptionSummary?.StreamStatus === "ACTIVE") break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await emu.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: ["a", "b", "c", "d"].map((p, i) => ({ Data: Buffer.from(p), PartitionKey: `key-${i}` })),
+      }),
+    );
+    const seen: Array<{ shard: string; data: string[] }> = [];
+    const poller = new EsmPoller({
+      kinesis: emu.kinesis,
+      streamName,
+      batchSize: 10,
+      handler: async (e) => {
+        seen.push({ shard: e.Records[0]!.eventID.split(":")[0]!, data: payloads(e) });
+      },
+    });
+    expect(await poller.drain()).toBe(7);
+    expect(seen[0]).toEqual({ shard: "shardId-000000000000", data: ["0", "1", "2"] });
+    expect(seen.slice(1).every((b) => b.shard !== "shardId-000000000000")).toBe(true);
+    expect(
+      seen
+        .slice(1)
+        .flatMap((b) => b.data)
+        .sort(),
+    ).toEqual(["a", "b", "c", "d"]);
   });
 });

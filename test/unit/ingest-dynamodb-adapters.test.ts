@@ -15,6 +15,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { keys, padSequence } from "../../lambdas/adapters/dynamodb-keys";
 import { DynamoDbPredictionIndex } from "../../lambdas/adapters/dynamodb-prediction-index";
+import { DynamoDbQuarantineStore } from "../../lambdas/adapters/dynamodb-quarantine-store";
 import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
 import { compileModels, type IngestModelSpec } from "../../lambdas/domain/event-validation";
 import {
@@ -232,6 +233,71 @@ describe("DynamoDbPredictionIndex", () => {
       record("b"),
     ]);
     expect(failed.map((f) => f.requestId)).toEqual(["a", "b"]);
+  });
+});
+
+describe("DynamoDbQuarantineStore", () => {
+  const rejected = (sequenceNumber: string, data: string) => ({
+    shardId: SHARD,
+    sequenceNumber,
+    arrivalMs: Date.UTC(2026, 10, 27, 23, 59),
+    reason: "invalid-json" as const,
+    detail: "payload is not JSON",
+    data,
+  });
+
+  it("keys items by arrival day, shard and sequence number, with a TTL, truncating huge payloads", async () => {
+    ddb.on(BatchWriteItemCommand).resolves({});
+    const store = new DynamoDbQuarantineStore({
+      client,
+      tableName: TABLE,
+      retentionDays: 2,
+      maxPayloadChars: 8,
+    });
+    const { failed } = await store.save([rejected("7", "QUJD"), rejected("8", "QUJDREVGR0hJSktM")]);
+    expect(failed).toEqual([]);
+    const items = ddb
+      .commandCalls(BatchWriteItemCommand)
+      .flatMap((c) => c.args[0].input.RequestItems?.[TABLE] ?? [])
+      .map((w) => w.PutRequest?.Item);
+    expect(items.map((i) => [i?.pk?.S, i?.sk?.S])).toEqual([
+      ["QUARANTINE#2026-11-27", `${SHARD}#7`],
+      ["QUARANTINE#2026-11-27", `${SHARD}#8`],
+    ]);
+    expect(items[0]?.ttl?.N).toBe(
+      String(Math.ceil((Date.UTC(2026, 10, 27, 23, 59) + 2 * 86_400_000) / 1000)),
+    );
+    expect(items[0]?.truncated).toBeUndefined();
+    expect(items[1]?.data?.S).toBe("QUJDREVG");
+    expect(items[1]?.truncated?.N).toBe("16");
+  });
+
+  it("lists a day back as quarantine records", async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk: { S: "QUARANTINE#2026-11-27" },
+          sk: { S: `${SHARD}#7` },
+          shardId: { S: SHARD },
+          sequenceNumber: { S: "7" },
+          arrivalMs: { N: "5" },
+          reason: { S: "invalid-json" },
+          detail: { S: "d" },
+          data: { S: "QUJD" },
+        },
+      ],
+    });
+    const records = await new DynamoDbQuarantineStore({ client, tableName: TABLE }).listDay("2026-11-27");
+    expect(records).toEqual([
+      {
+        shardId: SHARD,
+        sequenceNumber: "7",
+        arrivalMs: 5,
+        reason: "invalid-json",
+        detail: "d",
+        data: "QUJD",
+      },
+    ]);
   });
 });
 
