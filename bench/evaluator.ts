@@ -19,7 +19,9 @@ import { evaluate, type FeatureInfo } from "../lambdas/domain/decision";
 import {
   addOutcome,
   addPrediction,
+  deserializeProfile,
   emptyProfile,
+  mergeProfiles,
   type Profile,
   type ProfileSpec,
   serializeProfile,
@@ -145,6 +147,28 @@ export async function run(): Promise<Record<string, unknown>> {
     cpu.push((used.user + used.system) / 1000);
   }
 
+  // 1b. CPU of everything one model costs the Lambda except I/O: deserialize the 24 bucket items,
+  // merge them (as the stats repository does), evaluate with the merged profile.
+  const serialized = buckets.map((b) => serializeProfile(b.profile));
+  const modelCpu: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const start = process.cpuUsage();
+    const read = serialized.map((text, h) => ({ ...buckets[h]!, profile: deserializeProfile(text) }));
+    const merged = read.map((b) => b.profile).reduce((a, b) => mergeProfiles(a, b));
+    evaluate(policy, {
+      modelId: "bench",
+      spec,
+      now: NOW,
+      features,
+      window: { buckets: read, merged: { from: NOW - 24 * HOUR, to: NOW, profile: merged } },
+      baseline: { version: "v1", profile: deserializeProfile(serializeProfile(baseline)) },
+      history: [],
+      state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
+    });
+    const used = process.cpuUsage(start);
+    modelCpu.push((used.user + used.system) / 1000);
+  }
+
   // 2 + 3. End to end against dynalite.
   const emulators = await startEmulators({ createStream: false });
   try {
@@ -227,6 +251,9 @@ export async function run(): Promise<Record<string, unknown>> {
       decisionAction: decision.action,
       evaluateCpuMsMedian: Number(median(cpu).toFixed(1)),
       evaluateCpuMsMin: Number(Math.min(...cpu).toFixed(1)),
+      perModelCpuMsMedian: Number(median(modelCpu).toFixed(1)),
+      perModelCpuNote:
+        "deserialize 24 bucket items + baseline, merge, evaluate: the Lambda's CPU per model without I/O",
       oneModelEndToEnd: {
         wallMs: Number(oneModelMs.toFixed(0)),
         readUnits: Number(oneModel.readUnits.toFixed(1)),
