@@ -78,7 +78,10 @@ export interface IngestHandlerDeps {
   readonly limits?: ValidationLimits;
   /** @default 14 */
   readonly quarantineRetentionDays?: number;
-  /** Wall clock, only used for logs (validation uses the records' arrival times). @default Date.now */
+  /**
+   * Wall clock, only used to log how far behind the stream the batch is (validation uses the records'
+   * arrival times, never the clock, so that redeliveries get the same verdicts). @default Date.now
+   */
   readonly clock?: () => number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -347,12 +350,18 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
     deps.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.ingest });
   const tracer = deps.tracer ?? new Tracer({ serviceName: SERVICE_NAMES.ingest });
   const ingest = createIngestBatch({ ...deps, logger });
+  const clock = deps.clock ?? Date.now;
   const base = async (event: KinesisStreamEvent, _context: Context): Promise<KinesisStreamBatchResponse> => {
     const report = await ingest(event);
     metrics.addMetric(BATCH_RECORDS, MetricUnit.Count, report.accounting.records);
     emitMetrics(metrics, report.perModel);
+    const oldestArrival = event.Records.reduce(
+      (min, r) => Math.min(min, r.kinesis.approximateArrivalTimestamp * 1000),
+      Number.POSITIVE_INFINITY,
+    );
     logger.info("batch ingested", {
       records: report.accounting.records,
+      lagMs: Number.isFinite(oldestArrival) ? Math.round(clock() - oldestArrival) : 0,
       quarantined: report.accounting.quarantined,
       groups: report.groups,
       groupsSkipped: report.groupsSkipped,
