@@ -414,7 +414,13 @@ export function evaluate(policy: TriggerPolicy, inputs: EvaluationInputs): Decis
     .filter((h) => h.evaluatedAt < now && h.evaluatedAt >= now - RECENT_VOLUME_HOURS * HOUR_MS)
     .map((h) => h.values.eventsPerHour)
     .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-  const volume = volumeVerdict(dq, eventsPerHour, baselinePerHour, median(recentRates));
+  const volume = volumeVerdict(
+    dq,
+    eventsPerHour,
+    baselinePerHour,
+    median(recentRates),
+    adaptiveThreshold(policy, "volume", inputs, dq.minVolumeRatio, "below"),
+  );
   const dataQuality = dq.enabled
     ? dataQualityVerdict([...missingChecks, quarantine, volume])
     : { ...dataQualityVerdict([]), skipped: "disabled", message: "dataQuality: not evaluated (disabled)" };

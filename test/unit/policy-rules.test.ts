@@ -211,6 +211,9 @@ describe("data quality", () => {
   ])("volume %s", (_n, cur, base, recent, breached) => {
     expect(volumeVerdict(cfg, cur, base, recent).breached).toBe(breached);
   });
+  it("volume threshold can be overridden (adaptive limit)", () => {
+    expect(volumeVerdict(cfg, 500, 1000, undefined, 0.6)).toMatchObject({ breached: true, threshold: 0.6 });
+  });
   it("rolls up into dataQuality", () => {
     const bad = missingRateVerdict(cfg, {
       feature: "age",

@@ -67,6 +67,7 @@ export function volumeVerdict(
   currentPerHour: number,
   baselinePerHour: number | undefined,
   recentMedianPerHour: number | undefined,
+  thresholdOverride?: number,
 ): Verdict {
   if (!config.enabled) return skipped("volume", "disabled", {}, "below");
   const refs = [baselinePerHour, recentMedianPerHour].filter(
@@ -81,7 +82,7 @@ export function volumeVerdict(
   return compare({
     signal: "volume",
     value: ratio,
-    threshold: config.minVolumeRatio,
+    threshold: thresholdOverride ?? config.minVolumeRatio,
     direction: "below",
     neutral: 1,
     label: "volume ratio (events/h vs reference)",
