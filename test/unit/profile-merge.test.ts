@@ -4,9 +4,11 @@ import type { FeatureValue } from "../../lambdas/domain/events";
 import {
   addOutcome,
   addPrediction,
+  deserializeProfile,
   emptyProfile,
   mergeProfiles,
   type Profile,
+  ProfileFormatError,
   type ProfileSpec,
   serializeProfile,
 } from "../../lambdas/domain/profile";
@@ -112,6 +114,35 @@ describe("profile merge", () => {
   it("rejects merging profiles of different tasks", () => {
     expect(() => mergeProfiles(emptyProfile(spec), emptyProfile({ ...spec, task: "regression" }))).toThrow(
       /cannot merge/,
+    );
+  });
+});
+
+describe("deserializeProfile on corrupted input", () => {
+  const valid = serializeProfile(
+    profileOf([
+      { features: { x: 1.5, y: 2, c: "a", flag: true }, prediction: 1, score: 0.7, label: 1 },
+      { features: { x: -3, y: null, c: "b", flag: false }, prediction: 0, score: 0.2, label: 1 },
+    ]),
+  );
+
+  it("either returns a profile that round-trips or throws ProfileFormatError, never anything else", () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: valid.length - 1 }),
+        fc.nat({ max: 8 }),
+        fc.string({ maxLength: 4 }),
+        (at, drop, insert) => {
+          const corrupted = valid.slice(0, at) + insert + valid.slice(at + drop);
+          try {
+            const p = deserializeProfile(corrupted);
+            expect(deserializeProfile(serializeProfile(p))).toEqual(p);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ProfileFormatError);
+          }
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });
