@@ -146,8 +146,8 @@ describe("drift verdicts", () => {
 
   it("reports top drifted features with values and thresholds", () => {
     expect(topDrifted(verdicts({ a: 0.5, b: 0.02, c: 0.3 }), 2)).toEqual([
-      "a: 0.5 (threshold 0.2)",
-      "c: 0.3 (threshold 0.2)",
+      "a psi 0.5 (threshold 0.2)",
+      "c psi 0.3 (threshold 0.2)",
     ]);
   });
 

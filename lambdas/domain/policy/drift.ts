@@ -158,5 +158,8 @@ export function topDrifted(features: readonly Verdict[], k: number): string[] {
     .filter((v) => v.skipped === undefined && v.value !== null && v.threshold !== null)
     .sort((a, b) => (b.value! / b.threshold! || 0) - (a.value! / a.threshold! || 0))
     .slice(0, k)
-    .map((v) => `${v.signal.slice("featureDrift:".length)}: ${fmt(v.value)} (threshold ${fmt(v.threshold)})`);
+    .map(
+      (v) =>
+        `${v.signal.slice("featureDrift:".length)} ${String(v.evidence.method ?? "")} ${fmt(v.value)} (threshold ${fmt(v.threshold)})`,
+    );
 }
