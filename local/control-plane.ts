@@ -124,7 +124,8 @@ export interface WorkflowRunRecord {
   readonly name: string;
   readonly modelId: string;
   readonly startedAt: number;
-  readonly status: "SUCCEEDED" | "FAILED" | "NOT_RUN";
+  /** REJECTED: the validation gate kept the champion (a healthy outcome); FAILED: anything else that did not promote. */
+  readonly status: "SUCCEEDED" | "REJECTED" | "FAILED" | "NOT_RUN";
   readonly detail: string;
 }
 

@@ -44,6 +44,9 @@ export interface RunSummary {
   readonly alerts: number;
   readonly retrains: number;
   readonly deploys: number;
+  /** Retraining runs whose challenger the validation gate rejected (champion kept). */
+  readonly rejectedWorkflows: number;
+  /** Retraining runs that failed for any other reason. */
   readonly failedWorkflows: number;
   /** True accuracy of served predictions, before the first drift marker. */
   readonly accuracyBeforeDrift: number | undefined;
@@ -89,6 +92,7 @@ export function summaryRows(s: RunSummary): Array<[string, string]> {
     ["alerts", String(s.alerts)],
     ["retrains started", String(s.retrains)],
     ["deploys", String(s.deploys)],
+    ["challengers rejected", String(s.rejectedWorkflows)],
     ["failed workflows", String(s.failedWorkflows)],
     ["accuracy before drift", pct(s.accuracyBeforeDrift)],
     ["accuracy after drift", pct(s.accuracyAfterDrift)],

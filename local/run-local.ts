@@ -15,7 +15,7 @@ import { SingleBar } from "cli-progress";
 import type { DeploymentConfig } from "../lib/config";
 import { LocalArchive } from "./archive";
 import { ScheduleTimer, SimulatedClock } from "./clock";
-import { ControlPlane, type EvaluationOutcome } from "./control-plane";
+import { ControlPlane, type EvaluationOutcome, type WorkflowRunRecord } from "./control-plane";
 import { InferenceService } from "./inference-service";
 import { MemoryObjectStore } from "./object-store";
 import { LocalPipeline } from "./pipeline";
@@ -62,6 +62,8 @@ export interface LocalRunResult {
   readonly decisions: readonly EvaluationOutcome[];
   readonly deployments: ReadonlyArray<{ at: number; version: string }>;
   readonly dailyAccuracy: ReadonlyArray<{ day: number; accuracy: number | undefined; predictions: number }>;
+  /** Retraining executions (state machine runs) and how they ended. */
+  readonly workflowRuns: readonly WorkflowRunRecord[];
   /** Wall milliseconds per phase (setup, simulate+put, ingest drain, evaluation incl. workflows, report). */
   readonly phases: Readonly<Record<string, number>>;
 }
@@ -198,7 +200,8 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       alerts: outcomes.filter((o) => o.action === "alert").length,
       retrains: outcomes.filter((o) => o.action === "retrain").length,
       deploys: deployments.length,
-      failedWorkflows: control.workflowRuns.filter((r) => r.status !== "SUCCEEDED").length,
+      rejectedWorkflows: control.workflowRuns.filter((r) => r.status === "REJECTED").length,
+      failedWorkflows: control.workflowRuns.filter((r) => r.status === "FAILED").length,
       accuracyBeforeDrift: firstDrift === undefined ? mean(days) : mean(slice(scenario.start, firstDrift)),
       accuracyAfterDrift:
         firstDrift === undefined
@@ -216,7 +219,14 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     };
 
     const reportStart = performance.now();
-    const report = buildReport(scenario, summary, outcomes, deployments, days, workflow.notes);
+    const runNotes = control.workflowRuns.map(
+      (r) =>
+        `Retraining ${r.name} (day ${((r.startedAt - scenario.start) / DAY_MS).toFixed(1)}): ${r.status}: ${r.detail}`,
+    );
+    const report = buildReport(scenario, summary, outcomes, deployments, days, [
+      ...workflow.notes,
+      ...runNotes,
+    ]);
     await mkdir(outDir, { recursive: true });
     const reportPath = join(outDir, "report.html");
     await writeFile(reportPath, renderReport(report));
@@ -226,7 +236,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     );
     await writeFile(
       join(outDir, "summary.json"),
-      `${JSON.stringify({ ...summary, quarantinedByReason: totals.quarantinedByReason }, null, 2)}\n`,
+      `${JSON.stringify({ ...summary, quarantinedByReason: totals.quarantinedByReason, workflowRuns: control.workflowRuns }, null, 2)}\n`,
     );
     if (options.writeArchive) await objects.writeTo(join(outDir, "s3"));
     phases.report = performance.now() - reportStart;
@@ -237,6 +247,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       reportPath,
       decisions: outcomes,
       deployments,
+      workflowRuns: control.workflowRuns,
       phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])),
       dailyAccuracy: days.map((d, i) => ({
         day: i,

@@ -222,12 +222,13 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
       };
     } catch (e) {
       const cause = (e as { cause?: { name?: string; message?: string } }).cause;
+      const name = cause?.name ?? (e as Error).name;
       return {
         name: start.name,
         modelId,
         startedAt: at,
-        status: "FAILED",
-        detail: `${cause?.name ?? (e as Error).name}: ${cause?.message ?? (e as Error).message}`,
+        status: name === "ValidationRejected" ? "REJECTED" : "FAILED",
+        detail: `${name}: ${cause?.message ?? (e as Error).message}`,
       };
     }
   };

@@ -39,6 +39,7 @@ function sampleReport(): ReportData {
       alerts: 3,
       retrains: 1,
       deploys: 1,
+      rejectedWorkflows: 1,
       failedWorkflows: 0,
       accuracyBeforeDrift: 0.95,
       accuracyAfterDrift: 0.62,
