@@ -163,6 +163,10 @@ export function createEvaluator(deps: EvaluateDeps) {
     if (to > now) return undefined;
     const ref = await deps.stats.readWindow(model.id, from, to);
     if (ref.profile === undefined || ref.profile.count < policy.signals.drift.minSamples) return undefined;
+    // Only a reference that covers (nearly) the whole window: a baseline of the first hours after an
+    // install would make the daily cycle look like drift, and its event rate would be wrong.
+    const first = ref.buckets[0]?.bucketStart;
+    if (first === undefined || first > from + 0.1 * hours * HOUR_MS) return undefined;
     const version = `ref-${new Date(from).toISOString()}`;
     await deps.state.putBaseline(model.id, {
       version,

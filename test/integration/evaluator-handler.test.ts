@@ -133,6 +133,16 @@ describe("evaluate handler", () => {
     expect(sfn.calls).toBe(0);
   });
 
+  it("waits for a reference window fully covered by data before bootstrapping a baseline", async () => {
+    const evaluator = createEvaluator(deps("young"));
+    const report = await evaluator.evaluateAll({ time: new Date(T0 + 5 * HOUR).toISOString() });
+    expect(report.models[0]).toMatchObject({ action: "none" });
+    expect((await repo.getState("young")).baselineVersion).toBeUndefined();
+    const decision = (await repo.getDecision("young", T0 + 5 * HOUR))!.decision;
+    expect(decision.baselineVersion).toBeNull();
+    expect(decision.signals.find((s) => s.signal === "drift")?.skipped).toBeDefined();
+  });
+
   it("starts one workflow for a degradation and is idempotent under scheduler retries", async () => {
     const m = "retry";
     const handler = createEvaluateHandler(deps(m));
