@@ -678,7 +678,7 @@ type CfnValue = unknown;
  * Extracts the state machine definition from a synthesized CloudFormation template (the result of
  * `Template.fromStack(stack).toJSON()` or a cdk.out `*.template.json`) and returns it as ASL, with
  * `DefinitionSubstitutions` applied and CloudFormation tokens (Ref, Fn::GetAtt, Fn::Join, Fn::Sub,
- * pseudo parameters) resolved to deterministic fake ARNs. Local mode overrides every Task state that
+ * Fn::ImportValue, pseudo parameters) resolved to deterministic fake ARNs. Local mode overrides every Task state that
  * would touch AWS, so the fake ARNs are never called; they only need to be well-formed.
  *
  * @param logicalIdPrefix picks the state machine when the template holds several (default: the only
@@ -742,6 +742,11 @@ export function aslFromTemplate(
       const [id] = o["Fn::GetAtt"] as [string, string];
       return fakeArn(id);
     }
+    if ("Fn::ImportValue" in o) {
+      // Cross-stack reference (e.g. the topic of the stateful stack): a well-formed stand-in.
+      const name = resolve(o["Fn::ImportValue"]).replace(/[^A-Za-z0-9-]/g, "-");
+      return `arn:aws:local:${region}:${account}:import/${name}`;
+    }
     if ("Fn::Join" in o) {
       const [sep, parts] = o["Fn::Join"] as [string, CfnValue[]];
       return parts.map(resolve).join(sep);
@@ -769,8 +774,10 @@ export function aslFromTemplate(
 /** The definition with its `${...}` placeholders replaced, e.g. by local fake ARNs. */
 export function renderRetrainingDefinition(
   values: Readonly<Record<string, string>>,
+  modelsJson = "[]",
+  timeouts: WorkflowTimeouts = DEFAULT_TIMEOUTS,
 ): Record<string, unknown> {
-  const text = JSON.stringify(buildRetrainingDefinition()).replace(
+  const text = JSON.stringify(buildRetrainingDefinition(modelsJson, timeouts)).replace(
     /\$\{([A-Za-z0-9_]+)\}/g,
     (m, name: string) => (values[name] !== undefined ? values[name] : m),
   );
