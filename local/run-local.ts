@@ -68,6 +68,22 @@ export interface LocalRunResult {
   readonly phases: Readonly<Record<string, number>>;
 }
 
+/**
+ * Labelled examples of the week before the run, at times drawn in proportion to the scenario's traffic
+ * (rejection sampling), as the archive of a live service would hold them: a baseline built from
+ * uniformly-timed samples would differ from any traffic-weighted day when features are seasonal.
+ */
+export function historicalSample(scenario: Scenario, rng: SeededRandom, from: number, to: number) {
+  let peak = 0;
+  for (let t = from; t < to; t += DAY_MS / 96) peak = Math.max(peak, scenario.traffic(t));
+  const rows = [];
+  while (rows.length < scenario.initialTrainingExamples) {
+    const t = Math.floor(rng.uniform(from, to));
+    if (rng.next() * peak <= scenario.traffic(t)) rows.push(scenario.generator.sample(t, rng));
+  }
+  return rows;
+}
+
 /** Decides whether a progress bar makes sense: an interactive terminal outside CI. */
 export function progressWanted(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI;
@@ -110,12 +126,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
   // The initial champion: trained (for real) on a labelled sample drawn before the run starts.
   const rng = new SeededRandom(scenario.seed);
   const trainFrom = scenario.start - 7 * DAY_MS;
-  const initialRows = Array.from({ length: scenario.initialTrainingExamples }, (_, i) =>
-    scenario.generator.sample(
-      trainFrom + Math.floor((i * 7 * DAY_MS) / scenario.initialTrainingExamples),
-      rng,
-    ),
-  );
+  const initialRows = historicalSample(scenario, rng, trainFrom, scenario.start);
   const initial = trainLogisticRegression(initialRows, scenario.features, {
     version: `${model.id}-initial`,
     trainedAt: scenario.start,

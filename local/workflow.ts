@@ -193,7 +193,19 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
 
   const run: WorkflowRunner = async (start, at): Promise<WorkflowRunRecord> => {
     const modelId = String(start.input.modelId);
-    const handle = tasks().handle;
+    const real = tasks().handle;
+    // aws-local-stepfunctions always sets $$.Execution.StartTime to the wall clock; the run plan (names,
+    // training window) must follow simulated time, so ConfirmLease gets the simulated start instead.
+    const handle = (event: { action: string } & Record<string, unknown>) =>
+      event.action === "confirmLease"
+        ? real({
+            ...event,
+            execution: {
+              ...(event.execution as Record<string, unknown>),
+              startTime: new Date(at).toISOString(),
+            },
+          })
+        : real(event);
     const execution = machine.run(start.input as Parameters<typeof machine.run>[0], {
       overrides: {
         taskResourceLocalHandlers: { ...taskLambdaOverrides(handle), ...sagemakerOverrides },
