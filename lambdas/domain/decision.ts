@@ -13,6 +13,7 @@
  * 4. action: retrain if the rule held and nothing suppressed it; alert if any signal breached or a
  *    retrain was suppressed; none otherwise.
  */
+import * as ss from "simple-statistics";
 import type { AdaptiveSignalName, Severity, SignalName, TriggerPolicy } from "../../lib/policy";
 import { estimatePerformance } from "./cbpe";
 import { compareProfiles, summaryDrift } from "./drift";
@@ -200,10 +201,7 @@ function adaptiveThreshold(
 }
 
 function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return values.length === 0 ? undefined : ss.median([...values]);
 }
 
 interface MergedWindow {

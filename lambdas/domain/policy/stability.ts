@@ -3,6 +3,8 @@
  * a loop (cooldown, budget). Each check is a pure function of the policy, the decision history and
  * the clock, returning a suppression when it blocks a retrain.
  */
+
+import * as ss from "simple-statistics";
 import type { AdaptiveThresholdConfig, StabilityConfig } from "../../../lib/policy";
 import type { Direction } from "./verdict";
 import { fmt } from "./verdict";
@@ -131,8 +133,8 @@ export function adaptiveLimit(
     if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
   }
   if (values.length < config.minHistory) return undefined;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1));
+  const mean = ss.mean(values);
+  const sd = values.length >= 2 ? ss.sampleStandardDeviation(values) : 0;
   let threshold = direction === "above" ? mean + config.k * sd : mean - config.k * sd;
   if (config.neverTighterThanStatic)
     threshold =
