@@ -138,6 +138,8 @@ export const DEFAULTS = {
     memoryMb: 1024,
     timeoutSeconds: 120,
     maxRecordBytes: 262_144,
+    maxFutureSkewSeconds: 300,
+    maxEventAgeDays: 30,
     firehoseBufferSeconds: 300,
     firehoseBufferMb: 64,
   },
@@ -401,8 +403,19 @@ export const IngestSchema = z.strictObject({
   bisectBatchOnError: z.boolean().default(DEFAULTS.ingest.bisectBatchOnError),
   memoryMb: intIn(128, 10_240).default(DEFAULTS.ingest.memoryMb),
   timeoutSeconds: intIn(10, 900).default(DEFAULTS.ingest.timeoutSeconds),
-  /** Larger records are quarantined (reason `too_large`) instead of parsed. */
+  /** Larger records are quarantined (reason `record-too-large`) instead of parsed. */
   maxRecordBytes: intIn(1024, 1_048_576).default(DEFAULTS.ingest.maxRecordBytes),
+  /**
+   * Producer clock skew tolerated: events timed more than this after their Kinesis arrival are
+   * quarantined (reason `timestamp-in-future`). Ingest Lambda `MAX_FUTURE_SKEW_SECONDS`.
+   */
+  maxFutureSkewSeconds: intIn(0, 86_400).default(DEFAULTS.ingest.maxFutureSkewSeconds),
+  /**
+   * Events timed more than this before their Kinesis arrival (a replayed backlog, a stuck producer) are
+   * quarantined (reason `timestamp-too-old`) instead of rewriting old statistics buckets. Ingest Lambda
+   * `STATS_RETENTION_DAYS`.
+   */
+  maxEventAgeDays: intIn(1, 3650).default(DEFAULTS.ingest.maxEventAgeDays),
   firehoseBufferSeconds: intIn(60, 900).default(DEFAULTS.ingest.firehoseBufferSeconds),
   /** Firehose buffer size; dynamic partitioning requires at least 64 MiB. */
   firehoseBufferMb: intIn(64, 128).default(DEFAULTS.ingest.firehoseBufferMb),
@@ -514,6 +527,15 @@ export const DeploymentConfigSchema = z
       checkModel(model, {
         addIssue: (issue) => ctx.addIssue({ code: "custom", ...issue, path: ["models", i, ...issue.path] }),
       });
+      // A label names its prediction's time; the ingest rejects it when that time is older than the
+      // event age limit, so a longer horizon would quarantine labels the model is still waiting for.
+      const maxAgeHours = config.ingest.maxEventAgeDays * 24;
+      if (model.labelHorizonHours > maxAgeHours)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "labelHorizonHours"],
+          message: `must not exceed ingest.maxEventAgeDays (${config.ingest.maxEventAgeDays} days = ${maxAgeHours} h): later labels would be quarantined as timestamp-too-old`,
+        });
     });
   });
 

@@ -29,6 +29,10 @@ export interface PredictionIngestSettings {
   readonly timeoutSeconds?: number;
   /** @default 262144 */
   readonly maxRecordBytes?: number;
+  /** Tolerated producer clock skew (`MAX_FUTURE_SKEW_SECONDS`). @default 300 */
+  readonly maxFutureSkewSeconds?: number;
+  /** Oldest accepted event time, days before arrival (`STATS_RETENTION_DAYS`). @default 30 */
+  readonly maxEventAgeDays?: number;
 }
 
 export interface PredictionIngestProps {
@@ -85,6 +89,8 @@ export class PredictionIngest extends Construct {
         TABLE_NAME: props.table.tableName,
         MODEL_CATALOG: props.modelCatalog,
         MAX_RECORD_BYTES: String(s.maxRecordBytes),
+        MAX_FUTURE_SKEW_SECONDS: String(s.maxFutureSkewSeconds),
+        STATS_RETENTION_DAYS: String(s.maxEventAgeDays),
         QUARANTINE_RETENTION_DAYS: String(props.quarantineRetentionDays),
       },
     });

@@ -19,7 +19,7 @@ import {
   DEFAULT_DATASETS_PREFIX,
   type WorkflowModelSpec,
 } from "../../lambdas/handlers/workflow-tasks";
-import { type DeploymentConfig, endpointNameOf, type ModelConfig } from "../config";
+import { type DeploymentConfig, endpointNameOf, type ModelConfig, SERVICE_NAMES } from "../config";
 import { buildRetrainingDefinition, SUBSTITUTIONS, type WorkflowTimeouts } from "../workflow-asl";
 import { NodeFunction } from "./node-function";
 
@@ -66,7 +66,8 @@ export interface RetrainingWorkflowProps {
    */
   readonly modelPackageGroupPrefix?: string;
   /**
-   * Retention of the state machine's execution log group.
+   * Retention of the state machine's execution log group and of the default task Lambda's log group
+   * (the deployment configuration's `retention.logDays` covers both).
    * @default RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: RetentionDays;
@@ -302,17 +303,20 @@ export class RetrainingWorkflow extends Construct {
       }),
     );
 
+    const logRetention = props.logRetention ?? RETRAINING_WORKFLOW_DEFAULTS.logRetention;
+
     // Task Lambda.
     if (props.taskFunction) {
       this.taskFunction = props.taskFunction;
     } else {
       this.taskFunction = new NodeFunction(this, "Tasks", {
         entry: "lambdas/handlers/workflow-tasks.ts",
-        serviceName: "retraining-workflow",
+        serviceName: SERVICE_NAMES.workflow,
         description:
           "Retraining workflow tasks: lease, dataset, challenger evaluation, promotion, failure alert",
         memorySize: 2048,
         timeout: Duration.minutes(15),
+        logRetention,
       }).function;
     }
     if (this.taskFunction instanceof LambdaFunction) {
@@ -455,7 +459,7 @@ export class RetrainingWorkflow extends Construct {
       }),
     );
     const logGroup = new LogGroup(this, "ExecutionLogs", {
-      retention: props.logRetention ?? RETRAINING_WORKFLOW_DEFAULTS.logRetention,
+      retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new StateMachine(this, "StateMachine", {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/event-validation";
 import {
   ConfigError,
   DEFAULTS,
@@ -67,6 +68,12 @@ describe("loadConfig: valid configurations", () => {
     expect(config.models[0]!.policy).toEqual(DEFAULT_TRIGGER_POLICY);
     expect(config.models[0]!.deployment.strategy).toBe("canary");
     expect(config.models[0]!.training.hyperparameters).toEqual({});
+  });
+
+  it("defaults the ingest event-time limits to the ingest domain's own defaults", () => {
+    const config = loadConfig(minimal());
+    expect(config.ingest.maxFutureSkewSeconds * 1000).toBe(DEFAULT_VALIDATION_LIMITS.maxFutureSkewMs);
+    expect(config.ingest.maxEventAgeDays * 86_400_000).toBe(DEFAULT_VALIDATION_LIMITS.retentionMs);
   });
 
   it("stringifies hyperparameters for SageMaker", () => {
@@ -241,6 +248,23 @@ describe("loadConfig: invalid configurations name the field", () => {
       },
       path: "models",
       message: /at least one model/,
+    },
+    {
+      name: "negative clock skew",
+      mutate: (c) => {
+        c.ingest = { maxFutureSkewSeconds: -1 };
+      },
+      path: "ingest.maxFutureSkewSeconds",
+      message: /^must be between 0 and 86400$/,
+    },
+    {
+      name: "label horizon longer than the accepted event age",
+      mutate: (c) => {
+        c.models[0]!.labelHorizonHours = 24 * 10 + 1;
+        c.ingest = { maxEventAgeDays: 10 };
+      },
+      path: "models[0].labelHorizonHours",
+      message: /must not exceed ingest\.maxEventAgeDays \(10 days = 240 h\)/,
     },
   ];
 

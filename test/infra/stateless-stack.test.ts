@@ -2,12 +2,14 @@ import type { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
+import { limitsFromEnv } from "../../lambdas/handlers/ingest";
 import {
   lambdaModelCatalog,
   loadConfig,
   METRIC_NAMES,
   METRICS_NAMESPACE,
   parseModelCatalog,
+  SERVICE_NAMES,
   UNKNOWN_MODEL_ID,
 } from "../../lib/config";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
@@ -72,7 +74,33 @@ describe("stateless stack: Lambda functions", () => {
     ).toMatchObject({
       TABLE_NAME: expect.anything(),
       MAX_RECORD_BYTES: String(config.ingest.maxRecordBytes),
+      MAX_FUTURE_SKEW_SECONDS: String(config.ingest.maxFutureSkewSeconds),
+      STATS_RETENTION_DAYS: String(config.ingest.maxEventAgeDays),
       QUARANTINE_RETENTION_DAYS: String(config.retention.quarantineDays),
+    });
+  });
+
+  it("passes the configured event-time limits to the ingest Lambda, which reads them back", () => {
+    const custom = loadConfig({
+      ...JSON.parse(JSON.stringify(config)),
+      ingest: { ...config.ingest, maxFutureSkewSeconds: 42, maxEventAgeDays: 400 },
+    });
+    const t = Template.fromStack(
+      createRetrainApp(custom, {
+        nag: false,
+        appProps: { builtinCloudFormationValidation: false, context: { "aws:cdk:bundling-stacks": [] } },
+      }).stateless,
+    );
+    const env = (
+      resourceByPrefix(t, "AWS::Lambda::Function", "IngestHandler").Properties.Environment as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
+    expect(env).toMatchObject({ MAX_FUTURE_SKEW_SECONDS: "42", STATS_RETENTION_DAYS: "400" });
+    expect(limitsFromEnv(env)).toEqual({
+      maxRecordBytes: custom.ingest.maxRecordBytes,
+      maxFutureSkewMs: 42_000,
+      retentionMs: 400 * 86_400_000,
     });
   });
 
@@ -96,6 +124,37 @@ describe("stateless stack: Lambda functions", () => {
     }[];
     expect(groups.length).toBeGreaterThanOrEqual(4);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(config.retention.logDays);
+  });
+
+  it("applies a non-default log retention to every log group, the workflow task Lambda's included", () => {
+    expect(config.retention.logDays).not.toBe(90);
+    const custom = loadConfig({
+      ...JSON.parse(JSON.stringify(config)),
+      retention: { ...config.retention, logDays: 90 },
+    });
+    const t = Template.fromStack(
+      createRetrainApp(custom, {
+        nag: false,
+        appProps: { builtinCloudFormationValidation: false, context: { "aws:cdk:bundling-stacks": [] } },
+      }).stateless,
+    );
+    const groups = Object.entries(t.findResources("AWS::Logs::LogGroup")) as [
+      string,
+      { Properties: { RetentionInDays?: number } },
+    ][];
+    expect(groups.map(([id]) => id).some((id) => id.startsWith("WorkflowTasksLogGroup"))).toBe(true);
+    for (const [id, g] of groups) expect([id, g.Properties.RetentionInDays]).toEqual([id, 90]);
+  });
+
+  it("names the workflow task Lambda's Powertools service SERVICE_NAMES.workflow", () => {
+    expect(functionProps("WorkflowTasks")).toMatchObject({
+      Environment: {
+        Variables: expect.objectContaining({
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.workflow,
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        }),
+      },
+    });
   });
 });
 
