@@ -124,14 +124,27 @@ export interface LocalWorkflow {
   readonly run: WorkflowRunner;
   /** Registers the initial champion (registry, training baseline) as a first deployment would. */
   seedChampion(artifact: ModelArtifact, rows: readonly LabelledExample[], at: number): Promise<void>;
+  /** Notes for the report; filled when the workflow is first synthesized (on the first retrain). */
   readonly notes: string[];
 }
 
 export async function createWorkflowRunner(options: WorkflowRunnerOptions): Promise<LocalWorkflow> {
   const { config, objects, sagemaker, clock } = options;
-  const synth = await cachedSynthesizedDefinition(config);
-  const definition = synth.definition;
-  const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0]);
+  // Synthesized on the first retrain only: runs that never retrain do not pay for CDK synthesis.
+  let machine: StateMachine | undefined;
+  const notes: string[] = [];
+  const stateMachine = async (): Promise<StateMachine> => {
+    if (!machine) {
+      const synth = await cachedSynthesizedDefinition(config);
+      machine = new StateMachine(
+        synth.definition as unknown as ConstructorParameters<typeof StateMachine>[0],
+      );
+      notes.push(
+        `Workflow: the state machine definition was synthesized from the RetrainingWorkflow construct (${synth.cached ? "cached synthesis" : "synthesized now"}, ${Math.round(synth.ms)} ms) and run by aws-local-stepfunctions; SageMaker and SNS task states are overridden locally, task-Lambda states run the real handler.`,
+      );
+    }
+    return machine;
+  };
   const stateStore = () => new RepositoryWorkflowStateStore(options.control().state);
   const tasks = () =>
     createWorkflowTasks({
@@ -206,7 +219,8 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
             },
           })
         : real(event);
-    const execution = machine.run(start.input as Parameters<typeof machine.run>[0], {
+    const sm = await stateMachine();
+    const execution = sm.run(start.input as Parameters<typeof sm.run>[0], {
       overrides: {
         taskResourceLocalHandlers: { ...taskLambdaOverrides(handle), ...sagemakerOverrides },
         waitTimeOverrides: { [STATE.waitForEndpoint]: 0 },
@@ -217,7 +231,7 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
           Id: `arn:aws:states:us-east-1:000000000000:execution:local-retraining:${start.name}`,
           Name: start.name,
           StartTime: new Date(at).toISOString(),
-          Input: start.input as Parameters<typeof machine.run>[0],
+          Input: start.input as Parameters<typeof sm.run>[0],
         },
         Task: { Token: `local-token-${start.name}` },
       },
@@ -268,11 +282,5 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
     });
   };
 
-  return {
-    run,
-    seedChampion,
-    notes: [
-      `Workflow: the state machine definition was synthesized from the RetrainingWorkflow construct (${synth.cached ? "cached synthesis" : "synthesized now"}, ${Math.round(synth.ms)} ms) and run by aws-local-stepfunctions; SageMaker and SNS task states are overridden locally, task-Lambda states run the real handler.`,
-    ],
-  };
+  return { run, seedChampion, notes };
 }
