@@ -33,7 +33,11 @@ export const METRICS_NAMESPACE = "RetrainTriggers";
 export const METRIC_NAMES = {
   /** ingest: every record seen for a model, valid or quarantined (Count). */
   recordsReceived: "RecordsReceived",
-  /** ingest: records rejected and written to quarantine (Count); modelId `_unknown` when unreadable. */
+  /**
+   * ingest: records rejected and written to quarantine (Count); modelId `_unknown` when the model id is
+   * unreadable or not configured (reason `unknown-model`), which keeps producer-chosen ids out of the
+   * metric dimensions and puts those records under one alarm.
+   */
   recordsQuarantined: "RecordsQuarantined",
   /** ingest: prediction events aggregated into bucket profiles (Count). */
   predictionsIngested: "PredictionsIngested",
@@ -62,7 +66,7 @@ export const SERVICE_NAMES = {
   workflow: "workflow",
 } as const;
 
-/** modelId dimension value for quarantined records whose model cannot be read from the payload. */
+/** modelId dimension value for quarantined records whose model cannot be read from the payload or is not configured. */
 export const UNKNOWN_MODEL_ID = "_unknown";
 
 /** Retention periods CloudWatch Logs accepts, in days. */

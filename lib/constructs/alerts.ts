@@ -27,7 +27,7 @@ export interface AlertThresholds {
   readonly lambdaErrors?: number;
   /** Failed, timed-out or aborted workflow executions in 5 minutes. @default 1 */
   readonly workflowFailures?: number;
-  /** Quarantined records without a readable model id in 5 minutes. @default 1 */
+  /** Quarantined records without a readable or configured model id in 5 minutes. @default 1 */
   readonly unattributedQuarantined?: number;
 }
 
@@ -128,7 +128,7 @@ export class Alerts extends Construct {
       "UnattributedQuarantine",
       ingestMetric(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID),
       t.unattributedQuarantined,
-      "Records without a readable model id were quarantined (not JSON, not schema v1, or no modelId): a producer is misconfigured.",
+      "Records without a usable model id were quarantined (not JSON, not schema v1, no modelId, or a modelId not in the configuration: reason unknown-model): a producer is misconfigured.",
     );
     add(
       "WorkflowFailures",

@@ -301,14 +301,31 @@ describe("stateless stack: alarms to the alert topic", () => {
     }
   });
 
-  it("alarm on quarantined records that name no readable model", () => {
-    stateless.hasResourceProperties("AWS::CloudWatch::Alarm", {
+  it("alarm on quarantined records that name no readable or no configured model", () => {
+    // Exactly the dimension set the ingest handler emits for them (test/unit/ingest-handler-metrics.test.ts):
+    // CloudWatch matches an alarm's metric on the whole set.
+    const unattributed = alarms().filter(
+      (a) =>
+        a.MetricName === METRIC_NAMES.recordsQuarantined &&
+        JSON.stringify(a.Dimensions).includes(`"${UNKNOWN_MODEL_ID}"`),
+    );
+    expect(unattributed).toHaveLength(1);
+    expect(unattributed[0]).toMatchObject({
       Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC_NAMES.recordsQuarantined,
-      Dimensions: Match.arrayWith([{ Name: "modelId", Value: UNKNOWN_MODEL_ID }]),
       Statistic: "Sum",
+      Period: 300,
       Threshold: config.alerts.unattributedQuarantined,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
     });
+    expect(
+      (unattributed[0]!.Dimensions as { Name: string; Value: string }[]).sort((a, b) =>
+        a.Name.localeCompare(b.Name),
+      ),
+    ).toEqual([
+      { Name: "modelId", Value: UNKNOWN_MODEL_ID },
+      { Name: "service", Value: SERVICE_NAMES.ingest },
+    ]);
+    expect(unattributed[0]!.AlarmDescription).toMatch(/not in the configuration/);
   });
 
   it("alarm on failed, timed-out or aborted workflow runs", () => {
