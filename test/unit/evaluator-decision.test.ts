@@ -1,13 +1,21 @@
 import { describe, expect, it } from "vitest";
 import {
+  type BaselineInput,
   type Decision,
   type EvaluationInputs,
   evaluate,
+  type FeatureInfo,
   suppressRetrain,
   type WindowBucket,
 } from "../../lambdas/domain/decision";
 import type { HistoryEntry } from "../../lambdas/domain/policy/stability";
-import { addOutcome, addPrediction, emptyProfile, mergeProfiles } from "../../lambdas/domain/profile";
+import {
+  addOutcome,
+  addPrediction,
+  emptyProfile,
+  mergeProfiles,
+  type ProfileSpec,
+} from "../../lambdas/domain/profile";
 import { parsePolicy, type TriggerPolicyInput } from "../../lib/policy";
 import {
   baselineProfile,
@@ -197,5 +205,110 @@ describe("evaluate", () => {
       window: { buckets: degraded, merged: { from: NOW - 24 * HOUR, to: NOW, profile: merged } },
     });
     expect(fromMerged).toEqual(fromBuckets);
+  });
+});
+
+describe("evaluate: the label-free estimate on models it does not apply to", () => {
+  const SKIP_REASON = "label-free estimate only for binary classifiers";
+  const CLASSES = ["a", "b", "c"] as const;
+  const features: readonly FeatureInfo[] = [{ name: "x", kind: "numeric" }];
+
+  /** One event of a healthy multiclass or regression model (predictions right ~90% / close to the label). */
+  function event(task: "multiclass" | "regression", rng: Rng) {
+    const x = rng.normal();
+    if (task === "regression") {
+      const label = 10 + 3 * x + rng.normal();
+      return { features: { x }, prediction: 10 + 3 * x, label };
+    }
+    const label = CLASSES[Math.min(2, Math.floor(rng.next() * 3))]!;
+    const prediction = rng.next() < 0.9 ? label : CLASSES[(CLASSES.indexOf(label) + 1) % 3]!;
+    return { features: { x }, prediction, label };
+  }
+
+  function inputs(task: "multiclass" | "regression"): {
+    spec: ProfileSpec;
+    window: WindowBucket[];
+    baseline: BaselineInput;
+  } {
+    const spec: ProfileSpec =
+      task === "multiclass"
+        ? { task, classes: CLASSES, features: { x: "numeric" } }
+        : { task, features: { x: "numeric" } };
+    const rng = new Rng(11);
+    const base = emptyProfile(spec);
+    for (let i = 0; i < 5000; i++) {
+      const e = event(task, rng);
+      addPrediction(base, e);
+      addOutcome(base, e);
+    }
+    const window = Array.from({ length: 24 }, (_, h) => {
+      const profile = emptyProfile(spec);
+      for (let i = 0; i < 300; i++) {
+        const e = event(task, rng);
+        addPrediction(profile, e);
+        addOutcome(profile, e);
+      }
+      return { bucketStart: NOW - (24 - h) * HOUR, profile, received: 300, quarantined: {} };
+    });
+    return { spec, window, baseline: { version: "v1", profile: base } };
+  }
+
+  const metricOf = { multiclass: "accuracy", regression: "rmse" } as const;
+  // Each policy would let a judged estimate trigger: default rule, a rule on the estimate alone, a
+  // weighted score on it, an unreachable floor, adaptive limits with history of the estimate.
+  const policies: Array<[string, TriggerPolicyInput]> = [
+    ["default rule", {}],
+    ["rule on the estimate alone", { rule: { any: ["estimatedPerformance"] } }],
+    [
+      "weighted score on the estimate",
+      { rule: { score: { weights: { estimatedPerformance: 1 }, threshold: 0.1 } } },
+    ],
+    ["unreachable floor", { signals: { estimatedPerformance: { floor: 1 } } }],
+    ["adaptive limits", { stability: { adaptive: { enabled: true, signals: ["estimatedPerformance"] } } }],
+  ];
+  const cases = (["multiclass", "regression"] as const).flatMap((task) =>
+    policies.map(([name, policy]) => [task, name, policy] as const),
+  );
+
+  it.each(cases)("%s, %s: skipped with a reason, never breached, never retrains", (task, _name, over) => {
+    const { spec, window, baseline } = inputs(task);
+    const policy = parsePolicy({
+      ...over,
+      signals: { ...over.signals, performance: { metric: metricOf[task] } },
+      stability: { ...over.stability, persistence: { m: 1, n: 1 } },
+    });
+    expect(policy.signals.estimatedPerformance.enabled).toBe(true);
+    const history = [1, 2, 3, 4, 5, 6].map((h) => held(h, { estimatedPerformance: 0.9 + h / 100 }));
+    const d = evaluate(policy, {
+      modelId: "m",
+      spec,
+      now: NOW,
+      features,
+      window: { buckets: window },
+      baseline,
+      history,
+      state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
+    });
+    const v = d.signals.find((s) => s.signal === "estimatedPerformance");
+    expect(v).toMatchObject({
+      skipped: SKIP_REASON,
+      breached: false,
+      value: null,
+      threshold: null,
+      strength: 0,
+    });
+    expect(d.signals.find((s) => s.signal === "performance")).toMatchObject({ breached: false });
+    expect(d.signals.find((s) => s.signal === "performance")?.skipped).toBeUndefined();
+    expect(d.metrics.estimatedMetric).toBeNull();
+    expect(d.values.estimatedPerformance ?? null).toBeNull();
+    expect(d.ruleSatisfied).toBe(false);
+    expect(d.action).not.toBe("retrain");
+    expect(d.summary).toContain(`estimatedPerformance: not evaluated (${SKIP_REASON})`);
+  });
+
+  it("control: the same unreachable floor breaches on a binary classifier", () => {
+    const d = run({ signals: { estimatedPerformance: { floor: 1 } } }, healthy);
+    expect(d.signals.find((s) => s.signal === "estimatedPerformance")).toMatchObject({ breached: true });
+    expect(d.metrics.estimatedMetric).toEqual(expect.any(Number));
   });
 });
