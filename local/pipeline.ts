@@ -161,10 +161,11 @@ export class LocalPipeline {
         dynamodb,
         tableName: emulators.tableName,
         ...localPowertools(SERVICE_NAMES.ingest),
+        // The deployed Lambda's limits (lib/config.ts ingest section), against simulated arrival times.
         limits: {
           maxRecordBytes: config.ingest.maxRecordBytes,
-          maxFutureSkewMs: 5 * 60_000,
-          retentionMs: 3650 * 86_400_000,
+          maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,
+          retentionMs: config.ingest.maxEventAgeDays * 86_400_000,
         },
       });
       const history: KinesisStreamEvent[] = [];
