@@ -67,7 +67,7 @@ const storedPrediction = (requestId: string, over: Partial<StoredPrediction> = {
   score: 0.2,
   timestamp: T0,
   shardId: SHARD,
-  seq: "0".repeat(62) + "01",
+  seq: `${"0".repeat(62)}01`,
   ...over,
 });
 

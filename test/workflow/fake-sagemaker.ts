@@ -32,11 +32,37 @@ export interface Scenario {
   approval?: "approve" | "reject" | "ignore";
 }
 
+/**
+ * The fields of the SageMaker and SNS task inputs (the states' resolved `Parameters`) that the fake and
+ * the tests read. One shape for all states: each call carries only its own state's subset.
+ */
+export interface TaskInput {
+  TrainingJobName: string;
+  HyperParameters: Record<string, string>;
+  StoppingCondition: { MaxRuntimeInSeconds: number };
+  AlgorithmSpecification: { TrainingImage: string };
+  OutputDataConfig: { S3OutputPath: string };
+  ModelName: string;
+  PrimaryContainer: { ModelDataUrl: string };
+  TransformJobName: string;
+  TransformInput: { DataSource: { S3DataSource: { S3Uri: string } } };
+  TransformOutput: { S3OutputPath: string };
+  EndpointConfigName: string;
+  EndpointName: string;
+  DeploymentConfig: {
+    BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: string } };
+    AutoRollbackConfiguration: { Alarms: { AlarmName: string }[] };
+  };
+  Subject: string;
+  Message: string;
+  MessageAttributes?: { severity?: { StringValue?: string } };
+}
+
 export class FakeSageMaker {
   readonly endpoints = new Map<string, EndpointInfo>();
   readonly models = new Map<string, Scorer>();
   readonly artifacts = new Map<string, Scorer>();
-  readonly calls: { state: string; input: Record<string, any> }[] = [];
+  readonly calls: { state: string; input: TaskInput }[] = [];
   readonly published: { state: string; subject: string; message: string; severity?: string }[] = [];
   private polls = 0;
   private pendingConfig: string | undefined;
@@ -52,8 +78,8 @@ export class FakeSageMaker {
     return this.calls.filter((c) => c.state === state).length;
   }
 
-  private record(state: string, input: unknown): Record<string, any> {
-    const i = input as Record<string, any>;
+  private record(state: string, input: unknown): TaskInput {
+    const i = input as TaskInput;
     this.calls.push({ state, input: i });
     if (this.scenario.throttleOnce?.includes(state) && !this.throttled.has(state)) {
       this.throttled.add(state);

@@ -12,12 +12,16 @@ const asl = aslFromTemplate(json) as { States: Record<string, Record<string, unk
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 function statementsOf(roleLogicalIdPrefix: string): Statement[] {
-  const policies = Object.values(json.Resources as Record<string, { Type: string; Properties: any }>).filter(
+  type Resource = {
+    Type: string;
+    Properties: { Roles?: { Ref: string }[]; PolicyDocument?: { Statement: Statement[] } };
+  };
+  const policies = Object.values(json.Resources as Record<string, Resource>).filter(
     (r) =>
       r.Type === "AWS::IAM::Policy" &&
-      (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref.startsWith(roleLogicalIdPrefix)),
+      (r.Properties.Roles ?? []).some((ref) => ref.Ref.startsWith(roleLogicalIdPrefix)),
   );
-  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  return policies.flatMap((p) => p.Properties.PolicyDocument?.Statement ?? []);
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resolved = (v: unknown) => JSON.stringify(v);
@@ -65,7 +69,13 @@ describe("RetrainingWorkflow definition", () => {
   it("embeds each model's plan: deployment config with canary/linear blue-green and rollback alarms", () => {
     const models = JSON.parse((asl.States[STATE.confirmLease]!.Parameters as { models: string }).models) as {
       id: string;
-      deployment: { deploymentConfig: Record<string, any>; endpointName: string };
+      deployment: {
+        deploymentConfig: {
+          BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: unknown };
+          AutoRollbackConfiguration: { Alarms: unknown };
+        };
+        endpointName: string;
+      };
     }[];
     expect(models.map((m) => m.id)).toEqual(["churn", "eta"]);
     const churn = models[0]!.deployment.deploymentConfig;

@@ -75,7 +75,7 @@ function seedArchive(objects: MemoryObjectStore, n = 2400): void {
 
 interface Outcome {
   ok: boolean;
-  result?: Record<string, any>;
+  result?: Record<string, unknown>;
   error?: { name: string; message: string };
   state: MemoryStateStore;
   sm: FakeSageMaker;
@@ -155,7 +155,7 @@ async function run(
     },
   });
   try {
-    const result = (await execution.result) as Record<string, any>;
+    const result = (await execution.result) as Record<string, unknown>;
     return { ok: true, result, state, sm, objects };
   } catch (e) {
     const cause = (e as { cause?: { name: string; message: string } }).cause ?? (e as Error);
@@ -289,7 +289,8 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(o.error).toBeUndefined();
     expect(o.sm.callCount(STATE.createChallengerModel)).toBe(2);
     expect(o.sm.callCount(STATE.updateEndpoint)).toBe(2);
-    expect((globalThis as any).lastLambdaCalls.get("confirmLease")).toBe(2);
+    const { lastLambdaCalls } = globalThis as unknown as { lastLambdaCalls: Map<string, number> };
+    expect(lastLambdaCalls.get("confirmLease")).toBe(2);
     expect(o.state.champions.get("churn")?.version).not.toBe("v1");
   });
 

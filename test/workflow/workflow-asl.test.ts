@@ -55,7 +55,9 @@ describe("aslFromTemplate", () => {
     States: {
       A: {
         Type: "Task",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation substitution placeholders, not JS templates
         Resource: "${Fn}",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation substitution placeholders, not JS templates
         Parameters: { TopicArn: "${Topic}", Role: "${Role}" },
         End: true,
       },
@@ -72,6 +74,7 @@ describe("aslFromTemplate", () => {
           DefinitionSubstitutions: {
             Fn: { "Fn::GetAtt": ["TasksFn", "Arn"] },
             Topic: { "Fn::ImportValue": "Stateful:ExportsOutputRefTopic" },
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation substitution placeholders, not JS templates
             Role: { "Fn::Sub": ["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Name}", { Name: "x" }] },
           },
         },
