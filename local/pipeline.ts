@@ -287,7 +287,7 @@ export class LocalPipeline {
   /**
    * sha256 of the canonical serialization of every stored bucket statistic: items sorted by key,
    * profiles deserialized and written with sorted keys, Maps as sorted entries. Integers (counts,
-   * sketch cells, confusion counts) are exact; other numbers are rounded to 6 significant digits:
+   * sketch cells, confusion counts) are exact; other numbers are rounded to 12, then 6 significant digits:
    * floating-point moments (mean, M2, loss sums) merge associatively only up to rounding (about 1e-12
    * relative), and a redelivered or bisected batch merges in a different grouping, so their last bits
    * legitimately differ. The sequence watermark is bookkeeping, not statistics, and is left out.
@@ -315,12 +315,14 @@ export class LocalPipeline {
   }
 }
 
-/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, integers exact, other numbers to 6 significant digits. */
+/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, integers exact, other numbers to 12 then 6 significant digits. */
 export function canonicalJson(value: unknown): string {
   const walk = (v: unknown): unknown => {
     if (typeof v === "number") {
       if (!Number.isFinite(v)) return String(v);
-      return Number.isInteger(v) ? v : Number(v.toPrecision(6));
+      // Two steps: 12 digits absorb last-bit noise (0.4954874999999999 vs 0.4954875, a common tie with
+      // 4-decimal features), then 6 digits absorb larger merge-order differences.
+      return Number.isInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
     }
     if (v instanceof Map) {
       return [...v.entries()]

@@ -32,7 +32,7 @@ import {
   type Series,
 } from "./report";
 import { LocalSageMaker } from "./sagemaker";
-import { LOCAL_ARCHIVE_BUCKET, scenarioConfig } from "./scenario-config";
+import { LOCAL_ARCHIVE_BUCKET, scenarioConfig, scenarioConfigInput } from "./scenario-config";
 import { createScenario, type Scenario } from "./scenarios";
 import { DAY_MS } from "./scenarios/types";
 import { trainLogisticRegression } from "./trainer";
@@ -44,7 +44,7 @@ export interface LocalRunOptions {
   readonly days?: number;
   readonly eventsPerDay?: number;
   readonly seed?: number;
-  /** Directory for report.html, decisions.jsonl, summary.json and the archive. @default "out/local" */
+  /** Directory for report.html, decisions.jsonl, summary.json, config.json and the archive. @default "out/local" */
   readonly outDir?: string;
   /** Show a progress bar. @default stderr is a TTY and CI is not set */
   readonly progress?: boolean;
@@ -248,6 +248,11 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     await writeFile(
       join(outDir, "summary.json"),
       `${JSON.stringify({ ...summary, quarantinedByReason: totals.quarantinedByReason, workflowRuns: control.workflowRuns }, null, 2)}\n`,
+    );
+    // The run's deployment configuration, reusable as `replay --config`.
+    await writeFile(
+      join(outDir, "config.json"),
+      `${JSON.stringify(scenarioConfigInput(scenario), null, 2)}\n`,
     );
     if (options.writeArchive) await objects.writeTo(join(outDir, "s3"));
     phases.report = performance.now() - reportStart;
