@@ -136,7 +136,7 @@ const scriptJson = (x: unknown) =>
 const scriptSafe = (code: string) => code.replace(/<\/script/gi, "<\\/script");
 
 /** Records page errors in the DOM so a headless check (and a curious reader) can see them. */
-const ERROR_CAPTURE = String.raw`
+const ERROR_CAPTURE = `
 window.reportErrors = [];
 window.addEventListener("error", function (e) { window.reportErrors.push(String(e.message)); });
 (function () {
@@ -148,7 +148,7 @@ window.addEventListener("error", function (e) { window.reportErrors.push(String(
 })();
 `;
 
-const PAGE_SCRIPT = String.raw`
+const PAGE_SCRIPT = `
 (function () {
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var status = document.getElementById("render-status");

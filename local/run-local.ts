@@ -243,7 +243,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     await writeFile(reportPath, renderReport(report));
     await writeFile(
       join(outDir, "decisions.jsonl"),
-      outcomes.map((o) => JSON.stringify(o.line)).join("\n") + "\n",
+      `${outcomes.map((o) => JSON.stringify(o.line)).join("\n")}\n`,
     );
     await writeFile(
       join(outDir, "summary.json"),

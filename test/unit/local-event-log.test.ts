@@ -64,7 +64,12 @@ describe("canonicalJson (stored-statistics digest)", () => {
       why: "map order",
     },
     { a: { m2: 0.5678115787 }, b: { m2: 0.5678115788 }, same: true, why: "merge-order rounding of moments" },
-    { a: { mean: 0.4954875 }, b: { mean: 0.4954874999999999 }, same: true, why: "one-ulp noise at a decimal tie" },
+    {
+      a: { mean: 0.4954875 },
+      b: { mean: 0.4954874999999999 },
+      same: true,
+      why: "one-ulp noise at a decimal tie",
+    },
     { a: { count: 41 }, b: { count: 42 }, same: false, why: "counts are exact" },
     { a: { mean: 0.5 }, b: { mean: 0.6 }, same: false, why: "real differences in moments" },
   ])("$why", ({ a, b, same }) => {
