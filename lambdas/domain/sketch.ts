@@ -25,6 +25,9 @@ const u32 = new Uint32Array(f64.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LO = 1 - HI;
 
+/** Scratch space reused by every compaction (single-threaded; never held across calls). */
+let scratchCodes = new Int32Array(1024);
+
 /**
  * Open-addressing hash table from cell key (a float64: a value at level 0, an int32 code above) to count.
  * Several times faster than a `Map` on the ingest hot path; counts of 0 mark empty slots.
@@ -95,6 +98,52 @@ export class CellTable {
     for (let i = 0; i < keys.length; i++) if (counts[i]! > 0) this.add(keys[i]!, counts[i]!);
   }
 
+  /**
+   * Write every key re-keyed from level `from` to level `to` into `out`, in slot order; returns how many.
+   * `out` must hold at least `size` entries. (Compaction's hot loop: no closure, no allocation.)
+   */
+  rekeyInto(out: Int32Array, from: number, to: number): number {
+    const keys = this.keys;
+    const counts = this.counts;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (counts[i]! > 0) out[n++] = rekey(keys[i]!, from, to);
+    return n;
+  }
+
+  /**
+   * Make `target` a table of `slots` slots holding this table's cells re-keyed from level `from` to level `to`
+   * (cells that fall together are merged), inserted in this table's slot order: the same layout as adding
+   * them one by one to a new `CellTable(slots)`, but reusing `target`'s arrays when they have that size.
+   */
+  rekeyTo(target: CellTable, from: number, to: number, slots: number): void {
+    if (target.keys.length === slots) target.counts.fill(0);
+    else {
+      target.keys = new Float64Array(slots);
+      target.counts = new Float64Array(slots);
+      target.mask = slots - 1;
+    }
+    target.size = 0;
+    const keys = this.keys;
+    const counts = this.counts;
+    for (let i = 0; i < keys.length; i++) {
+      const c = counts[i]!;
+      if (c > 0) target.add(rekey(keys[i]!, from, to), c);
+    }
+  }
+
+  /** Exchange the contents of two tables (O(1)). */
+  swap(other: CellTable): void {
+    const { keys, counts, mask, size } = this;
+    this.keys = other.keys;
+    this.counts = other.counts;
+    this.mask = other.mask;
+    this.size = other.size;
+    other.keys = keys;
+    other.counts = counts;
+    other.mask = mask;
+    other.size = size;
+  }
+
   forEach(fn: (key: number, count: number) => void): void {
     const keys = this.keys;
     const counts = this.counts;
@@ -109,6 +158,9 @@ export class CellTable {
     return out;
   }
 }
+
+/** Compaction builds the coarser table here and swaps it in; the old arrays become the spare. */
+const spare = new CellTable();
 
 /** Mergeable sketch state: the level and the count of every non-empty cell. */
 export interface Sketch {
@@ -145,27 +197,35 @@ export function sketchAdd(s: Sketch, x: number, count = 1): void {
 }
 
 /**
- * Coarsen to the smallest level (> current) whose grid has at most `capacity` cells. Level >= 1 codes keep
- * their order under an arithmetic shift, so the cell count of every coarser level is found with one sort and
- * linear scans, and the table is rebuilt once (same result as coarsening one level at a time).
+ * Coarsen to the smallest level (> current) whose grid has at most `capacity` cells. Most compactions (a
+ * sketch filling up one level after another) need just the next level: it is built into a reused spare table
+ * and swapped in, with no sort and no allocation. Otherwise, level >= 1 codes keep their order under an
+ * arithmetic shift, so the cell count of every coarser level is found with one sort and linear scans, and
+ * the table is rebuilt once (same result as coarsening one level at a time; same table layout as before).
  */
 function compact(s: Sketch): void {
   if (s.cells.size <= s.capacity || s.level >= MAX_LEVEL) return;
   const from = s.level;
   const start = Math.max(from + 1, 1);
-  const codes = new Int32Array(s.cells.size);
-  let i = 0;
-  s.cells.forEach((key) => {
-    codes[i++] = rekey(key, from, start);
-  });
+  const slots = tableSlotsFor(s.cells.size);
+  // Usually the next level is enough: build it in the spare table, and keep it if it fits.
+  s.cells.rekeyTo(spare, from, start, slots);
+  if (spare.size <= s.capacity || start >= MAX_LEVEL) {
+    s.cells.swap(spare);
+    s.level = start;
+    return;
+  }
+  if (scratchCodes.length < s.cells.size) scratchCodes = new Int32Array(s.cells.size * 2);
+  const n = s.cells.rekeyInto(scratchCodes, from, start);
+  const codes = scratchCodes.subarray(0, n);
   codes.sort();
-  let level = start;
+  let level = start + 1;
   while (level < MAX_LEVEL) {
     const shift = level - 1;
     let distinct = 0;
     let prev = Number.NaN;
-    for (const c of codes) {
-      const k = c >> shift;
+    for (let i = 0; i < n; i++) {
+      const k = codes[i]! >> shift;
       if (k !== prev) {
         distinct++;
         prev = k;
@@ -174,17 +234,8 @@ function compact(s: Sketch): void {
     if (distinct <= s.capacity) break;
     level++;
   }
-  coarsenTo(s, level);
-}
-
-function coarsenTo(s: Sketch, level: number): void {
-  if (level <= s.level) return;
-  const from = s.level;
-  const next = new CellTable(tableSlotsFor(s.cells.size));
-  s.cells.forEach((key, count) => {
-    next.add(rekey(key, from, level), count);
-  });
-  s.cells = next;
+  s.cells.rekeyTo(spare, from, level, slots);
+  s.cells.swap(spare);
   s.level = level;
 }
 
