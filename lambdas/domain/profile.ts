@@ -787,9 +787,10 @@ function count(v: unknown, where: string): number {
   return v;
 }
 
+/** A finite number; -0 is read as 0, since serialization writes -0 as 0 (so a profile round-trips). */
 function finite(v: unknown, where: string): number {
   if (typeof v !== "number" || !Number.isFinite(v)) fail(where, "expected a finite number");
-  return v;
+  return v === 0 ? 0 : v;
 }
 
 function array(v: unknown, length: number, where: string): unknown[] {
