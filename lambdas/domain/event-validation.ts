@@ -126,6 +126,29 @@ const reject = (
   ...(timestamp !== undefined ? { timestamp } : {}),
 });
 
+/** Reused decode buffer (grows to the largest record seen; the Lambda runtime is single-threaded). */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * Per feature schema, the feature names in the order the last events listed them, with their kinds: events
+ * from one producer list their features in the same order, so the kind of the i-th key is found by comparing
+ * it with the i-th remembered name (interned strings: a pointer comparison) instead of a hash lookup.
+ */
+interface KindMemo {
+  readonly names: string[];
+  readonly kinds: FeatureKind[];
+}
+const kindMemos = new WeakMap<ReadonlyMap<string, FeatureKind>, KindMemo>();
+
+function kindMemo(kinds: ReadonlyMap<string, FeatureKind>): KindMemo {
+  let memo = kindMemos.get(kinds);
+  if (memo === undefined) {
+    memo = { names: [], kinds: [] };
+    kindMemos.set(kinds, memo);
+  }
+  return memo;
+}
+
 /** Decoded size of a base64 string, without decoding it. */
 function base64Bytes(s: string): number {
   const padding = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
@@ -178,13 +201,18 @@ export function validateRecord(
   if (size > limits.maxRecordBytes) {
     return reject("record-too-large", `${size} bytes > limit ${limits.maxRecordBytes}`);
   }
-  const bytes = Buffer.from(data, "base64");
+  // Decoded into a reused scratch buffer: no Buffer allocated per record. The decoder never writes more than
+  // `size` bytes (3 per 4 characters, less the padding), so this is what `Buffer.from(data, "base64")` gives.
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+  const written = scratch.write(data, "base64");
   // Node's decoder skips characters outside the alphabet: a short result means the input was not base64.
   // (Cheaper than a regular expression over every payload; the hot path of the ingest.)
-  if (bytes.length !== size) return reject("invalid-encoding", "data is not base64");
-  const text = bytes.toString("utf8");
+  if (written !== size) return reject("invalid-encoding", "data is not base64");
+  const text = scratch.toString("utf8", 0, size);
   // Invalid UTF-8 decodes to U+FFFD: only then pay for the exact check (U+FFFD may also be legitimate).
-  if (text.includes("\uFFFD") && !isUtf8(bytes)) return reject("invalid-encoding", "payload is not UTF-8");
+  if (text.includes("\uFFFD") && !isUtf8(scratch.subarray(0, size))) {
+    return reject("invalid-encoding", "payload is not UTF-8");
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -255,8 +283,21 @@ function validatePrediction(
   if (!isObject(features))
     return reject("features-not-object", "features must be an object", modelId, timestamp);
   const kinds = model.featureKinds;
+  const memo = kindMemo(kinds);
+  const memoNames = memo.names;
+  const memoKinds = memo.kinds;
+  let i = 0;
   for (const name in features) {
-    const kind = kinds.get(name);
+    let kind: FeatureKind | undefined;
+    if (memoNames[i] === name) kind = memoKinds[i];
+    else {
+      kind = kinds.get(name);
+      if (kind !== undefined) {
+        memoNames[i] = name;
+        memoKinds[i] = kind;
+      }
+    }
+    i++;
     if (kind === undefined)
       return reject("unknown-feature", `feature ${JSON.stringify(name)}`, modelId, timestamp);
     const v = features[name];

@@ -121,7 +121,12 @@ export interface BatchAccounting {
 }
 
 const SEQUENCE_WIDTH = 64;
-const pad = (s: string) => s.padStart(SEQUENCE_WIDTH, "0");
+const ZEROS = "0".repeat(SEQUENCE_WIDTH);
+/**
+ * `s.padStart(64, "0")`, built with `join` so the result is a flat string: a padded concatenation is a rope
+ * that V8 flattens (through the runtime) on its first comparison, and every `seq` is compared.
+ */
+const pad = (s: string) => (s.length >= SEQUENCE_WIDTH ? s : [ZEROS.slice(s.length), s].join(""));
 const predictionKey = (modelId: string, requestId: string) => `${modelId}\u0000${requestId}`;
 
 /** Start of the event-time bucket containing `timestampMs`. */
@@ -303,7 +308,11 @@ export function groupBatch(
   resolved: readonly ResolvedRecord[],
   models: ReadonlyMap<string, CompiledModel>,
 ): IngestGroup[] {
-  const groups = new Map<string, { modelId: string; bucketStart: number; entries: GroupEntry[] }>();
+  type Group = { modelId: string; bucketStart: number; entries: GroupEntry[] };
+  // Groups in order of first appearance; found by model, then bucket start (no key string per record).
+  const ordered: Group[] = [];
+  const byModel = new Map<string, Map<number, Group>>();
+  let last: Group | undefined;
   for (const r of resolved) {
     const d = r.disposition;
     let modelId: string;
@@ -322,15 +331,24 @@ export function groupBatch(
     const model = models.get(modelId);
     if (!model) continue;
     const bucketStart = bucketStartOf(time, model.spec.bucketMinutes);
-    const key = `${modelId}\u0000${bucketStart}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { modelId, bucketStart, entries: [] };
-      groups.set(key, g);
+    let g = last;
+    if (g === undefined || g.bucketStart !== bucketStart || g.modelId !== modelId) {
+      let buckets = byModel.get(modelId);
+      if (!buckets) {
+        buckets = new Map();
+        byModel.set(modelId, buckets);
+      }
+      g = buckets.get(bucketStart);
+      if (!g) {
+        g = { modelId, bucketStart, entries: [] };
+        buckets.set(bucketStart, g);
+        ordered.push(g);
+      }
+      last = g;
     }
     g.entries.push({ seq: r.seq, disposition: d });
   }
-  return [...groups.values()];
+  return ordered;
 }
 
 /**
