@@ -1,10 +1,18 @@
 /**
  * Scoring results of the challenger and the champion on the shared holdout, turned into profiles with
- * the same profile code the evaluator uses: performance statistics for the gate's metrics, and a full
- * prediction profile of the challenger that becomes the new baseline after promotion. Pure.
+ * the same profile code the evaluator uses: performance statistics for the gate's metrics, and the
+ * challenger's prediction profile that, combined with the feature profile of the whole prepared dataset
+ * (`trainingBaseline`), becomes the new baseline after promotion. Pure.
  */
 import type { FeatureKind, FeatureValue, TaskType } from "./events";
-import { addOutcome, addPrediction, emptyProfile, type Profile, type ProfileSpec } from "./profile";
+import {
+  addOutcome,
+  addPrediction,
+  emptyProfile,
+  mergeProfiles,
+  type Profile,
+  type ProfileSpec,
+} from "./profile";
 
 /** One model output line of a batch transform, normalized. */
 export interface ScoredOutput {
@@ -112,4 +120,44 @@ export function profileHoldout(
 export function shiftValues(task: TaskType, outputs: readonly ScoredOutput[]): (number | string)[] {
   if (task === "binary" && outputs.every((o) => o.score !== undefined)) return outputs.map((o) => o.score!);
   return outputs.map((o) => o.prediction);
+}
+
+/**
+ * Feature profile of labelled rows that have no model output (the train and validation channels), built
+ * with the same `addPrediction` as every other profile so its feature summaries merge with them. Only
+ * `features` is meant to be read: the prediction slot holds each row's label (the target distribution,
+ * since no model scored these rows), `score` counts every row as missing, and `performance` is empty.
+ */
+export function profileFeatures(spec: ProfileSpec, rows: readonly HoldoutRow[]): Profile {
+  const profile = emptyProfile(spec);
+  for (const row of rows) addPrediction(profile, { features: row.features, prediction: row.label });
+  return profile;
+}
+
+/**
+ * The baseline stored when a challenger is promoted: the reference the evaluator compares live traffic
+ * with until the next deploy. Two sources, because no single one has everything:
+ *
+ * - `features`: `trainingFeatures` (the train and validation rows, from `profileFeatures`) merged with
+ *   the holdout profile's features, i.e. every prepared row: the data the new champion was trained and
+ *   validated on. Each feature summary's `count`/`missing` therefore covers all prepared rows, which is
+ *   what feature drift (`n.reference` = the summary's count, held against `drift.minSamples`) and the
+ *   missing-rate check (a per-feature rate) read. The holdout alone (15 %) would often sit below
+ *   `minSamples` and silence feature drift until the next deploy.
+ * - `prediction`, `score`, `performance`, `labelled`: the challenger's scored holdout only, the one
+ *   place the new model's outputs and their agreement with labels exist. Prediction/score drift, the
+ *   label-free estimate and the realized-performance baseline read their sample sizes from these
+ *   summaries (`prediction.count`, `score.count`, `performance.n`), so they see the holdout size.
+ * - `count` stays the holdout's: the profile contract defines it as the prediction events profiled,
+ *   which are the holdout predictions, consistent with `prediction.count`. Feature summaries may thus
+ *   count more values than `count`. The only reader of a baseline's `count` is the volume check's
+ *   reference rate (`count / hours`), which applies only to reference-window baselines (with `hours`);
+ *   a training baseline has no `hours`, so its `count` is never read as a traffic volume.
+ *
+ * Pure: the inputs are not modified, but the result shares the holdout's prediction, score and
+ * performance summaries, so mutate neither afterwards. Throws `ProfileFormatError` when the tasks differ.
+ */
+export function trainingBaseline(holdout: Profile, trainingFeatures: Profile): Profile {
+  const merged = mergeProfiles(trainingFeatures, holdout);
+  return { ...holdout, features: merged.features };
 }

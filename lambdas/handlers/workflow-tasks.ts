@@ -23,13 +23,15 @@ import {
 import type { FeatureKind, TaskType } from "../domain/events";
 import {
   parseScoredLine,
+  profileFeatures,
   profileHoldout,
   profileSpecOf,
   type ScoredOutput,
   shiftValues,
+  trainingBaseline,
 } from "../domain/holdout-evaluation";
 import { performanceMetrics } from "../domain/performance";
-import { serializeProfile } from "../domain/profile";
+import { deserializeProfile, serializeProfile } from "../domain/profile";
 import {
   applyValidationGate,
   type MetricValues,
@@ -150,6 +152,12 @@ export interface DatasetResult {
   readonly validationUri: string;
   readonly holdoutFeaturesUri: string;
   readonly holdoutLabelsUri: string;
+  /**
+   * Feature profile of the train and validation rows (`features-profile.json`); with the holdout's it
+   * makes the features of the baseline stored at promotion. Absent in datasets prepared before it
+   * existed (a run in flight across a deploy): the baseline's features then come from the holdout only.
+   */
+  readonly featuresProfileUri?: string;
   readonly counts: { train: number; validation: number; holdout: number; total: number };
   readonly source: "archive" | "inputDataUri";
 }
@@ -420,6 +428,11 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         lines.length ? `${lines.join("\n")}\n` : "",
         "application/jsonlines",
       );
+    const featuresProfile = profileFeatures(profileSpecOf(run.task, run.features, run.classes), [
+      ...split.train,
+      ...split.validation,
+    ]);
+    const featuresProfileUri = joinUri(run.s3.datasetUri, "features-profile.json");
     await Promise.all([
       put("train/data.jsonl", split.train.map(trainingLine)),
       put("validation/data.jsonl", split.validation.map(trainingLine)),
@@ -436,12 +449,14 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         }),
         "application/json",
       ),
+      objects.putText(featuresProfileUri, serializeProfile(featuresProfile), "application/json"),
     ]);
     return {
       trainUri: joinUri(run.s3.datasetUri, "train/"),
       validationUri: joinUri(run.s3.datasetUri, "validation/"),
       holdoutFeaturesUri: joinUri(run.s3.datasetUri, "holdout/"),
       holdoutLabelsUri: joinUri(run.s3.datasetUri, "holdout-labels.jsonl"),
+      featuresProfileUri,
       counts: { ...split.counts },
       source,
     };
@@ -485,8 +500,17 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
       ...(champion ? { champion } : {}),
       ...(shift !== undefined ? { predictionShift: shift } : {}),
     });
+    // Features of every prepared row, outputs and performance of the challenger on the holdout: see
+    // trainingBaseline for why, and for what `count` means in the result.
+    const baseline =
+      dataset.featuresProfileUri === undefined
+        ? challengerProfile
+        : trainingBaseline(
+            challengerProfile,
+            deserializeProfile(await objects.getText(dataset.featuresProfileUri)),
+          );
     const baselineUri = joinUri(run.s3.datasetUri, "baseline-profile.json");
-    await objects.putText(baselineUri, serializeProfile(challengerProfile), "application/json");
+    await objects.putText(baselineUri, serializeProfile(baseline), "application/json");
 
     const m = verdict.metric;
     const val = (x: MetricValues | undefined) => (x?.[m] === undefined ? "n/a" : x[m]!.toFixed(4));

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/holdout-evaluation";
+import { deserializeProfile } from "../../lambdas/domain/profile";
 import {
   createWorkflowTasks,
   isTransient,
@@ -129,6 +130,71 @@ describe("prepareDataset", () => {
         /too little labelled data to retrain: train \d+ < 200.*labelled rows in window: 1/,
       ),
     });
+  });
+});
+
+describe("baseline stored at promotion", () => {
+  it.each([
+    ["features of every prepared row", true],
+    ["features of the holdout only, for a dataset prepared without features-profile.json", false],
+  ])("%s; outputs and performance of the challenger's holdout", async (_, withFeaturesProfile) => {
+    const objects = new MemoryObjectStore();
+    // km is missing on every tenth row, zone never: feature counts must cover missing values too.
+    const rows = Array.from({ length: 600 }, (_, i) =>
+      JSON.stringify({
+        requestId: `r${i}`,
+        features: i % 10 === 0 ? { zone: `z${i % 3}` } : { km: i, zone: `z${i % 3}` },
+        label: i * 2,
+      }),
+    );
+    objects.objects.set("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const state = new MemoryStateStore();
+    state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+    const tasks = tasksWith(objects, state);
+    const run = plan({
+      features: [
+        { name: "km", kind: "numeric" },
+        { name: "zone", kind: "categorical" },
+      ],
+    });
+    const prepared = await tasks.prepareDataset({ run });
+    const { featuresProfileUri, ...legacy } = prepared;
+    const dataset = withFeaturesProfile ? prepared : legacy;
+    const holdoutLines = (await objects.getText(`${prepared.holdoutFeaturesUri}features.jsonl`))
+      .trim()
+      .split("\n");
+    const scored = holdoutLines.map((l) => {
+      const km = (JSON.parse(l) as { features: { km?: number } }).features.km;
+      return String(km === undefined ? 0 : km * 2);
+    });
+    objects.objects.set(`${run.s3.challengerScoresUri}features.jsonl.out`, `${scored.join("\n")}\n`);
+    const evaluation = await tasks.evaluateChallenger({
+      run,
+      dataset,
+      scores: { challenger: { outputUri: run.s3.challengerScoresUri }, champion: { skipped: true } },
+    });
+    await tasks.promote({
+      run,
+      training: { jobName: run.names.trainingJob, modelArtifacts: `${run.s3.artifactsUri}model.tar.gz` },
+      evaluation,
+    });
+
+    const baseline = deserializeProfile(state.baselines.get(`eta#${run.runId}`)!);
+    const { train, validation, holdout, total } = prepared.counts;
+    expect(train + validation + holdout).toBe(600);
+    expect(total).toBe(600);
+    expect(featuresProfileUri).toBe(`${run.s3.datasetUri}features-profile.json`);
+    const featureRows = withFeaturesProfile ? total : holdout;
+    const km = baseline.features.km!;
+    const zone = baseline.features.zone!;
+    expect(zone.count).toBe(featureRows);
+    expect(zone.missing).toBe(0);
+    expect(km.count + km.missing).toBe(featureRows);
+    if (withFeaturesProfile) expect(km.missing).toBe(60);
+    expect(baseline.performance.n).toBe(holdout);
+    expect(baseline.labelled).toBe(holdout);
+    expect(baseline.prediction.count).toBe(holdout);
+    expect(baseline.count).toBe(holdout);
   });
 });
 
