@@ -672,16 +672,25 @@ function decodeBlob(b64: unknown, where: string): ByteReader {
 function decodeSketch(b64: unknown, level: number, capacity: number, where: string): Sketch {
   const r = decodeBlob(b64, where);
   const s: Sketch = { level, capacity, cells: new CellTable() };
+  // Cells are written in strictly increasing order (values at level 0, codes above); anything else is
+  // not a canonical sketch, and accepting it would give a profile whose round trip is not the identity.
   let prev = 0;
+  let last = Number.NEGATIVE_INFINITY;
   while (!r.done) {
     let key: number;
+    let order: number;
     if (level === 0) {
       key = r.f64();
       if (!Number.isFinite(key)) throw new ProfileFormatError(`${where}: non-finite sketch value`);
+      order = key;
     } else {
       prev += r.svarint();
       key = (prev << (level - 1)) | 0;
+      order = prev;
     }
+    if (!(order > last) || Object.is(order, -0))
+      throw new ProfileFormatError(`${where}: sketch cells out of order`);
+    last = order;
     const count = r.uvarint();
     if (count < 1 || !s.cells.add(key, count)) throw new ProfileFormatError(`${where}: invalid sketch cell`);
   }
@@ -705,8 +714,12 @@ function decodeHistogram(b64: unknown, where: string): Map<number, number> {
   const r = decodeBlob(b64, where);
   const m = new Map<number, number>();
   let prev = 0;
+  let first = true;
   while (!r.done) {
-    prev += r.svarint();
+    const delta = r.svarint();
+    if (!first && delta <= 0) throw new ProfileFormatError(`${where}: histogram bins out of order`);
+    first = false;
+    prev += delta;
     m.set(prev, r.uvarint());
   }
   return m;
