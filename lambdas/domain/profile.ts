@@ -15,7 +15,6 @@ import {
   type Sketch,
   sketchAdd,
   sketchCount,
-  sortedCells,
 } from "./sketch";
 
 /** Current serialization format version; bumped on any incompatible change. */
@@ -643,19 +642,25 @@ class ByteReader {
 
 function encodeSketch(s: Sketch): string {
   const w = new ByteWriter();
+  // Keys sorted in a typed array (keys are distinct: same order as sorting [key, count] pairs by key).
+  const keys = s.level === 0 ? new Float64Array(s.cells.size) : new Int32Array(s.cells.size);
+  let i = 0;
+  s.cells.forEach((key) => {
+    keys[i++] = key;
+  });
+  keys.sort();
   if (s.level === 0) {
-    for (const [value, count] of sortedCells(s)) {
+    for (const value of keys) {
       w.f64(value);
-      w.uvarint(count);
+      w.uvarint(s.cells.get(value)!);
     }
   } else {
     const shift = s.level - 1;
-    const cells = [...s.cells.entries()].sort((x, y) => x[0] - y[0]);
     let prev = 0;
-    for (const [key, count] of cells) {
+    for (const key of keys) {
       const code = key >> shift;
       w.svarint(code - prev);
-      w.uvarint(count);
+      w.uvarint(s.cells.get(key)!);
       prev = code;
     }
   }
