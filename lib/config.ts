@@ -18,6 +18,7 @@ import {
   ApprovalSchema,
   DEFAULT_TRIGGER_POLICY,
   PERFORMANCE_METRICS,
+  TimezoneSchema,
   TriggerPolicySchema,
   ValidationGateSchema,
 } from "./policy";
@@ -209,18 +210,6 @@ const scheduleExpression = z.string().superRefine((expr, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
-const timezone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: "must be an IANA time zone such as UTC or Europe/Paris" },
-);
-
 export const FeatureSchema = z.strictObject({
   /** Feature name as it appears in `features` of prediction events. */
   name: z.string({ error: "is required" }).min(1, { error: "must not be empty" }),
@@ -312,7 +301,7 @@ export const ModelConfigSchema = z.strictObject({
 export const ScheduleSchema = z.strictObject({
   /** EventBridge Scheduler expression of the evaluator: rate(...) or 6-field cron(...). */
   expression: scheduleExpression.default(DEFAULTS.schedule.expression),
-  timezone: timezone.default(DEFAULTS.schedule.timezone),
+  timezone: TimezoneSchema.default(DEFAULTS.schedule.timezone),
   /** Scheduler flexible time window (0 = off). */
   flexibleWindowMinutes: intIn(0, 1440).default(DEFAULTS.schedule.flexibleWindowMinutes),
   /** Scheduler retries of a failed invocation before the event goes to the dead-letter queue. */

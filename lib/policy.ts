@@ -101,7 +101,8 @@ const cronExpression = z.string().refine(
   { message: "not a valid cron expression (5 or 6 fields, e.g. '0 3 * * 1')" },
 );
 
-const timezone = z.string().refine(
+/** An IANA time zone name, as Intl (and so croner and EventBridge Scheduler) accepts it. */
+export const TimezoneSchema = z.string().refine(
   (tz) => {
     try {
       new Intl.DateTimeFormat("en-US", { timeZone: tz });
@@ -216,7 +217,7 @@ export const ModelAgeSignalSchema = z
     maxAgeDays: z.number().positive().default(30),
     /** Cron expression (croner syntax); an occurrence after the last training breaches `schedule`. */
     schedule: cronExpression.optional(),
-    timezone: timezone.default("UTC"),
+    timezone: TimezoneSchema.default("UTC"),
   })
   .strict();
 

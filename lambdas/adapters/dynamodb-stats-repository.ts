@@ -20,6 +20,7 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { groupContribution, type IngestGroup } from "../domain/ingest-batch";
+import { mapLimit } from "../domain/map-limit";
 import {
   deserializeProfile,
   mergeProfiles,
@@ -35,7 +36,7 @@ import type {
   WindowStats,
 } from "../ports/stats-repository";
 import { keys } from "./dynamodb-keys";
-import { batchGet, type Item, keyId, mapLimit } from "./dynamodb-stats-batching";
+import { batchGet, type Item, keyId } from "./dynamodb-stats-batching";
 
 export interface DynamoDbStatsRepositoryOptions {
   readonly client: DynamoDBClient;

@@ -44,6 +44,7 @@ import {
   suppressRetrain,
 } from "../domain/decision";
 import { advanceLedger } from "../domain/label-ledger";
+import { mapLimit } from "../domain/map-limit";
 import type { ProfileSpec } from "../domain/profile";
 import type { ModelState, ModelStateRepository, ResetAfterDeploy } from "../ports/model-state-repository";
 import type { Notifier } from "../ports/notifier";
@@ -112,20 +113,6 @@ function specOf(model: EvaluatedModel): ProfileSpec {
     features: Object.fromEntries(model.features.map((f) => [f.name, f.kind])),
     ...(model.classes ? { classes: model.classes } : {}),
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
