@@ -21,7 +21,14 @@ import {
   validateRecord,
 } from "./event-validation";
 import type { FeatureKind, LabelEvent, PredictionEvent } from "./events";
-import { addOutcome, addPrediction, emptyProfile, type Profile, type ProfileSpec } from "./profile";
+import {
+  addOutcome,
+  addPredictions,
+  emptyProfile,
+  type Profile,
+  type ProfiledPrediction,
+  type ProfileSpec,
+} from "./profile";
 
 /** One Kinesis record as the ingest sees it. */
 export interface IncomingRecord {
@@ -364,6 +371,7 @@ export function groupContribution(
   const quarantined: Record<string, number> = {};
   let received = 0;
   let lastSeq = "";
+  const predictions: ProfiledPrediction[] = [];
   for (const entry of group.entries) {
     if (afterSeq !== undefined && entry.seq <= afterSeq) continue;
     profile ??= emptyProfile(spec);
@@ -371,7 +379,7 @@ export function groupContribution(
     if (entry.seq > lastSeq) lastSeq = entry.seq;
     const d = entry.disposition;
     if (d.kind === "prediction") {
-      addPrediction(profile, d.event);
+      predictions.push(d.event);
     } else if (d.kind === "outcome") {
       addOutcome(profile, {
         prediction: d.prediction,
@@ -383,6 +391,7 @@ export function groupContribution(
     }
   }
   if (!profile) return undefined;
+  addPredictions(profile, predictions);
   return { profile, received, quarantined, lastSeq, applied: received };
 }
 

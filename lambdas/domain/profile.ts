@@ -350,6 +350,86 @@ export function addPrediction(p: Profile, e: ProfiledPrediction): void {
   }
 }
 
+/**
+ * Profile a run of prediction events at once (mutates `p`): the same result as `addPrediction` on each event
+ * in order, byte for byte. One pass over the events walks each event's own keys (as `addPrediction` does),
+ * counts missing and invalid values and profiles categorical values, and only copies finite numeric values
+ * into one column per feature; then one pass per numeric feature runs the Welford update and the sketch
+ * inserts in event order, with that feature's summary and sketch hot in cache. The ingest hot path builds
+ * each group's profile with it.
+ */
+export function addPredictions(p: Profile, events: readonly ProfiledPrediction[]): void {
+  const n = events.length;
+  const features = p.features;
+  const total = featureCount(features);
+  // Numeric features get slot k >= 0 (column k), categorical ones ~j (index j in `categorical`).
+  const slots = new Map<string, number>();
+  const numeric: NumericSummary[] = [];
+  const categorical: CategoricalSummary[] = [];
+  for (const name of Object.keys(features)) {
+    const s = features[name]!;
+    if (s.kind === "numeric") slots.set(name, numeric.push(s) - 1);
+    else if (s.kind === "categorical") slots.set(name, ~(categorical.push(s) - 1));
+  }
+  const columns = new Float64Array(numeric.length * n);
+  const lengths = new Int32Array(numeric.length);
+  const prediction = p.prediction;
+  const score = p.score;
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    const values = e.features;
+    p.count++;
+    let seen = 0;
+    for (const name in values) {
+      const k = slots.get(name);
+      if (k === undefined) continue;
+      const v = values[name];
+      if (k >= 0) {
+        if (typeof v === "number" && v - v === 0) {
+          columns[k * n + lengths[k]!] = v;
+          lengths[k]!++;
+        } else {
+          const s = numeric[k]!;
+          s.missing++;
+          if (v !== null && v !== undefined) s.invalid++;
+        }
+      } else addCategorical(categorical[~k]!, v);
+      seen++;
+    }
+    if (seen < total) {
+      for (const name in features) if (!Object.hasOwn(values, name)) features[name]!.missing++;
+    }
+    addSummary(prediction, e.prediction);
+    if (score !== undefined) {
+      if (e.score === undefined) score.missing++;
+      else addNumeric(score, e.score);
+    }
+  }
+  for (let k = 0; k < numeric.length; k++) {
+    const s = numeric[k]!;
+    const sketch = s.sketch;
+    let count = s.count;
+    let mean = s.mean;
+    let m2 = s.m2;
+    let min = s.min;
+    let max = s.max;
+    for (let i = k * n, end = i + lengths[k]!; i < end; i++) {
+      const v = columns[i]!;
+      const delta = v - mean;
+      mean += delta / ++count;
+      m2 += delta * (v - mean);
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sketchAdd(sketch, v);
+    }
+    s.count = count;
+    s.mean = mean;
+    s.m2 = m2;
+    s.min = min;
+    s.max = max;
+  }
+}
+
 const LOG_EPS = 1e-15;
 /** Score histogram resolution: bins of 1/32 in logit space, clamped to [-12, 12] plus two end bins. */
 const LOGIT_BINS_PER_UNIT = 32;

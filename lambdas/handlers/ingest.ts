@@ -190,13 +190,10 @@ export function createIngestBatch(
     const resolved = resolveBatch(classified, shardId, indexPredictions(stored), models);
     const groups = groupBatch(resolved, models);
 
-    const bySeq = new Map<string, ResolvedRecord>();
     const newPredictions: PredictionRecord[] = [];
     const quarantined: QuarantineRecord[] = [];
-    const predictionSeq = new Map<string, string>();
     let labelsJoined = 0;
     for (const r of resolved) {
-      bySeq.set(r.sequenceNumber, r);
       const d = r.disposition;
       if (d.kind === "prediction") {
         if (d.indexed) continue;
@@ -212,7 +209,6 @@ export function createIngestBatch(
           seq: r.seq,
           expiresAtMs: e.timestamp + horizonMs,
         });
-        predictionSeq.set(`${e.modelId}\u0000${e.requestId}`, r.seq);
       } else if (d.kind === "quarantine") {
         quarantined.push({
           shardId,
@@ -239,8 +235,22 @@ export function createIngestBatch(
     const fail = (seq: string | undefined) => {
       if (seq !== undefined && (failedSeq === undefined || seq < failedSeq)) failedSeq = seq;
     };
-    for (const p of predictionsSaved.failed) fail(predictionSeq.get(`${p.modelId}\u0000${p.requestId}`));
-    for (const q of quarantineSaved.failed) fail(bySeq.get(q.sequenceNumber)?.seq);
+    // Failures are rare: the lookups from a failed item back to its record's sequence number (keyed by
+    // strings built per record) are built only when some item failed.
+    if (predictionsSaved.failed.length > 0) {
+      const predictionSeq = new Map<string, string>();
+      for (const r of resolved) {
+        const d = r.disposition;
+        if (d.kind === "prediction" && !d.indexed)
+          predictionSeq.set(`${d.event.modelId}\u0000${d.event.requestId}`, r.seq);
+      }
+      for (const p of predictionsSaved.failed) fail(predictionSeq.get(`${p.modelId}\u0000${p.requestId}`));
+    }
+    if (quarantineSaved.failed.length > 0) {
+      const bySeq = new Map<string, ResolvedRecord>();
+      for (const r of resolved) bySeq.set(r.sequenceNumber, r);
+      for (const q of quarantineSaved.failed) fail(bySeq.get(q.sequenceNumber)?.seq);
+    }
     let groupsApplied = 0;
     let groupsSkipped = 0;
     let groupsFailed = 0;
