@@ -5,11 +5,19 @@
  * classic concepts use thresholds 8, 9, 7 and 9.5; drift is a change of threshold. `f3` is noise the
  * concept ignores, which makes it a natural "harmless drift" feature.
  */
+import type { FeatureSpec } from "../../lambdas/domain/events";
 import type { SeededRandom } from "../prng";
 import type { Example, ExampleGenerator } from "./types";
 
 /** The classic SEA thresholds, concepts 1 to 4. */
 export const SEA_THRESHOLDS = [8, 9, 7, 9.5] as const;
+
+/** Feature schema of a SEA stream: the concept uses f1 and f2 equally and ignores f3 (importance 0). */
+export const SEA_FEATURES: readonly FeatureSpec[] = [
+  { name: "f1", kind: "numeric", importance: 0.5 },
+  { name: "f2", kind: "numeric", importance: 0.5 },
+  { name: "f3", kind: "numeric", importance: 0 },
+];
 
 export interface SeaOptions {
   /** Threshold of the concept as a function of time; see `SEA_THRESHOLDS`. @default 8 */

@@ -4,7 +4,7 @@
  * pipeline broke: the policy's data-quality gate should ALERT and must not retrain on broken data.
  */
 import { WithMissingFeature } from "../generators/extras";
-import { SeaGenerator } from "../generators/sea";
+import { SEA_FEATURES, SeaGenerator } from "../generators/sea";
 import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
@@ -27,11 +27,7 @@ export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
     start,
     days,
     eventsPerDay: options.eventsPerDay ?? 160,
-    features: [
-      { name: "f1", kind: "numeric", importance: 0.5 },
-      { name: "f2", kind: "numeric", importance: 0.5 },
-      { name: "f3", kind: "numeric", importance: 0 },
-    ],
+    features: SEA_FEATURES,
     generator,
     traffic: () => 1,
     labelRate: 0.8,

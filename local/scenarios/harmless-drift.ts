@@ -4,7 +4,7 @@
  * unchanged: an importance-weighted policy should not retrain (a warning that names the drifted features is expected).
  */
 import { categorical, WithIgnoredFeatures } from "../generators/extras";
-import { SeaGenerator } from "../generators/sea";
+import { SEA_FEATURES, SeaGenerator } from "../generators/sea";
 import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
@@ -29,12 +29,7 @@ export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
     start,
     days,
     eventsPerDay: options.eventsPerDay ?? 160,
-    features: [
-      { name: "f1", kind: "numeric", importance: 0.5 },
-      { name: "f2", kind: "numeric", importance: 0.5 },
-      { name: "f3", kind: "numeric", importance: 0 },
-      { name: "device", kind: "categorical", importance: 0 },
-    ],
+    features: [...SEA_FEATURES, { name: "device", kind: "categorical", importance: 0 }],
     generator,
     traffic: () => 1,
     labelRate: 0.8,

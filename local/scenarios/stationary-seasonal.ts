@@ -4,7 +4,7 @@
  * neither retrain nor alert.
  */
 
-import { SeaGenerator } from "../generators/sea";
+import { SEA_FEATURES, SeaGenerator } from "../generators/sea";
 import { dailyCycle, dailyOffset } from "../generators/seasonality";
 import { SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
@@ -24,11 +24,7 @@ export function stationarySeasonalScenario(options: ScenarioOptions = {}): Scena
     start: SCENARIO_EPOCH,
     days,
     eventsPerDay: options.eventsPerDay ?? 160,
-    features: [
-      { name: "f1", kind: "numeric", importance: 0.5 },
-      { name: "f2", kind: "numeric", importance: 0.5 },
-      { name: "f3", kind: "numeric", importance: 0 },
-    ],
+    features: SEA_FEATURES,
     generator,
     traffic: (t) => dailyCycle(t, 0.8),
     labelRate: 0.8,
