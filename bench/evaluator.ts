@@ -29,6 +29,7 @@ import {
 import { createEvaluator, type EvaluatedModel } from "../lambdas/handlers/evaluate";
 import { parsePolicy } from "../lib/policy";
 import { startEmulators } from "../local/emulators";
+import { mulberry32 as rng } from "../local/prng";
 
 const HOUR = 3_600_000;
 const NOW = Date.parse("2026-11-02T12:00:00Z");
@@ -45,17 +46,6 @@ const spec: ProfileSpec = {
   classes: ["0", "1"],
   features: Object.fromEntries(features.map((f) => [f.name, f.kind])),
 };
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bucketProfile(next: () => number, n: number, shift: number): Profile {
   const p = emptyProfile(spec);

@@ -38,6 +38,7 @@ import {
 import { createIngestBatch, createIngestHandler, type IngestStores } from "../lambdas/handlers/ingest";
 import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { startEmulators } from "../local/emulators";
+import { mulberry32 as prng } from "../local/prng";
 
 const RECORDS = 10_000;
 const FEATURES = 50;
@@ -55,17 +56,6 @@ const model: IngestModelSpec = {
   labelHorizonHours: 24,
   bucketMinutes: 60,
 };
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A batch of predictions spread over the 3 hours before `nowMs` (3-4 hourly buckets). */
 function makeEvent(nowMs: number, seed: number, firstSeq = 1_000_000): KinesisStreamEvent {

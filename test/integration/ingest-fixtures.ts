@@ -22,6 +22,7 @@ import {
 import { createIngestHandler } from "../../lambdas/handlers/ingest";
 import { createStream, createTable, type Emulators, startEmulators } from "../../local/emulators";
 import { EsmPoller } from "../../local/esm-poller";
+import { mulberry32 } from "../../local/prng";
 
 export const MODELS: IngestModelSpec[] = [
   {
@@ -48,21 +49,9 @@ export const MODELS: IngestModelSpec[] = [
   },
 ];
 
-/** Mulberry32: small seeded PRNG so the streams are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A stream of `n` payloads (JSON strings or raw junk), event times in the 5 hours before `nowMs`. */
 export function generateStream(n: number, seed: number, nowMs: number): string[] {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const out: string[] = [];
   const predicted: Array<{ modelId: string; requestId: string; timestamp: number; prediction: number }> = [];
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;

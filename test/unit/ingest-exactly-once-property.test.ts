@@ -14,7 +14,8 @@ import { groupContribution, type StoredPrediction } from "../../lambdas/domain/i
 import { deserializeProfile, mergeProfiles, serializeProfile } from "../../lambdas/domain/profile";
 import { createIngestBatch, type IngestStores } from "../../lambdas/handlers/ingest";
 import type { QuarantineRecord } from "../../lambdas/ports/stats-repository";
-import { generateStream, MODELS, prng, profileDifferences } from "../integration/ingest-fixtures";
+import { mulberry32 as prng } from "../../local/prng";
+import { generateStream, MODELS, profileDifferences } from "../integration/ingest-fixtures";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 const SHARD = "shardId-000000000000";

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { deserializeProfile } from "../../lambdas/domain/profile";
 import { createWorkflowTasks } from "../../lambdas/handlers/workflow-tasks";
 import { aslFromTemplate, STATE, taskLambdaOverrides } from "../../lib/workflow-asl";
+import { mulberry32 as rng } from "../../local/prng";
 import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
 import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow } from "./harness";
 
@@ -22,18 +23,6 @@ const BUCKET = "archive-bucket";
 const START = "2026-11-27T00:00:00.000Z";
 const EXECUTION = "retrain-churn-20261127";
 const OLD_CONFIG = "churn-v1-config";
-
-/** Seeded PRNG (mulberry32), so the archive is identical on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A week of churn predictions with labels a day later, in the Firehose layout `<model>/yyyy/MM/dd/`. */
 function seedArchive(objects: MemoryObjectStore, n = 2400): void {
