@@ -14,6 +14,7 @@ import {
   mergeSketches,
   type Sketch,
   sketchAdd,
+  sketchAddAll,
   sketchCount,
 } from "./sketch";
 
@@ -354,8 +355,8 @@ export function addPrediction(p: Profile, e: ProfiledPrediction): void {
  * Profile a run of prediction events at once (mutates `p`): the same result as `addPrediction` on each event
  * in order, byte for byte. One pass over the events walks each event's own keys (as `addPrediction` does),
  * counts missing and invalid values and profiles categorical values, and only copies finite numeric values
- * into one column per feature; then one pass per numeric feature runs the Welford update and the sketch
- * inserts in event order, with that feature's summary and sketch hot in cache. The ingest hot path builds
+ * into one column per feature; then one pass per numeric feature runs the Welford update in event order and the column goes into
+ * the sketch at once (`sketchAddAll`: one coarsening instead of one per level). The ingest hot path builds
  * each group's profile with it.
  */
 export function addPredictions(p: Profile, events: readonly ProfiledPrediction[]): void {
@@ -413,15 +414,17 @@ export function addPredictions(p: Profile, events: readonly ProfiledPrediction[]
     let m2 = s.m2;
     let min = s.min;
     let max = s.max;
-    for (let i = k * n, end = i + lengths[k]!; i < end; i++) {
+    const begin = k * n;
+    const end = begin + lengths[k]!;
+    for (let i = begin; i < end; i++) {
       const v = columns[i]!;
       const delta = v - mean;
       mean += delta / ++count;
       m2 += delta * (v - mean);
       if (v < min) min = v;
       if (v > max) max = v;
-      sketchAdd(sketch, v);
     }
+    sketchAddAll(sketch, columns, begin, end);
     s.count = count;
     s.mean = mean;
     s.m2 = m2;

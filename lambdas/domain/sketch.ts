@@ -43,10 +43,17 @@ export class CellTable {
     this.mask = slots - 1;
   }
 
-  /** murmur3's finalizer over both words: cell keys have many zero low bits, so the bits must be mixed. */
+  /**
+   * murmur3's finalizer over the key: cell keys have many zero low bits, so the bits must be mixed. Int32 keys
+   * (every key above level 0) are mixed directly; other values through both words of their float64.
+   */
   private slot(key: number): number {
-    f64[0] = key;
-    let h = u32[0]! ^ Math.imul(u32[1]!, 0x9e3779b1);
+    let h: number;
+    if ((key | 0) === key) h = Math.imul(key, 0x9e3779b1);
+    else {
+      f64[0] = key;
+      h = u32[0]! ^ Math.imul(u32[1]!, 0x9e3779b1);
+    }
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
@@ -86,12 +93,18 @@ export class CellTable {
     }
   }
 
-  private grow(): void {
+  private grow(slots = this.cells.length): void {
     const cells = this.cells;
-    this.cells = new Float64Array(cells.length * 2);
-    this.mask = cells.length - 1;
+    this.cells = new Float64Array(slots * 2);
+    this.mask = slots - 1;
     this.size = 0;
     for (let i = 0; i < cells.length; i += 2) if (cells[i + 1]! > 0) this.add(cells[i]!, cells[i + 1]!);
+  }
+
+  /** Make room for `entries` keys at once (instead of doubling step by step as they come). */
+  reserve(entries: number): void {
+    const slots = tableSlotsFor(entries);
+    if (slots * 2 > this.cells.length) this.grow(slots);
   }
 
   /**
@@ -187,46 +200,146 @@ export function sketchAdd(s: Sketch, x: number, count = 1): void {
 }
 
 /**
- * Coarsen to the smallest level (> current) whose grid has at most `capacity` cells. Most compactions (a
- * sketch filling up one level after another) need just the next level: it is built into a reused spare table
- * and swapped in, with no sort and no allocation. Otherwise, level >= 1 codes keep their order under an
- * arithmetic shift, so the cell count of every coarser level is found with one sort and linear scans, and
- * the table is rebuilt once (same result as coarsening one level at a time; same table layout as before).
+ * Add `values[start..end)` (finite values) in one go: the same sketch as `sketchAdd` on each, bit for bit.
+ * Values are added at the current level until the table overflows; then the level the table *and the values
+ * still to come* need is found at once (the level only depends on the multiset) and the rest is added at that
+ * level, so a column of thousands of values coarsens the table once instead of once per level on the way up.
  */
-function compact(s: Sketch): void {
+export function sketchAddAll(s: Sketch, values: Float64Array, start: number, end: number): void {
+  const cells = s.cells;
+  cells.reserve(Math.min(cells.size + end - start, s.capacity + 1));
+  const level = s.level;
+  for (let i = start; i < end; ) {
+    if (cells.add(cellKey(values[i++]!, level), 1) && cells.size > s.capacity && level < MAX_LEVEL) {
+      compact(s, values, i, end);
+      return;
+    }
+  }
+}
+
+/**
+ * Coarsen to the smallest level (> current) whose grid has at most `capacity` cells, counting the values
+ * `pending[from0..to0)` (`sketchAddAll`), which are then added at the new level. Most compactions of a sketch
+ * filled one value at a time need just the next level: it is built into a reused spare table and swapped in,
+ * with no allocation. Otherwise the level is found once (`smallestFittingLevel`) and the table is rebuilt
+ * once (same result as coarsening one level at a time).
+ */
+function compact(s: Sketch, pending?: Float64Array, from0 = 0, to0 = 0): void {
   if (s.cells.size <= s.capacity || s.level >= MAX_LEVEL) return;
   const from = s.level;
   const start = Math.max(from + 1, 1);
+  const extra = pending === undefined ? 0 : to0 - from0;
   const slots = tableSlotsFor(s.cells.size);
-  // Usually the next level is enough: build it in the spare table, and keep it if it fits.
-  s.cells.rekeyTo(spare, from, start, slots);
-  if (spare.size <= s.capacity || start >= MAX_LEVEL) {
-    s.cells.swap(spare);
-    s.level = start;
-    return;
-  }
-  if (scratchCodes.length < s.cells.size) scratchCodes = new Int32Array(s.cells.size * 2);
-  const n = s.cells.rekeyInto(scratchCodes, from, start);
-  const codes = scratchCodes.subarray(0, n);
-  codes.sort();
-  let level = start + 1;
-  while (level < MAX_LEVEL) {
-    const shift = level - 1;
-    let distinct = 0;
-    let prev = Number.NaN;
-    for (let i = 0; i < n; i++) {
-      const k = codes[i]! >> shift;
-      if (k !== prev) {
-        distinct++;
-        prev = k;
-      }
+  if (extra === 0) {
+    // Usually the next level is enough: build it in the spare table, and keep it if it fits.
+    s.cells.rekeyTo(spare, from, start, slots);
+    if (spare.size <= s.capacity || start >= MAX_LEVEL) {
+      s.cells.swap(spare);
+      s.level = start;
+      return;
     }
-    if (distinct <= s.capacity) break;
-    level++;
   }
-  s.cells.rekeyTo(spare, from, level, slots);
+  const total = s.cells.size + extra;
+  if (scratchCodes.length < total) scratchCodes = new Int32Array(total * 2);
+  let n = s.cells.rekeyInto(scratchCodes, from, start);
+  for (let i = from0; i < to0; i++) scratchCodes[n++] = cellKey(pending![i]!, start);
+  const cellCount = n - extra;
+  const level = smallestFittingLevel(scratchCodes, n, start, s.capacity);
+  s.cells.rekeyTo(spare, from, level, tableSlotsFor(Math.min(n, s.capacity + 1)));
   s.cells.swap(spare);
   s.level = level;
+  // The pending values, from their codes: nested grids, so clearing low bits re-keys a code to `level`.
+  const keep = ~((1 << (level - 1)) - 1);
+  for (let i = cellCount; i < n; i++) s.cells.add(scratchCodes[i]! & keep, 1);
+}
+
+/** Per binary octave (sign and exponent: the top 12 bits of a code), how many codes and their mantissa range. */
+const octaveCount = new Int32Array(4096);
+const octaveLo = new Int32Array(4096);
+const octaveHi = new Int32Array(4096);
+const octaves = new Int32Array(4096);
+
+/**
+ * The smallest level >= `start` at which the level-`start` codes `codes[0..n)` fall into at most `capacity`
+ * cells (MAX_LEVEL if none). Within an octave, codes keep their order under a shift, so each octave holds at
+ * most min(its codes, the cells its mantissa range spans) cells at any level: the first level whose bound fits
+ * is an upper limit, found from the octaves alone. Below it, levels are tested by counting distinct cells
+ * (stopping at capacity + 1) in a binary search (the count only decreases as the level rises); usually a single
+ * test, as the bound is tight for data that fill their octaves.
+ */
+function smallestFittingLevel(codes: Int32Array, n: number, start: number, capacity: number): number {
+  let touched = 0;
+  for (let i = 0; i < n; i++) {
+    const c = codes[i]!;
+    const o = c >>> 20;
+    const m = c & 0xfffff;
+    if (octaveCount[o] === 0) {
+      octaves[touched++] = o;
+      octaveLo[o] = m;
+      octaveHi[o] = m;
+    } else if (m < octaveLo[o]!) octaveLo[o] = m;
+    else if (m > octaveHi[o]!) octaveHi[o] = m;
+    octaveCount[o]!++;
+  }
+  const bound = (level: number): number => {
+    const shift = level - 1;
+    let cells = 0;
+    for (let j = 0; j < touched; j++) {
+      const o = octaves[j]!;
+      cells += Math.min(octaveCount[o]!, (octaveHi[o]! >> shift) - (octaveLo[o]! >> shift) + 1);
+    }
+    return cells;
+  };
+  let hi = start;
+  while (hi < MAX_LEVEL && bound(hi) > capacity) hi++;
+  for (let j = 0; j < touched; j++) octaveCount[octaves[j]!] = 0;
+  if (hi === start || !fits(codes, n, hi - 1, capacity)) return hi;
+  let lo = start;
+  hi--;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (fits(codes, n, mid, capacity)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Open-addressing set of int32 cells for `fits`; a slot is occupied when its stamp is the current one. */
+let setKeys = new Int32Array(2048);
+let setStamps = new Uint32Array(2048);
+let stamp = 0;
+
+/** Whether the codes fall into at most `capacity` cells at `level` (stops counting at capacity + 1). */
+function fits(codes: Int32Array, n: number, level: number, capacity: number): boolean {
+  let bits = 4;
+  while (1 << bits < 4 * (capacity + 1)) bits++;
+  const size = 1 << bits;
+  if (setKeys.length < size) {
+    setKeys = new Int32Array(size);
+    setStamps = new Uint32Array(size);
+  }
+  if (++stamp === 0xffffffff) {
+    setStamps.fill(0);
+    stamp = 1;
+  }
+  const mask = size - 1;
+  const shift = level - 1;
+  let distinct = 0;
+  for (let i = 0; i < n; i++) {
+    const k = codes[i]! >> shift;
+    let h = Math.imul(k, 0x9e3779b1) >>> (32 - bits);
+    for (;;) {
+      if (setStamps[h] !== stamp) {
+        setStamps[h] = stamp;
+        setKeys[h] = k;
+        if (++distinct > capacity) return false;
+        break;
+      }
+      if (setKeys[h] === k) break;
+      h = (h + 1) & mask;
+    }
+  }
+  return true;
 }
 
 function tableSlotsFor(entries: number): number {

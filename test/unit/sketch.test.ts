@@ -6,6 +6,7 @@ import {
   mergeSketches,
   type Sketch,
   sketchAdd,
+  sketchAddAll,
   sortedCells,
 } from "../../lambdas/domain/sketch";
 
@@ -26,6 +27,11 @@ const finite = fc.oneof(
   fc.integer({ min: -20, max: 20 }),
 );
 
+/** Many distinct values that share few cells at level 1 (they differ only in low mantissa bits). */
+const clustered = fc
+  .tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1e6 }))
+  .map(([a, b]) => a + b * 2 ** -45);
+
 describe("canonical sketch", () => {
   it("merge is exactly associative and commutative, and equals the one-pass sketch of all values", () => {
     fc.assert(
@@ -44,6 +50,38 @@ describe("canonical sketch", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("sketchAddAll on runs of a column gives the sketch of adding the values one by one", () => {
+    fc.assert(
+      fc.property(
+        fc.array(finite, { maxLength: 300 }),
+        fc.array(fc.oneof(finite, clustered, clustered), { maxLength: 600 }),
+        fc.integer({ min: 0, max: 600 }),
+        fc.integer({ min: 1, max: 40 }),
+        (before, column, cut, capacity) => {
+          const one = build([...before, ...column], capacity);
+          const bulk = build(before, capacity);
+          const values = Float64Array.from(column);
+          const split = Math.min(cut, column.length);
+          sketchAddAll(bulk, values, 0, split);
+          sketchAddAll(bulk, values, split, values.length);
+          expect(view(bulk)).toBe(view(one));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    ["a continuous column that climbs many levels", 320, (i: number) => Math.sin(i) * 1000],
+    ["a column that ends at the coarsest level", 2, (i: number) => 10 ** ((i % 40) - 20) * (i % 3 ? 1 : -1)],
+    ["a column with few distinct values (stays exact)", 320, (i: number) => i % 17],
+  ])("sketchAddAll matches sketchAdd: %s", (_name, capacity, f) => {
+    const values = Float64Array.from({ length: 20_000 }, (_, i) => f(i));
+    const bulk = emptySketch(capacity);
+    sketchAddAll(bulk, values, 0, values.length);
+    expect(view(bulk)).toBe(view(build([...values], capacity)));
   });
 
   it("keeps exact values while there are at most `capacity` distinct ones", () => {
