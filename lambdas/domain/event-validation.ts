@@ -7,15 +7,8 @@
  * redelivery could change the stored statistics.
  */
 import { isUtf8 } from "node:buffer";
-import type {
-  FeatureKind,
-  FeatureSpec,
-  FeatureValue,
-  LabelEvent,
-  ModelEvent,
-  PredictionEvent,
-  TaskType,
-} from "./events";
+import type { FeatureSpec, FeatureValue, LabelEvent, ModelEvent, PredictionEvent, TaskType } from "./events";
+import { type ColumnLayout, columnLayout, type FeatureColumns } from "./feature-columns";
 
 /**
  * Why a record was quarantined. One code per failure mode, stable: codes are metric dimension values, keys
@@ -79,15 +72,14 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
 /** A model spec with its feature schema indexed for the hot path. */
 export interface CompiledModel {
   readonly spec: IngestModelSpec;
-  readonly featureKinds: ReadonlyMap<string, FeatureKind>;
+  /** Feature name -> column slot (numeric k >= 0, categorical ~j): also the schema lookup. */
+  readonly layout: ColumnLayout;
 }
 
 /** Index the catalog once per Lambda container, not per record. */
 export function compileModels(specs: readonly IngestModelSpec[]): ReadonlyMap<string, CompiledModel> {
   const out = new Map<string, CompiledModel>();
-  for (const spec of specs) {
-    out.set(spec.id, { spec, featureKinds: new Map(spec.features.map((f) => [f.name, f.kind])) });
-  }
+  for (const spec of specs) out.set(spec.id, { spec, layout: columnLayout(spec.features) });
   return out;
 }
 
@@ -108,6 +100,20 @@ export interface QuarantineVerdict {
 }
 
 export type ValidationResult = ValidatedRecord | QuarantineVerdict;
+
+/** A valid prediction whose feature values went into a batch's columns (`validateRecordInto`). */
+export interface ColumnarPrediction extends Omit<PredictionEvent, "features"> {
+  readonly columns: FeatureColumns;
+  /** The prediction's row in `columns`. */
+  readonly row: number;
+}
+
+export type ColumnarEvent = ColumnarPrediction | LabelEvent;
+
+export type ColumnarResult = { readonly ok: true; readonly event: ColumnarEvent } | QuarantineVerdict;
+
+/** Where `validateRecordInto` writes a model's feature values. */
+export type ColumnsOf = (model: CompiledModel) => FeatureColumns;
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 /** Python's json.dumps writes NaN/Infinity by default: recognize them to give the precise reason. */
@@ -130,21 +136,21 @@ const reject = (
 let scratch = Buffer.allocUnsafe(16 * 1024);
 
 /**
- * Per feature schema, the feature names in the order the last events listed them, with their kinds: events
- * from one producer list their features in the same order, so the kind of the i-th key is found by comparing
+ * Per column layout, the feature names in the order the last events listed them, with their slots: events
+ * from one producer list their features in the same order, so the slot of the i-th key is found by comparing
  * it with the i-th remembered name (interned strings: a pointer comparison) instead of a hash lookup.
  */
-interface KindMemo {
+interface SlotMemo {
   readonly names: string[];
-  readonly kinds: FeatureKind[];
+  readonly slots: number[];
 }
-const kindMemos = new WeakMap<ReadonlyMap<string, FeatureKind>, KindMemo>();
+const slotMemos = new WeakMap<ColumnLayout, SlotMemo>();
 
-function kindMemo(kinds: ReadonlyMap<string, FeatureKind>): KindMemo {
-  let memo = kindMemos.get(kinds);
+function slotMemo(layout: ColumnLayout): SlotMemo {
+  let memo = slotMemos.get(layout);
   if (memo === undefined) {
-    memo = { names: [], kinds: [] };
-    kindMemos.set(kinds, memo);
+    memo = { names: [], slots: [] };
+    slotMemos.set(layout, memo);
   }
   return memo;
 }
@@ -196,6 +202,31 @@ export function validateRecord(
   models: ReadonlyMap<string, CompiledModel>,
   limits: ValidationLimits = DEFAULT_VALIDATION_LIMITS,
 ): ValidationResult {
+  return decodeAndValidate(data, arrivalMs, models, limits, undefined) as ValidationResult;
+}
+
+/**
+ * `validateRecord` for the ingest's hot path: a valid prediction's feature values are written to
+ * `columnsOf(model)` (see feature-columns.ts) and the event keeps only its row, so the parsed JSON object is
+ * not kept alive. Same verdicts, reasons and details as `validateRecord`.
+ */
+export function validateRecordInto(
+  data: string,
+  arrivalMs: number,
+  models: ReadonlyMap<string, CompiledModel>,
+  columnsOf: ColumnsOf,
+  limits: ValidationLimits = DEFAULT_VALIDATION_LIMITS,
+): ColumnarResult {
+  return decodeAndValidate(data, arrivalMs, models, limits, columnsOf) as ColumnarResult;
+}
+
+function decodeAndValidate(
+  data: string,
+  arrivalMs: number,
+  models: ReadonlyMap<string, CompiledModel>,
+  limits: ValidationLimits,
+  columnsOf: ColumnsOf | undefined,
+): ValidationResult | ColumnarResult {
   if (data.length % 4 !== 0) return reject("invalid-encoding", "data is not base64");
   const size = base64Bytes(data);
   if (size > limits.maxRecordBytes) {
@@ -228,7 +259,7 @@ export function validateRecord(
     }
     return reject("invalid-json", "payload is not JSON");
   }
-  return validateEvent(value, arrivalMs, models, limits);
+  return validateValue(value, arrivalMs, models, limits, columnsOf);
 }
 
 /** Validate an already parsed JSON value (see `validateRecord`). */
@@ -238,6 +269,16 @@ export function validateEvent(
   models: ReadonlyMap<string, CompiledModel>,
   limits: ValidationLimits = DEFAULT_VALIDATION_LIMITS,
 ): ValidationResult {
+  return validateValue(value, arrivalMs, models, limits, undefined) as ValidationResult;
+}
+
+function validateValue(
+  value: unknown,
+  arrivalMs: number,
+  models: ReadonlyMap<string, CompiledModel>,
+  limits: ValidationLimits,
+  columnsOf: ColumnsOf | undefined,
+): ValidationResult | ColumnarResult {
   if (!isObject(value))
     return reject("not-an-object", `JSON ${Array.isArray(value) ? "array" : typeof value}`);
   const type = value.type;
@@ -268,7 +309,7 @@ export function validateEvent(
     return reject("timestamp-too-old", `${arrivalMs - timestamp} ms before arrival`, id, arrivalMs);
   }
   return type === "prediction"
-    ? validatePrediction(value, model, id, requestId, timestamp)
+    ? validatePrediction(value, model, id, requestId, timestamp, columnsOf?.(model))
     : validateLabel(value, model, id, requestId, timestamp, arrivalMs, limits);
 }
 
@@ -278,45 +319,63 @@ function validatePrediction(
   modelId: string,
   requestId: string,
   timestamp: number,
-): ValidationResult {
+  columns: FeatureColumns | undefined,
+): ValidationResult | ColumnarResult {
   const features = value.features;
   if (!isObject(features))
     return reject("features-not-object", "features must be an object", modelId, timestamp);
-  const kinds = model.featureKinds;
-  const memo = kindMemo(kinds);
+  const layout = model.layout;
+  const slots = layout.slots;
+  const memo = slotMemo(layout);
   const memoNames = memo.names;
-  const memoKinds = memo.kinds;
+  const memoSlots = memo.slots;
+  columns?.beginRow();
   let i = 0;
   for (const name in features) {
-    let kind: FeatureKind | undefined;
-    if (memoNames[i] === name) kind = memoKinds[i];
+    let slot: number | undefined;
+    if (memoNames[i] === name) slot = memoSlots[i];
     else {
-      kind = kinds.get(name);
-      if (kind !== undefined) {
+      slot = slots.get(name);
+      if (slot !== undefined) {
         memoNames[i] = name;
-        memoKinds[i] = kind;
+        memoSlots[i] = slot;
       }
     }
     i++;
-    if (kind === undefined)
+    if (slot === undefined)
       return reject("unknown-feature", `feature ${JSON.stringify(name)}`, modelId, timestamp);
     const v = features[name];
-    if (v === null) continue;
+    if (v === null) {
+      if (columns !== undefined) {
+        if (slot >= 0) columns.setNumeric(slot, Number.NaN);
+        else columns.setMissingCategory(~slot);
+      }
+      continue;
+    }
     const t = typeof v;
     if (t === "number") {
       if ((v as number) - (v as number) !== 0) {
         return reject("non-finite-number", `feature ${JSON.stringify(name)}`, modelId, timestamp);
       }
+      if (columns !== undefined) {
+        if (slot >= 0) columns.setNumeric(slot, v as number);
+        else columns.setCategory(~slot, String(v));
+      }
       continue;
     }
-    if (kind === "categorical" && (t === "string" || t === "boolean")) continue;
+    if (slot < 0 && (t === "string" || t === "boolean")) {
+      columns?.setCategory(~slot, t === "string" ? (v as string) : String(v));
+      continue;
+    }
     return reject(
       "feature-type-mismatch",
-      `feature ${JSON.stringify(name)}: ${t} for ${kind}`,
+      `feature ${JSON.stringify(name)}: ${t} for ${slot >= 0 ? "numeric" : "categorical"}`,
       modelId,
       timestamp,
     );
   }
+  // Every listed feature is in the schema (no key twice): fewer keys means some features are absent.
+  if (columns !== undefined && i < slots.size) columns.fillMissing(features);
   const { prediction, score } = value;
   if (
     (typeof prediction === "number" && !isFiniteNumber(prediction)) ||
@@ -326,20 +385,35 @@ function validatePrediction(
   }
   const problem = checkPrediction(model.spec.task, prediction, score);
   if (problem) return reject("invalid-prediction", problem, modelId, timestamp);
-  // Built field by field (no conditional spreads): this runs once per record on the hot path.
-  const event: { -readonly [K in keyof PredictionEvent]: PredictionEvent[K] } = {
-    schemaVersion: 1,
-    type: "prediction",
-    modelId,
-    requestId,
-    timestamp,
-    features: features as Record<string, FeatureValue>,
-    prediction: typeof prediction === "boolean" ? String(prediction) : (prediction as number | string),
-  };
+  // Built field by field (no spreads): this runs once per record on the hot path.
+  const predicted = typeof prediction === "boolean" ? String(prediction) : (prediction as number | string);
+  const event: Mutable<ColumnarPrediction> | Mutable<PredictionEvent> =
+    columns !== undefined
+      ? {
+          schemaVersion: 1,
+          type: "prediction",
+          modelId,
+          requestId,
+          timestamp,
+          prediction: predicted,
+          columns,
+          row: columns.commitRow(),
+        }
+      : {
+          schemaVersion: 1,
+          type: "prediction",
+          modelId,
+          requestId,
+          timestamp,
+          prediction: predicted,
+          features: features as Record<string, FeatureValue>,
+        };
   if (typeof value.modelVersion === "string") event.modelVersion = value.modelVersion;
   if (typeof score === "number") event.score = score;
-  return { ok: true, event };
+  return { ok: true, event } as ValidationResult | ColumnarResult;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function validateLabel(
   value: Record<string, unknown>,

@@ -12,23 +12,18 @@
  */
 
 import {
+  type ColumnarPrediction,
+  type ColumnarResult,
   type CompiledModel,
   DEFAULT_VALIDATION_LIMITS,
   type IngestModelSpec,
   type QuarantineReason,
   type ValidationLimits,
-  type ValidationResult,
-  validateRecord,
+  validateRecordInto,
 } from "./event-validation";
-import type { FeatureKind, LabelEvent, PredictionEvent } from "./events";
-import {
-  addOutcome,
-  addPredictions,
-  emptyProfile,
-  type Profile,
-  type ProfiledPrediction,
-  type ProfileSpec,
-} from "./profile";
+import type { FeatureKind, LabelEvent } from "./events";
+import { FeatureColumns } from "./feature-columns";
+import { addOutcome, addPredictionRows, emptyProfile, type Profile, type ProfileSpec } from "./profile";
 
 /** One Kinesis record as the ingest sees it. */
 export interface IncomingRecord {
@@ -48,7 +43,8 @@ export interface ClassifiedRecord {
   readonly seq: string;
   readonly arrivalMs: number;
   readonly data: string;
-  readonly result: ValidationResult;
+  /** Valid predictions keep their feature values as a row of their model's batch columns. */
+  readonly result: ColumnarResult;
 }
 
 /** A prediction kept for label joins and duplicate detection. */
@@ -67,7 +63,7 @@ export interface StoredPrediction {
 export type Disposition =
   | {
       readonly kind: "prediction";
-      readonly event: PredictionEvent;
+      readonly event: ColumnarPrediction;
       /** The prediction index already holds this very record (a redelivery): no need to write it again. */
       readonly indexed?: boolean;
     }
@@ -149,19 +145,32 @@ export function profileSpecOf(spec: IngestModelSpec): ProfileSpec {
   return { task: spec.task, features, ...(spec.classes ? { classes: spec.classes } : {}) };
 }
 
-/** Validate every record of a batch (in batch order). */
+/**
+ * Validate every record of a batch (in batch order). The feature values of valid predictions go into one
+ * `FeatureColumns` per model for the batch (see feature-columns.ts for why).
+ */
 export function classifyBatch(
   records: readonly IncomingRecord[],
   models: ReadonlyMap<string, CompiledModel>,
   limits: ValidationLimits = DEFAULT_VALIDATION_LIMITS,
 ): ClassifiedRecord[] {
+  const columns = new Map<CompiledModel, FeatureColumns>();
+  const initialRows = Math.ceil(records.length / Math.max(1, models.size));
+  const columnsOf = (model: CompiledModel): FeatureColumns => {
+    let c = columns.get(model);
+    if (c === undefined) {
+      c = new FeatureColumns(model.layout, initialRows);
+      columns.set(model, c);
+    }
+    return c;
+  };
   return records.map((r, index) => ({
     index,
     sequenceNumber: r.sequenceNumber,
     seq: pad(r.sequenceNumber),
     arrivalMs: r.arrivalMs,
     data: r.data,
-    result: validateRecord(r.data, r.arrivalMs, models, limits),
+    result: validateRecordInto(r.data, r.arrivalMs, models, columnsOf, limits),
   }));
 }
 
@@ -204,7 +213,7 @@ export function resolveBatch(
   stored: ReadonlyMap<string, StoredPrediction>,
   models: ReadonlyMap<string, CompiledModel>,
 ): ResolvedRecord[] {
-  const inBatch = new Map<string, PredictionEvent>();
+  const inBatch = new Map<string, ColumnarPrediction>();
   const precedes = (s: StoredPrediction, seq: string) => !(s.shardId === shardId && s.seq >= seq);
   const out: ResolvedRecord[] = [];
   for (const c of classified) {
@@ -288,7 +297,7 @@ function withDisposition(c: ClassifiedRecord, disposition: Disposition): Resolve
   };
 }
 
-function verdictFields(r: Extract<ValidationResult, { ok: false }>) {
+function verdictFields(r: Extract<ColumnarResult, { ok: false }>) {
   return {
     reason: r.reason,
     detail: r.detail,
@@ -371,7 +380,12 @@ export function groupContribution(
   const quarantined: Record<string, number> = {};
   let received = 0;
   let lastSeq = "";
-  const predictions: ProfiledPrediction[] = [];
+  // Runs of predictions sharing their batch columns (one run unless groups of several batches are mixed).
+  let predictions: ColumnarPrediction[] = [];
+  const flush = () => {
+    if (predictions.length > 0) addPredictionRows(profile!, predictions[0]!.columns, predictions);
+    predictions = [];
+  };
   for (const entry of group.entries) {
     if (afterSeq !== undefined && entry.seq <= afterSeq) continue;
     profile ??= emptyProfile(spec);
@@ -379,6 +393,7 @@ export function groupContribution(
     if (entry.seq > lastSeq) lastSeq = entry.seq;
     const d = entry.disposition;
     if (d.kind === "prediction") {
+      if (predictions.length > 0 && predictions[0]!.columns !== d.event.columns) flush();
       predictions.push(d.event);
     } else if (d.kind === "outcome") {
       addOutcome(profile, {
@@ -391,7 +406,7 @@ export function groupContribution(
     }
   }
   if (!profile) return undefined;
-  addPredictions(profile, predictions);
+  flush();
   return { profile, received, quarantined, lastSeq, applied: received };
 }
 

@@ -352,84 +352,125 @@ export function addPrediction(p: Profile, e: ProfiledPrediction): void {
 }
 
 /**
- * Profile a run of prediction events at once (mutates `p`): the same result as `addPrediction` on each event
- * in order, byte for byte. One pass over the events walks each event's own keys (as `addPrediction` does),
- * counts missing and invalid values and profiles categorical values, and only copies finite numeric values
- * into one column per feature; then one pass per numeric feature runs the Welford update in event order and the column goes into
- * the sketch at once (`sketchAddAll`: one coarsening instead of one per level). The ingest hot path builds
- * each group's profile with it.
+ * Feature values of many predictions, row by row (the ingest's batch columns, feature-columns.ts): numeric
+ * values as float64 (NaN: missing), categorical values as codes into `categories` (-1: missing).
  */
-export function addPredictions(p: Profile, events: readonly ProfiledPrediction[]): void {
-  const n = events.length;
+export interface FeatureRows {
+  readonly numericNames: readonly string[];
+  readonly categoricalNames: readonly string[];
+  /** Row-major, `numericNames.length` values per row. */
+  readonly numeric: Float64Array;
+  /** Row-major, `categoricalNames.length` codes per row. */
+  readonly codes: Int32Array;
+  /** Per categorical feature, code -> category. */
+  readonly categories: ReadonlyArray<readonly string[]>;
+}
+
+/** A profile's summary of a feature (own keys only: a feature may be called `constructor`). */
+function ownSummary(features: Record<string, FeatureSummary>, name: string): FeatureSummary | undefined {
+  return Object.hasOwn(features, name) ? features[name] : undefined;
+}
+
+/** A prediction whose feature values are row `row` of a `FeatureRows`. */
+export interface RowPrediction {
+  readonly row: number;
+  readonly prediction: number | string;
+  readonly score?: number;
+}
+
+/**
+ * Profile predictions whose features are rows of `rows` (mutates `p`): the same result, byte for byte, as
+ * `addPrediction` on each event in order with the same feature values. Column by column: per numeric feature
+ * one pass runs the Welford update in event order and the column goes into the sketch at once
+ * (`sketchAddAll`); per categorical feature the codes are counted and each category is added once with its
+ * count (category summaries depend only on the counts, not the order). The ingest builds each (model,
+ * bucket) group's profile with it. Profile features absent from `rows` count as missing.
+ */
+export function addPredictionRows(
+  p: Profile,
+  rows: FeatureRows,
+  predictions: readonly RowPrediction[],
+): void {
+  const n = predictions.length;
+  if (n === 0) return;
   const features = p.features;
-  const total = featureCount(features);
-  // Numeric features get slot k >= 0 (column k), categorical ones ~j (index j in `categorical`).
-  const slots = new Map<string, number>();
-  const numeric: NumericSummary[] = [];
-  const categorical: CategoricalSummary[] = [];
-  for (const name of Object.keys(features)) {
-    const s = features[name]!;
-    if (s.kind === "numeric") slots.set(name, numeric.push(s) - 1);
-    else if (s.kind === "categorical") slots.set(name, ~(categorical.push(s) - 1));
-  }
-  const columns = new Float64Array(numeric.length * n);
-  const lengths = new Int32Array(numeric.length);
-  const prediction = p.prediction;
-  const score = p.score;
-  for (let i = 0; i < n; i++) {
-    const e = events[i]!;
-    const values = e.features;
-    p.count++;
-    let seen = 0;
-    for (const name in values) {
-      const k = slots.get(name);
-      if (k === undefined) continue;
-      const v = values[name];
-      if (k >= 0) {
-        if (typeof v === "number" && v - v === 0) {
-          columns[k * n + lengths[k]!] = v;
-          lengths[k]!++;
-        } else {
-          const s = numeric[k]!;
-          s.missing++;
-          if (v !== null && v !== undefined) s.invalid++;
-        }
-      } else addCategorical(categorical[~k]!, v);
-      seen++;
-    }
-    if (seen < total) {
-      for (const name in features) if (!Object.hasOwn(values, name)) features[name]!.missing++;
-    }
-    addSummary(prediction, e.prediction);
-    if (score !== undefined) {
-      if (e.score === undefined) score.missing++;
-      else addNumeric(score, e.score);
-    }
-  }
-  for (let k = 0; k < numeric.length; k++) {
-    const s = numeric[k]!;
-    const sketch = s.sketch;
+  p.count += n;
+  const index = new Int32Array(n);
+  for (let i = 0; i < n; i++) index[i] = predictions[i]!.row;
+
+  const width = rows.numericNames.length;
+  const numeric = rows.numeric;
+  const column = new Float64Array(n);
+  let matched = 0;
+  for (let k = 0; k < width; k++) {
+    const s = ownSummary(features, rows.numericNames[k]!);
+    if (s === undefined) continue;
+    matched++;
+    if (s.kind !== "numeric")
+      throw new TypeError(`feature ${rows.numericNames[k]} is not numeric in the profile`);
     let count = s.count;
     let mean = s.mean;
     let m2 = s.m2;
     let min = s.min;
     let max = s.max;
-    const begin = k * n;
-    const end = begin + lengths[k]!;
-    for (let i = begin; i < end; i++) {
-      const v = columns[i]!;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const v = numeric[index[i]! * width + k]!;
+      if (Number.isNaN(v)) continue; // missing
       const delta = v - mean;
       mean += delta / ++count;
       m2 += delta * (v - mean);
       if (v < min) min = v;
       if (v > max) max = v;
+      column[m++] = v;
     }
-    sketchAddAll(sketch, columns, begin, end);
+    s.missing += n - m;
     s.count = count;
     s.mean = mean;
     s.m2 = m2;
     s.min = min;
     s.max = max;
+    sketchAddAll(s.sketch, column, 0, m);
+  }
+
+  const catWidth = rows.categoricalNames.length;
+  const codes = rows.codes;
+  for (let j = 0; j < catWidth; j++) {
+    const s = ownSummary(features, rows.categoricalNames[j]!);
+    if (s === undefined) continue;
+    matched++;
+    if (s.kind !== "categorical")
+      throw new TypeError(`feature ${rows.categoricalNames[j]} is not categorical in the profile`);
+    const categories = rows.categories[j]!;
+    const counts = new Int32Array(categories.length);
+    let missing = 0;
+    for (let i = 0; i < n; i++) {
+      const code = codes[index[i]! * catWidth + j]!;
+      if (code < 0) missing++;
+      else counts[code]!++;
+    }
+    s.missing += missing;
+    for (let code = 0; code < counts.length; code++) {
+      const c = counts[code]!;
+      if (c === 0) continue;
+      s.count += c;
+      addCategory(s, categories[code]!, c);
+    }
+  }
+
+  if (matched < featureCount(features)) {
+    const inRows = new Set([...rows.numericNames, ...rows.categoricalNames]);
+    for (const name in features) if (!inRows.has(name)) features[name]!.missing += n;
+  }
+  const prediction = p.prediction;
+  const score = p.score;
+  for (let i = 0; i < n; i++) {
+    const e = predictions[i]!;
+    addSummary(prediction, e.prediction);
+    if (score !== undefined) {
+      if (e.score === undefined) score.missing++;
+      else addNumeric(score, e.score);
+    }
   }
 }
 

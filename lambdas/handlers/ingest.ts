@@ -199,16 +199,18 @@ export function createIngestBatch(
         if (d.indexed) continue;
         const e = d.event;
         const horizonMs = models.get(e.modelId)!.spec.labelHorizonHours * 3_600_000;
-        newPredictions.push({
+        // Built without a conditional spread: once per prediction on the hot path.
+        const p: { -readonly [K in keyof PredictionRecord]: PredictionRecord[K] } = {
           modelId: e.modelId,
           requestId: e.requestId,
           prediction: e.prediction,
-          ...(e.score !== undefined ? { score: e.score } : {}),
           timestamp: e.timestamp,
           shardId,
           seq: r.seq,
           expiresAtMs: e.timestamp + horizonMs,
-        });
+        };
+        if (e.score !== undefined) p.score = e.score;
+        newPredictions.push(p);
       } else if (d.kind === "quarantine") {
         quarantined.push({
           shardId,

@@ -212,6 +212,25 @@ describe("groupBatch and groupContribution", () => {
     expect(groupContribution(group!, profileSpecOf(spec), group!.entries[2]!.seq)).toBeUndefined();
   });
 
+  it("a record rejected halfway through its features leaves nothing in the next valid record's row", () => {
+    const records = [
+      // Written tenure = 50 and plan = "gold" before the unknown feature rejected it.
+      prediction("x", T0, { features: { tenure: 50, plan: "gold", region: "eu" } }),
+      prediction("y", T0, { features: { tenure: 60, plan: "gold" }, score: 2 }),
+      prediction("a", T0, { features: {} }),
+      prediction("b", T0, { features: { plan: null } }),
+      prediction("c", T0, { features: { tenure: null } }),
+    ];
+    const [group] = groupBatch(resolve(records), models);
+    const expected = emptyProfile(profileSpecOf(spec));
+    const listed: Array<Record<string, null>> = [{}, { plan: null }, { tenure: null }];
+    for (const features of listed) addPrediction(expected, { features, prediction: 1, score: 0.7 });
+    const c = groupContribution(group!, profileSpecOf(spec));
+    expect(c!.profile.features.tenure).toMatchObject({ count: 0, missing: 3 });
+    expect(c!.profile.features.plan).toMatchObject({ count: 0, missing: 3 });
+    expect(serializeProfile(c!.profile)).toBe(serializeProfile(expected));
+  });
+
   it("counts attributed quarantine verdicts per reason", () => {
     const records = [prediction("a", T0, { features: { region: "eu" } }), prediction("b", T0, { score: 3 })];
     const [group] = groupBatch(resolve(records), models);
