@@ -137,6 +137,12 @@ export function inMemoryStores(): IngestStores {
       async save(_p: readonly PredictionRecord[]) {
         return { failed: [] };
       },
+      async findLabels() {
+        return [];
+      },
+      async saveLabels() {
+        return { failed: [] };
+      },
     },
     quarantine: {
       async save(_q: readonly QuarantineRecord[]) {

@@ -84,6 +84,7 @@ export const DEFAULTS = {
   model: {
     labelHorizonHours: 168,
     bucketMinutes: 60,
+    predictionIndex: true,
   },
   training: {
     instanceType: "ml.m5.xlarge",
@@ -291,6 +292,13 @@ export const ModelConfigSchema = z.strictObject({
   bucketMinutes: intIn(1, 1440)
     .refine((m) => 1440 % m === 0, { error: "must divide 1440 (a day) evenly, e.g. 5, 15, 60" })
     .default(DEFAULTS.model.bucketMinutes),
+  /**
+   * Keep each prediction (and a marker per counted label) until the label horizon, for label joins and
+   * duplicate detection across batches: about one write and one read unit per prediction and per label.
+   * Off: labels must carry `prediction` and `predictionTimestamp` (or arrive in their prediction's batch),
+   * and duplicate requestIds are only detected within a batch.
+   */
+  predictionIndex: z.boolean().default(DEFAULTS.model.predictionIndex),
   policy: TriggerPolicySchema.prefault({}),
   training: TrainingSpecSchema,
   deployment: DeploymentSpecSchema.prefault({}),
@@ -635,6 +643,7 @@ export const ModelCatalogSchema = z.object({
       policy: TriggerPolicySchema.prefault({}),
       labelHorizonHours: z.number().positive(),
       bucketMinutes: z.number().int().positive(),
+      predictionIndex: z.boolean().default(DEFAULTS.model.predictionIndex),
     }),
   ),
 });
@@ -694,6 +703,7 @@ export function lambdaModelCatalog(config: DeploymentConfig): string {
       ) as ModelCatalogInput["models"][number]["policy"],
       labelHorizonHours: m.labelHorizonHours,
       bucketMinutes: m.bucketMinutes,
+      ...(m.predictionIndex !== DEFAULTS.model.predictionIndex ? { predictionIndex: m.predictionIndex } : {}),
     })),
   };
   const json = JSON.stringify(catalog);

@@ -26,6 +26,8 @@ export const keys = {
   }),
   decisionPartition: (modelId: string) => `MODEL#${modelId}#DECISION`,
   prediction: (modelId: string, requestId: string) => ({ pk: `MODEL#${modelId}#PRED#${requestId}`, sk: "P" }),
+  /** Marker of a counted label: next to its prediction (same partition), sort key `L`. */
+  label: (modelId: string, requestId: string) => ({ pk: `MODEL#${modelId}#PRED#${requestId}`, sk: "L" }),
   quarantine: (arrivalMs: number, shardId: string, sequenceNumber: string) => ({
     pk: `QUARANTINE#${iso(arrivalMs).slice(0, 10)}`,
     sk: `${shardId}#${sequenceNumber}`,

@@ -10,10 +10,14 @@
  * but 1,000 requests and cannot be batched (BatchWriteItem has no conditions; TransactWriteItems doubles
  * the write units). The check-then-write is not atomic across shards, but a requestId's records share a
  * partition key, hence a shard, and a shard is processed serially: the race cannot occur in practice.
+ *
+ * Label markers (`sk = L`, same partition as the prediction) record which record counted a requestId's
+ * label, so a resent label is quarantined as a duplicate: the same check-then-write, one read and one
+ * write unit per label.
  */
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { StoredPrediction } from "../domain/ingest-batch";
-import type { PredictionIndex, PredictionRecord } from "../ports/stats-repository";
+import type { StoredLabel, StoredPrediction } from "../domain/ingest-batch";
+import type { LabelMarker, PredictionIndex, PredictionRecord } from "../ports/stats-repository";
 import { keys, TTL_ATTRIBUTE } from "./dynamodb-keys";
 import { batchGet, batchPut, type Item, keyId } from "./dynamodb-stats-batching";
 
@@ -53,6 +57,51 @@ export class DynamoDbPredictionIndex implements PredictionIndex {
       });
     }
     return out;
+  }
+
+  async findLabels(wanted: ReadonlyArray<{ modelId: string; requestId: string }>): Promise<StoredLabel[]> {
+    if (wanted.length === 0) return [];
+    const found = await batchGet(
+      this.options.client,
+      this.options.tableName,
+      wanted.map((w) => {
+        const k = keys.label(w.modelId, w.requestId);
+        return { pk: { S: k.pk }, sk: { S: k.sk } };
+      }),
+      { consistentRead: true },
+    );
+    const out: StoredLabel[] = [];
+    for (const item of found.values()) {
+      const modelId = item.modelId?.S;
+      const requestId = item.requestId?.S;
+      const seq = item.seq?.S;
+      if (modelId === undefined || requestId === undefined || seq === undefined) continue;
+      out.push({ modelId, requestId, shardId: item.shardId?.S ?? "", seq });
+    }
+    return out;
+  }
+
+  async saveLabels(labels: readonly LabelMarker[]): Promise<{ failed: LabelMarker[] }> {
+    if (labels.length === 0) return { failed: [] };
+    const items: Item[] = labels.map((l) => {
+      const k = keys.label(l.modelId, l.requestId);
+      return {
+        pk: { S: k.pk },
+        sk: { S: k.sk },
+        modelId: { S: l.modelId },
+        requestId: { S: l.requestId },
+        shardId: { S: l.shardId },
+        seq: { S: l.seq },
+        [TTL_ATTRIBUTE]: { N: String(Math.ceil(l.expiresAtMs / 1000)) },
+      };
+    });
+    const failed = await batchPut(this.options.client, this.options.tableName, items);
+    return {
+      failed: labels.filter((l) => {
+        const k = keys.label(l.modelId, l.requestId);
+        return failed.has(keyId(k.pk, k.sk));
+      }),
+    };
   }
 
   async save(predictions: readonly PredictionRecord[]): Promise<{ failed: PredictionRecord[] }> {

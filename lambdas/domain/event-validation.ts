@@ -50,6 +50,12 @@ export interface IngestModelSpec {
   readonly labelHorizonHours: number;
   /** Width of the event-time buckets that statistics are kept in. */
   readonly bucketMinutes: number;
+  /**
+   * Keep each prediction (and a marker per counted label) until the label horizon: label joins and
+   * duplicate detection across batches. Off: labels must carry their prediction (or arrive in the
+   * prediction's batch) and duplicates are only detected within a batch. @default true
+   */
+  readonly predictionIndex?: boolean;
 }
 
 /** Limits applied on validation (deployment configuration `ingest` section). */

@@ -60,6 +60,15 @@ export interface StoredPrediction {
   readonly seq: string;
 }
 
+/** A label already counted (see `LabelMarker` in the ports): who counted it. */
+export interface StoredLabel {
+  readonly modelId: string;
+  readonly requestId: string;
+  /** Shard and padded sequence number of the record that counted it. */
+  readonly shardId: string;
+  readonly seq: string;
+}
+
 export type Disposition =
   | {
       readonly kind: "prediction";
@@ -76,6 +85,8 @@ export type Disposition =
       readonly predictionTimestamp: number;
       /** Whether the prediction came from storage (a join) rather than the label itself or this batch. */
       readonly joined: boolean;
+      /** The label markers already hold this very record (a redelivery): no need to write it again. */
+      readonly marked?: boolean;
     }
   | {
       readonly kind: "quarantine";
@@ -174,12 +185,19 @@ export function classifyBatch(
   }));
 }
 
+/** Whether a model keeps the prediction index (and label markers); on unless configured off. */
+export function usesPredictionIndex(model: CompiledModel | undefined): boolean {
+  return model?.spec.predictionIndex !== false;
+}
+
 /**
  * Keys of the stored predictions the batch must look up: every valid prediction (duplicate check) and
- * every label that does not carry both its prediction and its prediction time.
+ * every label that does not carry both its prediction and its prediction time. Models without a prediction
+ * index are not looked up.
  */
 export function predictionLookups(
   classified: readonly ClassifiedRecord[],
+  models?: ReadonlyMap<string, CompiledModel>,
 ): Array<{ modelId: string; requestId: string }> {
   const seen = new Set<string>();
   const out: Array<{ modelId: string; requestId: string }> = [];
@@ -187,6 +205,7 @@ export function predictionLookups(
     if (!c.result.ok) continue;
     const e = c.result.event;
     if (e.type === "label" && e.prediction !== undefined && e.predictionTimestamp !== undefined) continue;
+    if (models && !usesPredictionIndex(models.get(e.modelId))) continue;
     const key = predictionKey(e.modelId, e.requestId);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -195,9 +214,30 @@ export function predictionLookups(
   return out;
 }
 
-/** Index stored predictions for `resolveBatch`. */
-export function indexPredictions(stored: Iterable<StoredPrediction>): Map<string, StoredPrediction> {
-  const out = new Map<string, StoredPrediction>();
+/** Keys of the label markers the batch must look up: every valid label of a model with the index. */
+export function labelLookups(
+  classified: readonly ClassifiedRecord[],
+  models?: ReadonlyMap<string, CompiledModel>,
+): Array<{ modelId: string; requestId: string }> {
+  const seen = new Set<string>();
+  const out: Array<{ modelId: string; requestId: string }> = [];
+  for (const c of classified) {
+    if (!c.result.ok || c.result.event.type !== "label") continue;
+    const e = c.result.event;
+    if (models && !usesPredictionIndex(models.get(e.modelId))) continue;
+    const key = predictionKey(e.modelId, e.requestId);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ modelId: e.modelId, requestId: e.requestId });
+  }
+  return out;
+}
+
+/** Index stored predictions (or label markers) for `resolveBatch`. */
+export function indexPredictions<T extends { modelId: string; requestId: string }>(
+  stored: Iterable<T>,
+): Map<string, T> {
+  const out = new Map<string, T>();
   for (const p of stored) out.set(predictionKey(p.modelId, p.requestId), p);
   return out;
 }
@@ -212,9 +252,12 @@ export function resolveBatch(
   shardId: string,
   stored: ReadonlyMap<string, StoredPrediction>,
   models: ReadonlyMap<string, CompiledModel>,
+  storedLabels: ReadonlyMap<string, StoredLabel> = new Map(),
 ): ResolvedRecord[] {
   const inBatch = new Map<string, ColumnarPrediction>();
-  const precedes = (s: StoredPrediction, seq: string) => !(s.shardId === shardId && s.seq >= seq);
+  const labelledInBatch = new Set<string>();
+  const precedes = (s: { shardId: string; seq: string }, seq: string) =>
+    !(s.shardId === shardId && s.seq >= seq);
   const out: ResolvedRecord[] = [];
   for (const c of classified) {
     const r = c.result;
@@ -262,7 +305,10 @@ export function resolveBatch(
       predictionTimestamp = found.timestamp;
       joined = !inBatch.has(key);
     } else {
-      out.push(withDisposition(c, quarantine("label-without-prediction", "no earlier prediction found", e)));
+      const detail = usesPredictionIndex(model)
+        ? "no earlier prediction found"
+        : "no earlier prediction in this batch (the prediction index is off for this model)";
+      out.push(withDisposition(c, quarantine("label-without-prediction", detail, e)));
       continue;
     }
     const horizonMs = model.spec.labelHorizonHours * 3_600_000;
@@ -271,19 +317,31 @@ export function resolveBatch(
       out.push(withDisposition(c, quarantine("label-without-prediction", detail, e)));
       continue;
     }
-    out.push(
-      withDisposition(c, {
-        kind: "outcome",
-        event: e,
-        prediction,
-        ...(score !== undefined ? { score } : {}),
-        predictionTimestamp,
-        joined,
-      }),
-    );
+    // A requestId's label counts once: a resent label is a duplicate (same rules as predictions).
+    const marker = storedLabels.get(key);
+    if (labelledInBatch.has(key) || (marker !== undefined && precedes(marker, c.seq))) {
+      const where = labelledInBatch.has(key)
+        ? "in this batch"
+        : `by ${marker!.shardId}/${marker!.seq.replace(/^0+/, "")}`;
+      out.push(withDisposition(c, quarantine("duplicate-request-id", `label already counted ${where}`, e)));
+      continue;
+    }
+    labelledInBatch.add(key);
+    const outcome: Mutable<Extract<Disposition, { kind: "outcome" }>> = {
+      kind: "outcome",
+      event: e,
+      prediction,
+      predictionTimestamp,
+      joined,
+    };
+    if (score !== undefined) outcome.score = score;
+    if (marker !== undefined && marker.shardId === shardId && marker.seq === c.seq) outcome.marked = true;
+    out.push(withDisposition(c, outcome));
   }
   return out;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function withDisposition(c: ClassifiedRecord, disposition: Disposition): ResolvedRecord {
   return {

@@ -45,15 +45,19 @@ import {
   groupBatch,
   type IncomingRecord,
   indexPredictions,
+  labelLookups,
   predictionLookups,
   profileSpecOf,
   type ResolvedRecord,
   resolveBatch,
+  type StoredLabel,
   type StoredPrediction,
+  usesPredictionIndex,
 } from "../domain/ingest-batch";
 import type { ProfileSpec } from "../domain/profile";
 import type {
   BucketStatsStore,
+  LabelMarker,
   PredictionIndex,
   PredictionRecord,
   QuarantineRecord,
@@ -125,6 +129,7 @@ export function ingestModelsFromCatalog(json: string): IngestModelSpec[] {
     })),
     labelHorizonHours: m.labelHorizonHours,
     bucketMinutes: m.bucketMinutes,
+    predictionIndex: m.predictionIndex,
   }));
 }
 
@@ -169,8 +174,12 @@ export function createIngestBatch(
     }));
     const classified = classifyBatch(incoming, models, limits);
     let stored: StoredPrediction[];
+    let storedLabels: StoredLabel[];
     try {
-      stored = await stores.predictions.find(predictionLookups(classified));
+      [stored, storedLabels] = await Promise.all([
+        stores.predictions.find(predictionLookups(classified, models)),
+        stores.predictions.findLabels(labelLookups(classified, models)),
+      ]);
     } catch (error) {
       deps.logger?.warn("prediction lookup failed; retrying the whole batch", { error: error as Error });
       const first = records[0]?.kinesis.sequenceNumber;
@@ -187,18 +196,26 @@ export function createIngestBatch(
         ...(first ? { failedFrom: first } : {}),
       };
     }
-    const resolved = resolveBatch(classified, shardId, indexPredictions(stored), models);
+    const resolved = resolveBatch(
+      classified,
+      shardId,
+      indexPredictions(stored),
+      models,
+      indexPredictions(storedLabels),
+    );
     const groups = groupBatch(resolved, models);
 
     const newPredictions: PredictionRecord[] = [];
+    const newLabels: LabelMarker[] = [];
     const quarantined: QuarantineRecord[] = [];
     let labelsJoined = 0;
     for (const r of resolved) {
       const d = r.disposition;
       if (d.kind === "prediction") {
-        if (d.indexed) continue;
+        const model = models.get(d.event.modelId);
+        if (d.indexed || !usesPredictionIndex(model)) continue;
         const e = d.event;
-        const horizonMs = models.get(e.modelId)!.spec.labelHorizonHours * 3_600_000;
+        const horizonMs = model!.spec.labelHorizonHours * 3_600_000;
         // Built without a conditional spread: once per prediction on the hot path.
         const p: { -readonly [K in keyof PredictionRecord]: PredictionRecord[K] } = {
           modelId: e.modelId,
@@ -221,13 +238,23 @@ export function createIngestBatch(
           ...(d.modelId !== undefined ? { modelId: d.modelId } : {}),
           data: r.data,
         });
-      } else if (d.joined) {
-        labelsJoined++;
+      } else {
+        if (d.joined) labelsJoined++;
+        const model = models.get(d.event.modelId);
+        if (d.marked || !usesPredictionIndex(model)) continue;
+        newLabels.push({
+          modelId: d.event.modelId,
+          requestId: d.event.requestId,
+          shardId,
+          seq: r.seq,
+          expiresAtMs: d.predictionTimestamp + model!.spec.labelHorizonHours * 3_600_000,
+        });
       }
     }
 
-    const [predictionsSaved, quarantineSaved, applied] = await Promise.all([
+    const [predictionsSaved, labelsSaved, quarantineSaved, applied] = await Promise.all([
       stores.predictions.save(newPredictions),
+      stores.predictions.saveLabels(newLabels),
       stores.quarantine.save(quarantined),
       stores.stats.applyGroups(shardId, groups, specs),
     ]);
@@ -247,6 +274,15 @@ export function createIngestBatch(
           predictionSeq.set(`${d.event.modelId}\u0000${d.event.requestId}`, r.seq);
       }
       for (const p of predictionsSaved.failed) fail(predictionSeq.get(`${p.modelId}\u0000${p.requestId}`));
+    }
+    if (labelsSaved.failed.length > 0) {
+      const labelSeq = new Map<string, string>();
+      for (const r of resolved) {
+        const d = r.disposition;
+        if (d.kind === "outcome" && !d.marked)
+          labelSeq.set(`${d.event.modelId}\u0000${d.event.requestId}`, r.seq);
+      }
+      for (const l of labelsSaved.failed) fail(labelSeq.get(`${l.modelId}\u0000${l.requestId}`));
     }
     if (quarantineSaved.failed.length > 0) {
       const bySeq = new Map<string, ResolvedRecord>();

@@ -5,7 +5,7 @@
  */
 
 import type { QuarantineReason } from "../domain/event-validation";
-import type { IngestGroup, StoredPrediction } from "../domain/ingest-batch";
+import type { IngestGroup, StoredLabel, StoredPrediction } from "../domain/ingest-batch";
 import type { Profile, ProfileSpec } from "../domain/profile";
 
 /** Statistics of one event-time bucket, merged over all shards that wrote it. */
@@ -69,12 +69,30 @@ export interface PredictionRecord extends StoredPrediction {
   readonly expiresAtMs: number;
 }
 
-/** Predictions awaiting labels. */
+/**
+ * A label already counted, kept until its prediction's label horizon so a resent label (same requestId)
+ * is not counted twice. `shardId`/`seq` name the record that counted it (the redelivery rule, as for
+ * predictions).
+ */
+export interface LabelMarker {
+  readonly modelId: string;
+  readonly requestId: string;
+  readonly shardId: string;
+  readonly seq: string;
+  /** Expiry, epoch ms (prediction time + label horizon). */
+  readonly expiresAtMs: number;
+}
+
+/** Predictions awaiting labels, and markers of labels already counted. */
 export interface PredictionIndex {
   /** Stored predictions for these keys (absent keys are omitted). Throws if the lookup cannot complete. */
   find(keys: ReadonlyArray<{ modelId: string; requestId: string }>): Promise<StoredPrediction[]>;
   /** Store predictions; returns those that could not be written. */
   save(predictions: readonly PredictionRecord[]): Promise<{ failed: PredictionRecord[] }>;
+  /** Label markers for these keys (absent keys are omitted). Throws if the lookup cannot complete. */
+  findLabels(keys: ReadonlyArray<{ modelId: string; requestId: string }>): Promise<StoredLabel[]>;
+  /** Store label markers; returns those that could not be written. */
+  saveLabels(labels: readonly LabelMarker[]): Promise<{ failed: LabelMarker[] }>;
 }
 
 /** A rejected record, kept with enough context to replay it. */

@@ -1,6 +1,6 @@
 /**
  * Shared fixtures of the ingest integration tests: a seeded event stream (predictions, labels with and
- * without their prediction, invalid records) and an independent in-memory oracle of the statistics the
+ * without their prediction, resent labels, invalid records) and an independent in-memory oracle of the statistics the
  * ingest must store.
  */
 
@@ -55,6 +55,7 @@ export function generateStream(n: number, seed: number, nowMs: number): string[]
   const out: string[] = [];
   const predicted: Array<{ modelId: string; requestId: string; timestamp: number; prediction: number }> = [];
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const sentLabels: string[] = [];
   for (let i = 0; i < n; i++) {
     const u = rand();
     const timestamp = Math.round(nowMs - 5 * 3_600_000 + rand() * 4.5 * 3_600_000);
@@ -88,22 +89,24 @@ export function generateStream(n: number, seed: number, nowMs: number): string[]
           };
       predicted.push({ modelId: event.modelId, requestId, timestamp, prediction: event.prediction });
       out.push(JSON.stringify(event));
+    } else if (u < 0.84 && sentLabels.length > 0 && rand() < 0.15) {
+      out.push(pick(sentLabels)); // a producer retry: the same label payload again
     } else if (u < 0.84) {
       const p = pick(predicted);
       const labelTime = Math.min(nowMs, p.timestamp + rand() * 3 * 3_600_000);
       const inline = rand() < 0.3;
       const label = p.modelId === "churn" ? (rand() < 0.4 ? 1 : 0) : p.prediction * (0.8 + rand() * 0.4);
-      out.push(
-        JSON.stringify({
-          schemaVersion: 1,
-          type: "label",
-          modelId: p.modelId,
-          requestId: p.requestId,
-          timestamp: Math.round(labelTime),
-          label,
-          ...(inline ? { prediction: p.prediction, predictionTimestamp: p.timestamp } : {}),
-        }),
-      );
+      const payload = JSON.stringify({
+        schemaVersion: 1,
+        type: "label",
+        modelId: p.modelId,
+        requestId: p.requestId,
+        timestamp: Math.round(labelTime),
+        label,
+        ...(inline ? { prediction: p.prediction, predictionTimestamp: p.timestamp } : {}),
+      });
+      sentLabels.push(payload);
+      out.push(payload);
     } else if (u < 0.88) {
       out.push(
         JSON.stringify({
@@ -163,6 +166,7 @@ export interface ExpectedBucket {
 export function expectedStats(payloads: readonly string[]): Map<string, ExpectedBucket> {
   const models = new Map(MODELS.map((m) => [m.id, m]));
   const predictions = new Map<string, { prediction: number | string; score?: number; timestamp: number }>();
+  const labelled = new Set<string>();
   const buckets = new Map<string, ExpectedBucket>();
   const bucket = (modelId: string, t: number) => {
     const m = models.get(modelId)!;
@@ -207,10 +211,12 @@ export function expectedStats(payloads: readonly string[]): Map<string, Expected
         e.prediction !== undefined
           ? { prediction: e.prediction as number, timestamp: e.predictionTimestamp as number }
           : predictions.get(key);
-      if (!p || t - p.timestamp > model.labelHorizonHours * 3_600_000) {
+      // No prediction, past the horizon, or a resent label (a requestId's label counts once): quarantined.
+      if (!p || t - p.timestamp > model.labelHorizonHours * 3_600_000 || labelled.has(key)) {
         bucket(model.id, t).received++;
         continue;
       }
+      labelled.add(key);
       const b = bucket(model.id, p.timestamp);
       b.received++;
       addOutcome(b.profile, {

@@ -8,9 +8,11 @@ import {
   groupContribution,
   type IncomingRecord,
   indexPredictions,
+  labelLookups,
   predictionLookups,
   profileSpecOf,
   resolveBatch,
+  type StoredLabel,
   type StoredPrediction,
 } from "../../lambdas/domain/ingest-batch";
 import { addOutcome, addPrediction, emptyProfile, serializeProfile } from "../../lambdas/domain/profile";
@@ -60,6 +62,14 @@ const fates = (records: IncomingRecord[], stored: StoredPrediction[] = []) =>
   resolve(records, stored).map((r) =>
     r.disposition.kind === "quarantine" ? r.disposition.reason : r.disposition.kind,
   );
+const padded = (sequenceNumber: string) => sequenceNumber.padStart(64, "0");
+const storedLabel = (requestId: string, over: Partial<StoredLabel> = {}): StoredLabel => ({
+  modelId: "churn",
+  requestId,
+  shardId: SHARD,
+  seq: padded("1"),
+  ...over,
+});
 const storedPrediction = (requestId: string, over: Partial<StoredPrediction> = {}): StoredPrediction => ({
   modelId: "churn",
   requestId,
@@ -153,6 +163,97 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     expect(indexed).toEqual([true, false]);
   });
 
+  it.each<[string, () => IncomingRecord[], (first: IncomingRecord) => StoredLabel[], string[]]>([
+    [
+      "a label resent in the same batch counts once",
+      () => [label("a", T0 + HOUR), label("a", T0 + HOUR)],
+      () => [],
+      ["outcome", "duplicate-request-id"],
+    ],
+    [
+      "a label already counted by an earlier record (marker) is a duplicate",
+      () => [label("a", T0 + HOUR)],
+      () => [storedLabel("a", { seq: padded("1") })],
+      ["duplicate-request-id"],
+    ],
+    [
+      "a label already counted on another shard is a duplicate",
+      () => [label("a", T0 + HOUR)],
+      () => [storedLabel("a", { shardId: "shardId-9", seq: "9".repeat(64) })],
+      ["duplicate-request-id"],
+    ],
+    [
+      "a marker written by a later record of the shard (failed attempt) is ignored",
+      () => [label("a", T0 + HOUR)],
+      () => [storedLabel("a", { seq: "9".repeat(64) })],
+      ["outcome"],
+    ],
+    [
+      "the label's own marker (redelivery) is not a duplicate",
+      () => [label("a", T0 + HOUR)],
+      (first) => [storedLabel("a", { seq: padded(first.sequenceNumber) })],
+      ["outcome"],
+    ],
+    [
+      "a rejected label does not block a later one",
+      () => [label("a", T0 + 30 * HOUR), label("a", T0 + HOUR)],
+      () => [],
+      ["label-without-prediction", "outcome"],
+    ],
+  ])("label markers: %s", (_what, records, markers, expected) => {
+    const batch = records();
+    const resolved = resolveBatch(
+      classifyBatch(batch, models),
+      SHARD,
+      indexPredictions([storedPrediction("a")]),
+      models,
+      indexPredictions(markers(batch[0]!)),
+    );
+    expect(
+      resolved.map((r) => (r.disposition.kind === "quarantine" ? r.disposition.reason : r.disposition.kind)),
+    ).toEqual(expected);
+  });
+
+  it("marks a label whose own marker is stored (redelivery) so it is not written again", () => {
+    const records = [label("a", T0 + HOUR), label("b", T0 + HOUR)];
+    const own = storedLabel("a", { seq: padded(records[0]!.sequenceNumber) });
+    const resolved = resolveBatch(
+      classifyBatch(records, models),
+      SHARD,
+      indexPredictions([storedPrediction("a"), storedPrediction("b")]),
+      models,
+      indexPredictions([own]),
+    );
+    expect(resolved.map((r) => r.disposition.kind === "outcome" && r.disposition.marked === true)).toEqual([
+      true,
+      false,
+    ]);
+  });
+
+  it("a model without the prediction index is never looked up; its labels join within the batch only", () => {
+    const noIndex = compileModels([{ ...spec, predictionIndex: false }]);
+    const records = [
+      prediction("a", T0),
+      label("a", T0 + HOUR),
+      label("z", T0 + HOUR),
+      label("c", T0 + HOUR, { prediction: 1, predictionTimestamp: T0 }),
+    ];
+    const classified = classifyBatch(records, noIndex);
+    expect(predictionLookups(classified, noIndex)).toEqual([]);
+    expect(labelLookups(classified, noIndex)).toEqual([]);
+    const resolved = resolveBatch(classified, SHARD, new Map(), noIndex);
+    expect(resolved.map((r) => r.disposition.kind)).toEqual([
+      "prediction",
+      "outcome",
+      "quarantine",
+      "outcome",
+    ]);
+    expect(resolved[2]!.disposition).toMatchObject({
+      reason: "label-without-prediction",
+      detail: expect.stringContaining("prediction index is off"),
+    });
+  });
+
   it("looks up predictions and labels without inline prediction, once per key", () => {
     const records = [
       prediction("a", T0),
@@ -163,6 +264,10 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     expect(predictionLookups(classifyBatch(records, models))).toEqual([
       { modelId: "churn", requestId: "a" },
       { modelId: "churn", requestId: "b" },
+    ]);
+    expect(labelLookups(classifyBatch([...records, label("b", T0)], models))).toEqual([
+      { modelId: "churn", requestId: "b" },
+      { modelId: "churn", requestId: "c" },
     ]);
   });
 });

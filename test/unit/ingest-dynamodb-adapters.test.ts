@@ -236,6 +236,66 @@ describe("DynamoDbPredictionIndex", () => {
   });
 });
 
+describe("DynamoDbPredictionIndex label markers", () => {
+  const marker = (requestId: string) => ({
+    modelId: "churn",
+    requestId,
+    shardId: SHARD,
+    seq: padSequence("7"),
+    expiresAtMs: T0 + 86_400_000 + 1,
+  });
+
+  it("writes a marker next to its prediction (sort key L) with the TTL of the label horizon", async () => {
+    ddb.on(BatchWriteItemCommand).resolves({});
+    const { failed } = await new DynamoDbPredictionIndex({ client, tableName: TABLE }).saveLabels([
+      marker("a"),
+    ]);
+    expect(failed).toEqual([]);
+    const put = ddb.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems?.[TABLE]?.[0];
+    expect(put?.PutRequest?.Item).toEqual({
+      pk: { S: "MODEL#churn#PRED#a" },
+      sk: { S: "L" },
+      modelId: { S: "churn" },
+      requestId: { S: "a" },
+      shardId: { S: SHARD },
+      seq: { S: padSequence("7") },
+      ttl: { N: String(Math.ceil((T0 + 86_400_000 + 1) / 1000)) },
+    });
+  });
+
+  it("reads markers with a strongly consistent BatchGetItem and reports failed writes", async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: {
+        [TABLE]: [
+          {
+            pk: { S: "MODEL#churn#PRED#a" },
+            sk: { S: "L" },
+            modelId: { S: "churn" },
+            requestId: { S: "a" },
+            shardId: { S: SHARD },
+            seq: { S: padSequence("7") },
+          },
+        ],
+      },
+    });
+    const index = new DynamoDbPredictionIndex({ client, tableName: TABLE });
+    expect(
+      await index.findLabels([
+        { modelId: "churn", requestId: "a" },
+        { modelId: "churn", requestId: "b" },
+      ]),
+    ).toEqual([{ modelId: "churn", requestId: "a", shardId: SHARD, seq: padSequence("7") }]);
+    const get = ddb.commandCalls(BatchGetItemCommand)[0]!.args[0].input.RequestItems?.[TABLE];
+    expect(get?.ConsistentRead).toBe(true);
+    expect(get?.Keys).toEqual([
+      { pk: { S: "MODEL#churn#PRED#a" }, sk: { S: "L" } },
+      { pk: { S: "MODEL#churn#PRED#b" }, sk: { S: "L" } },
+    ]);
+    ddb.on(BatchWriteItemCommand).rejects(throttled());
+    expect((await index.saveLabels([marker("a")])).failed.map((m) => m.requestId)).toEqual(["a"]);
+  });
+});
+
 describe("DynamoDbQuarantineStore", () => {
   const rejected = (sequenceNumber: string, data: string) => ({
     shardId: SHARD,

@@ -10,7 +10,11 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../lambdas/adapters/dynamodb-keys";
-import { groupContribution, type StoredPrediction } from "../../lambdas/domain/ingest-batch";
+import {
+  groupContribution,
+  type StoredLabel,
+  type StoredPrediction,
+} from "../../lambdas/domain/ingest-batch";
 import { deserializeProfile, mergeProfiles, serializeProfile } from "../../lambdas/domain/profile";
 import { createIngestBatch, type IngestStores } from "../../lambdas/handlers/ingest";
 import type { QuarantineRecord } from "../../lambdas/ports/stats-repository";
@@ -23,6 +27,7 @@ const SHARD = "shardId-000000000000";
 interface Memory {
   stats: Map<string, { profile: string; seq: string; received: number }>;
   index: Map<string, StoredPrediction>;
+  labels: Map<string, StoredLabel>;
   quarantine: Map<string, QuarantineRecord>;
 }
 
@@ -57,6 +62,15 @@ function memoryStores(memory: Memory, fails: () => boolean): IngestStores {
         const failed = predictions.filter(() => fails());
         for (const p of predictions)
           if (!failed.includes(p)) memory.index.set(`${p.modelId}|${p.requestId}`, p);
+        return { failed };
+      },
+      async findLabels(wanted) {
+        if (fails()) throw new Error("throttled");
+        return wanted.flatMap((w) => memory.labels.get(`${w.modelId}|${w.requestId}`) ?? []);
+      },
+      async saveLabels(labels) {
+        const failed = labels.filter(() => fails());
+        for (const l of labels) if (!failed.includes(l)) memory.labels.set(`${l.modelId}|${l.requestId}`, l);
         return { failed };
       },
     },
@@ -96,7 +110,12 @@ function kinesisRecords(payloads: readonly string[]): KinesisStreamRecord[] {
   });
 }
 
-const emptyMemory = (): Memory => ({ stats: new Map(), index: new Map(), quarantine: new Map() });
+const emptyMemory = (): Memory => ({
+  stats: new Map(),
+  index: new Map(),
+  labels: new Map(),
+  quarantine: new Map(),
+});
 
 function differences(actual: Memory, expected: Memory): string[] {
   const out: string[] = [];
@@ -112,6 +131,7 @@ function differences(actual: Memory, expected: Memory): string[] {
   const sameKeys = (x: Map<string, unknown>, y: Map<string, unknown>) =>
     x.size === y.size && [...x.keys()].every((k) => y.has(k));
   if (!sameKeys(actual.index, expected.index)) out.push("prediction index differs");
+  if (!sameKeys(actual.labels, expected.labels)) out.push("label markers differ");
   if (!sameKeys(actual.quarantine, expected.quarantine)) out.push("quarantine differs");
   for (const [k, q] of actual.quarantine) {
     if (expected.quarantine.get(k)?.reason !== q.reason) out.push(`quarantine ${k} reason ${q.reason}`);
