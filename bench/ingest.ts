@@ -5,9 +5,10 @@
  *   ratio of medians measured in this process. Target <= 2.0.
  * - DynamoDB: the real handler and adapters against dynalite through a counting client: requests and
  *   capacity units (ReturnConsumedCapacity) per 1,000 events, and requests per batch versus the number of
- *   (model, bucket) groups, split by purpose (statistics, prediction index, quarantine).
+ *   (model, bucket) groups, split by purpose (statistics, prediction index, label markers, quarantine); then
+ *   the same for a batch of the labels of those predictions (joined through the index, one marker each).
  * - Peak memory (max RSS of the process, and heap growth during one ingest).
- * Run: `npx tsx bench/ingest.ts` or `npm run bench -- ingest`.
+ * Run: `npm run bench -- ingest` (this module only exports `run`).
  */
 
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -85,6 +86,43 @@ export function makeEvent(nowMs: number, seed: number, firstSeq = 1_000_000): Ki
           features,
           prediction: rand() < 0.3 ? 1 : 0,
           score: Math.round(rand() * 1e4) / 1e4,
+        }),
+      ).toString("base64");
+      const seq = String(firstSeq + i);
+      return {
+        kinesis: {
+          kinesisSchemaVersion: "1.0",
+          partitionKey: "bench",
+          sequenceNumber: seq,
+          data,
+          approximateArrivalTimestamp: arrival,
+        },
+        eventSource: "aws:kinesis",
+        eventVersion: "1.0",
+        eventID: `${SHARD}:${seq}`,
+        eventName: "aws:kinesis:record",
+        invokeIdentityArn: "arn:aws:iam::000000000000:role/bench",
+        awsRegion: "us-east-1",
+        eventSourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/bench",
+      };
+    }),
+  };
+}
+
+/** A batch of labels (no inline prediction) for the predictions of `makeEvent(nowMs, seed)`. */
+function makeLabelEvent(nowMs: number, seed: number, firstSeq: number): KinesisStreamEvent {
+  const rand = prng(seed * 31 + 7);
+  const arrival = nowMs / 1000;
+  return {
+    Records: Array.from({ length: RECORDS }, (_, i) => {
+      const data = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 1,
+          type: "label",
+          modelId: "bench",
+          requestId: `s${seed}-${i}`,
+          timestamp: Math.round(nowMs - 1000),
+          label: rand() < 0.3 ? 1 : 0,
         }),
       ).toString("base64");
       const seq = String(firstSeq + i);
@@ -199,9 +237,11 @@ function counting(client: DynamoDBClient): { client: DynamoDBClient; counts: Cou
     const text = JSON.stringify(command.input);
     const purpose = text.includes("#STATS")
       ? "statistics"
-      : text.includes("#PRED#")
-        ? "predictionIndex"
-        : "quarantine";
+      : text.includes('"sk":{"S":"L"}')
+        ? "labelMarkers"
+        : text.includes("#PRED#")
+          ? "predictionIndex"
+          : "quarantine";
     counts.byPurpose[purpose] = (counts.byPurpose[purpose] ?? 0) + 1;
     const out = (await client.send(command as never)) as { ConsumedCapacity?: unknown };
     const consumed = ([] as Array<{ CapacityUnits?: number }>).concat(
@@ -322,6 +362,12 @@ export async function run(): Promise<Record<string, unknown>> {
     await handler(event, context);
     const redeliveryWallMs = performance.now() - t;
     const redelivery = structuredClone(counter.counts);
+    // Then the labels of those predictions (no inline prediction: each is joined through the index).
+    counter.reset();
+    const labelReport = (await handler(makeLabelEvent(nowMs, 99, 6_000_000), context)) as {
+      batchItemFailures: unknown[];
+    };
+    const labels = structuredClone(counter.counts);
     const total = (c: Counts) => Object.values(c.requests).reduce((a, b) => a + b, 0);
     const per1000 = (x: number) => round((x / RECORDS) * 1000);
     dynamo = {
@@ -343,6 +389,16 @@ export async function run(): Promise<Record<string, unknown>> {
       redeliveryWriteUnits: round(redelivery.writeUnits),
       wallMsAgainstDynalite: round(firstWallMs, 0),
       redeliveryWallMsAgainstDynalite: round(redeliveryWallMs, 0),
+      labelBatch: {
+        failures: labelReport.batchItemFailures.length,
+        requestsByPurpose: labels.byPurpose,
+        requestsPer1000Labels: per1000(total(labels)),
+        writeUnitsPer1000Labels: per1000(labels.writeUnits),
+        readUnitsPer1000Labels: per1000(labels.readUnits),
+        writeUnitsByPurpose: Object.fromEntries(
+          Object.entries(labels.writeUnitsByPurpose).map(([k, v]) => [k, round(v)]),
+        ),
+      },
     };
   } finally {
     await emu.stop();
