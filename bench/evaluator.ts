@@ -30,6 +30,7 @@ import { createEvaluator, type EvaluatedModel } from "../lambdas/handlers/evalua
 import { parsePolicy } from "../lib/policy";
 import { startEmulators } from "../local/emulators";
 import { mulberry32 as rng } from "../local/prng";
+import { cpuTimes, median } from "./timing";
 
 const HOUR = 3_600_000;
 const NOW = Date.parse("2026-11-02T12:00:00Z");
@@ -69,11 +70,6 @@ function bucketProfile(next: () => number, n: number, shift: number): Profile {
   return p;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
 function countReadUnits(client: DynamoDBClient): { read: number; write: number; requests: number } {
   const counter = { read: 0, write: 0, requests: 0 };
   client.middlewareStack.add(
@@ -110,7 +106,6 @@ export async function run(): Promise<Record<string, unknown>> {
   const policy = parsePolicy({});
 
   // 1. Pure evaluation CPU.
-  const cpu: number[] = [];
   let decision = evaluate(policy, {
     modelId: "bench",
     spec,
@@ -121,8 +116,7 @@ export async function run(): Promise<Record<string, unknown>> {
     history: [],
     state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
   });
-  for (let i = 0; i < 15; i++) {
-    const start = process.cpuUsage();
+  const cpu = cpuTimes(15, () => {
     decision = evaluate(policy, {
       modelId: "bench",
       spec,
@@ -133,16 +127,12 @@ export async function run(): Promise<Record<string, unknown>> {
       history: [],
       state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
     });
-    const used = process.cpuUsage(start);
-    cpu.push((used.user + used.system) / 1000);
-  }
+  });
 
   // 1b. CPU of everything one model costs the Lambda except I/O: deserialize the 24 bucket items,
   // merge them (as the stats repository does), evaluate with the merged profile.
   const serialized = buckets.map((b) => serializeProfile(b.profile));
-  const modelCpu: number[] = [];
-  for (let i = 0; i < 9; i++) {
-    const start = process.cpuUsage();
+  const modelCpu = cpuTimes(9, () => {
     const read = serialized.map((text, h) => ({ ...buckets[h]!, profile: deserializeProfile(text) }));
     const merged = read.map((b) => b.profile).reduce((a, b) => mergeProfiles(a, b));
     evaluate(policy, {
@@ -155,9 +145,7 @@ export async function run(): Promise<Record<string, unknown>> {
       history: [],
       state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
     });
-    const used = process.cpuUsage(start);
-    modelCpu.push((used.user + used.system) / 1000);
-  }
+  });
 
   // 2 + 3. End to end against dynalite.
   const emulators = await startEmulators({ createStream: false });

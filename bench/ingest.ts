@@ -40,6 +40,7 @@ import { createIngestBatch, createIngestHandler, type IngestStores } from "../la
 import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { startEmulators } from "../local/emulators";
 import { mulberry32 as prng } from "../local/prng";
+import { cpuNowMs, median } from "./timing";
 
 const RECORDS = 10_000;
 const FEATURES = 50;
@@ -193,15 +194,6 @@ export function inMemoryStores(): IngestStores {
   };
 }
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
 function decodeFloor(event: KinesisStreamEvent): number {
@@ -284,15 +276,15 @@ export async function run(): Promise<Record<string, unknown>> {
   let groups = 0;
   for (let i = 0; i <= REPEATS; i++) {
     const event = makeEvent(nowMs, i + 1);
-    let t = cpuMs();
+    let t = cpuNowMs();
     decodeFloor(event);
-    const f = cpuMs() - t;
+    const f = cpuNowMs() - t;
     const ingestBatch = createIngestBatch({ models: [model], stores: inMemoryStores(), logger });
     const handler = createIngestHandler({ models: [model], stores: inMemoryStores(), logger, metrics });
     const heapBefore = process.memoryUsage().heapUsed;
-    t = cpuMs();
+    t = cpuNowMs();
     await handler(event, context);
-    const h = cpuMs() - t;
+    const h = cpuNowMs() - t;
     heapGrowthMb = Math.max(heapGrowthMb, (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20);
     if (i === 0) {
       groups = (await ingestBatch(event)).groups;
@@ -317,26 +309,26 @@ export async function run(): Promise<Record<string, unknown>> {
   };
   for (let i = 1; i <= PHASE_REPEATS; i++) {
     const event = makeEvent(nowMs, i);
-    const f0 = cpuMs();
+    const f0 = cpuNowMs();
     decodeFloor(event);
-    const f = cpuMs() - f0;
+    const f = cpuNowMs() - f0;
     const incoming: IncomingRecord[] = event.Records.map((r) => ({
       sequenceNumber: r.kinesis.sequenceNumber,
       arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000,
       data: r.kinesis.data,
     }));
-    let t = cpuMs();
+    let t = cpuNowMs();
     const classified = classifyBatch(incoming, compiled);
-    phases.validate!.push((cpuMs() - t) / f);
-    t = cpuMs();
+    phases.validate!.push((cpuNowMs() - t) / f);
+    t = cpuNowMs();
     const grouped = groupBatch(resolveBatch(classified, SHARD, indexPredictions([]), compiled), compiled);
-    phases.resolveAndGroup!.push((cpuMs() - t) / f);
-    t = cpuMs();
+    phases.resolveAndGroup!.push((cpuNowMs() - t) / f);
+    t = cpuNowMs();
     const contributions = grouped.map((g) => groupContribution(g, spec)!);
-    phases.buildProfiles!.push((cpuMs() - t) / f);
-    t = cpuMs();
+    phases.buildProfiles!.push((cpuNowMs() - t) / f);
+    t = cpuNowMs();
     for (const c of contributions) serializeProfile(c.profile);
-    phases.serialize!.push((cpuMs() - t) / f);
+    phases.serialize!.push((cpuNowMs() - t) / f);
   }
   const phaseRatios = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(median(v))]));
 

@@ -6,7 +6,6 @@
  * - serialized bytes of that profile, and per numeric feature of a 1,000,000-event profile (aim <= 2 KB).
  * - time to compute all drift metrics for the 50 features (10k vs 10k events, and 1M vs 1M).
  */
-import { median } from "simple-statistics";
 import { compareProfiles } from "../lambdas/domain/drift";
 import type { FeatureKind, FeatureValue } from "../lambdas/domain/events";
 import {
@@ -18,6 +17,7 @@ import {
   serializeProfile,
 } from "../lambdas/domain/profile";
 import { Mulberry32 } from "../scripts/scipy-samples";
+import { cpuTimeOf, median, wallTimeOf } from "./timing";
 
 const NUMERIC = 40;
 const CATEGORICAL = 10;
@@ -69,20 +69,6 @@ function makeEvent(rng: Mulberry32, shift: number, i: number): Record<string, un
   };
 }
 
-/** CPU time (user + system) of `fn` in ms: less distorted than wall time when the machine is shared. */
-function cpuTimeIt(fn: () => void): number {
-  const start = process.cpuUsage();
-  fn();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
-
-function timeIt(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
 function profileOf(lines: string[]): Profile {
   const p = emptyProfile(spec);
   for (const line of lines) addPrediction(p, JSON.parse(line));
@@ -99,12 +85,12 @@ export async function run(): Promise<Record<string, unknown>> {
   const parseAndProfile: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     parseOnly.push(
-      timeIt(() => {
+      wallTimeOf(() => {
         for (const line of lines) sink += (JSON.parse(line) as { timestamp: number }).timestamp & 1;
       }),
     );
     parseAndProfile.push(
-      timeIt(() => {
+      wallTimeOf(() => {
         sink += profileOf(lines).count;
       }),
     );
@@ -113,12 +99,12 @@ export async function run(): Promise<Record<string, unknown>> {
   const parseAndProfileCpu: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     parseOnlyCpu.push(
-      cpuTimeIt(() => {
+      cpuTimeOf(() => {
         for (const line of lines) sink += (JSON.parse(line) as { timestamp: number }).timestamp & 1;
       }),
     );
     parseAndProfileCpu.push(
-      cpuTimeIt(() => {
+      cpuTimeOf(() => {
         sink += profileOf(lines).count;
       }),
     );
@@ -129,7 +115,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const ref = profileOf(lines);
   const curRng = new Mulberry32(43);
   const cur = profileOf(Array.from({ length: EVENTS }, (_, i) => JSON.stringify(makeEvent(curRng, 0.1, i))));
-  const drift10k = median(Array.from({ length: 9 }, () => timeIt(() => void compareProfiles(ref, cur))));
+  const drift10k = median(Array.from({ length: 9 }, () => wallTimeOf(() => void compareProfiles(ref, cur))));
 
   // 1M-event profiles: 10 distinct numeric and 2 categorical features profiled event by event; the other 38
   // features are copies of those summaries, so sizes and drift timings are those of a full 50-feature profile.
@@ -156,7 +142,7 @@ export async function run(): Promise<Record<string, unknown>> {
   };
   const big1 = big(44, 0);
   const big2 = big(45, 0.05);
-  const drift1m = median(Array.from({ length: 5 }, () => timeIt(() => void compareProfiles(big1, big2))));
+  const drift1m = median(Array.from({ length: 5 }, () => wallTimeOf(() => void compareProfiles(big1, big2))));
   const numericBytes1m = Array.from({ length: 10 }, (_, j) => {
     const one = emptyProfile({ task: "binary", features: { x: "numeric" } });
     const empty = serializeProfile(one).length;
