@@ -30,6 +30,7 @@ import {
   type ProfileSpec,
 } from "../../lambdas/domain/profile";
 import { parsePolicy, type TriggerPolicy, type TriggerPolicyInput } from "../../lib/policy";
+import { mulberry32 } from "../../local/prng";
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -51,16 +52,13 @@ export const SPEC: ProfileSpec = {
   features: Object.fromEntries(FEATURES.map((f) => [f.name, f.kind])),
 };
 
-/** Small fast seeded PRNG (mulberry32) with a cached Box-Muller normal. */
+/** The shared mulberry32 stream (local/prng.ts) with a cached Box-Muller normal and a Poisson draw. */
 export class Rng {
   private spare: number | undefined;
-  constructor(private state: number) {}
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
   normal(): number {
     if (this.spare !== undefined) {
