@@ -253,6 +253,28 @@ const snsAttributes = (severity: string): Json => ({
 });
 
 /**
+ * Publish to the alerts topic (`subject` and `message`: the `Subject.$` / `Message.$` parameters), then go to
+ * `next`. A publish that still fails after the retries is recorded in `$.notifyError`: an alert that cannot
+ * be sent must not change the outcome of the run.
+ */
+function notifyTask(subject: string, message: string, severity: string, next: string): Json {
+  return {
+    Type: "Task",
+    Resource: "arn:aws:states:::sns:publish",
+    Parameters: {
+      TopicArn: sub(SUBSTITUTIONS.topicArn),
+      "Subject.$": subject,
+      "Message.$": message,
+      MessageAttributes: snsAttributes(severity),
+    },
+    ResultPath: null,
+    Retry: snsRetry,
+    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: next }],
+    Next: next,
+  };
+}
+
+/**
  * Task timeouts, static in the definition. Step Functions resolves `TimeoutSecondsPath` against the raw
  * state input while aws-local-stepfunctions resolves it against the task's Parameters, so a dynamic
  * timeout would behave differently locally; the construct computes these from the configuration (the
@@ -579,20 +601,7 @@ export function buildRetrainingDefinition(
       // The run succeeded; an unreleased lease only delays the next run until it expires.
       Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.releaseError", Next: STATE.notifySuccess }],
     },
-    [STATE.notifySuccess]: {
-      Type: "Task",
-      Resource: "arn:aws:states:::sns:publish",
-      Parameters: {
-        TopicArn: sub(SUBSTITUTIONS.topicArn),
-        "Subject.$": "$.promotion.subject",
-        "Message.$": "$.promotion.message",
-        MessageAttributes: snsAttributes("info"),
-      },
-      ResultPath: null,
-      Retry: snsRetry,
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: STATE.succeeded }],
-      Next: STATE.succeeded,
-    },
+    [STATE.notifySuccess]: notifyTask("$.promotion.subject", "$.promotion.message", "info", STATE.succeeded),
     [STATE.succeeded]: { Type: "Succeed" },
 
     // Failure path: mark the stage, record + release the lease, alert, fail.
@@ -627,35 +636,13 @@ export function buildRetrainingDefinition(
         { ErrorEquals: ["States.ALL"], ResultPath: "$.recordError", Next: STATE.notifyFailureFallback },
       ],
     },
-    [STATE.notifyFailure]: {
-      Type: "Task",
-      Resource: "arn:aws:states:::sns:publish",
-      Parameters: {
-        TopicArn: sub(SUBSTITUTIONS.topicArn),
-        "Subject.$": "$.alert.subject",
-        "Message.$": "$.alert.message",
-        MessageAttributes: snsAttributes("warn"),
-      },
-      ResultPath: null,
-      Retry: snsRetry,
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: STATE.failed }],
-      Next: STATE.failed,
-    },
-    [STATE.notifyFailureFallback]: {
-      Type: "Task",
-      Resource: "arn:aws:states:::sns:publish",
-      Parameters: {
-        TopicArn: sub(SUBSTITUTIONS.topicArn),
-        "Subject.$": "States.Format('[retrain-triggers] retraining of {} failed', $.modelId)",
-        "Message.$":
-          "States.Format('Retraining failed and the failure could not be recorded; the lease expires on its own. Failure: {} Recording error: {}', States.JsonToString($.failure), States.JsonToString($.recordError))",
-        MessageAttributes: snsAttributes("warn"),
-      },
-      ResultPath: null,
-      Retry: snsRetry,
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: STATE.failed }],
-      Next: STATE.failed,
-    },
+    [STATE.notifyFailure]: notifyTask("$.alert.subject", "$.alert.message", "warn", STATE.failed),
+    [STATE.notifyFailureFallback]: notifyTask(
+      "States.Format('[retrain-triggers] retraining of {} failed', $.modelId)",
+      "States.Format('Retraining failed and the failure could not be recorded; the lease expires on its own. Failure: {} Recording error: {}', States.JsonToString($.failure), States.JsonToString($.recordError))",
+      "warn",
+      STATE.failed,
+    ),
     [STATE.failed]: { Type: "Fail", ErrorPath: "$.failure.Error", CausePath: "$.failure.Cause" },
   };
   return {
