@@ -7,7 +7,7 @@
  * really scores the holdout; endpoints are `LocalEndpoint`s. Nothing here calls AWS.
  */
 import type { FeatureSpec, FeatureValue } from "../lambdas/domain/events";
-import type { EndpointInfo, ModelHosting } from "../lambdas/ports/model-hosting";
+import type { ChallengerResources, EndpointInfo, ModelHosting } from "../lambdas/ports/model-hosting";
 import { LocalEndpoint, predictWith } from "./endpoint";
 import type { MemoryObjectStore } from "./object-store";
 import { type LabelledExample, type ModelArtifact, trainLogisticRegression } from "./trainer";
@@ -75,6 +75,17 @@ export class LocalSageMaker implements ModelHosting {
     this.models.set(modelName, artifact);
     this.endpointConfigs.set(modelName, modelName);
     this.endpoint(endpointName).deploy(artifact, this.now(), modelName);
+  }
+
+  /** A failed run's challenger: deleted like SageMaker does (what does not exist is skipped). */
+  async deleteChallenger(resources: ChallengerResources): Promise<string[]> {
+    const deleted: string[] = [];
+    if (this.endpointConfigs.delete(resources.endpointConfig))
+      deleted.push(`endpoint config ${resources.endpointConfig}`);
+    if (this.models.delete(resources.model)) deleted.push(`model ${resources.model}`);
+    for (const name of deleted)
+      this.calls.push({ at: this.now(), action: "Delete", name, detail: "failed run's challenger" });
+    return deleted;
   }
 
   private readRows(prefixUri: string): LabelledExample[] {

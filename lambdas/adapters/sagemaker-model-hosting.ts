@@ -6,11 +6,24 @@
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   type SageMakerClient,
 } from "@aws-sdk/client-sagemaker";
-import type { EndpointInfo, ModelHosting, ModelPackageRequest } from "../ports/model-hosting";
+import type {
+  ChallengerResources,
+  EndpointInfo,
+  ModelHosting,
+  ModelPackageRequest,
+} from "../ports/model-hosting";
+
+/** SageMaker reports a missing model or endpoint config as a ValidationException "Could not find ...". */
+const isNotFound = (error: unknown): boolean => {
+  const e = error as { name?: string; message?: string };
+  return e.name === "ValidationException" && /could not find/i.test(e.message ?? "");
+};
 
 export class SageMakerModelHosting implements ModelHosting {
   constructor(private readonly sagemaker: SageMakerClient) {}
@@ -48,6 +61,26 @@ export class SageMakerModelHosting implements ModelHosting {
       if ((error as { name?: string }).name === "AccessDeniedException") return undefined;
       throw error;
     }
+  }
+
+  /** DeleteEndpointConfig, then DeleteModel; a resource that does not exist is skipped. */
+  async deleteChallenger(resources: ChallengerResources): Promise<string[]> {
+    const deleted: string[] = [];
+    try {
+      await this.sagemaker.send(
+        new DeleteEndpointConfigCommand({ EndpointConfigName: resources.endpointConfig }),
+      );
+      deleted.push(`endpoint config ${resources.endpointConfig}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    try {
+      await this.sagemaker.send(new DeleteModelCommand({ ModelName: resources.model }));
+      deleted.push(`model ${resources.model}`);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    return deleted;
   }
 
   async registerModelPackage(request: ModelPackageRequest): Promise<string> {

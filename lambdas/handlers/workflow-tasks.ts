@@ -621,6 +621,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
       stage === "promotion"
         ? "The endpoint was updated but the promotion was not recorded: check the endpoint and the registry."
         : "The champion and the endpoint are unchanged.";
+    const cleanupNote = s.run ? await cleanUpChallenger(s.run, stage) : undefined;
     return {
       subject: subject(`[retrain-triggers] retraining of ${modelId} failed at ${stage}`),
       message: [
@@ -628,12 +629,38 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         `Error: ${error}`,
         `Cause: ${cause}`,
         endpointNote,
+        ...(cleanupNote ? [cleanupNote] : []),
         leaseReleased
           ? "The lease is released: the evaluator may trigger again."
           : "The lease was not released by this run.",
       ].join("\n"),
       leaseReleased,
     };
+  }
+
+  /**
+   * Deletes the failed run's challenger model and endpoint config, unless the endpoint may be using them:
+   * after a promotion failure it serves them; during a deployment failure only when the endpoint is back
+   * InService on another configuration (rolled back). A cleanup error never hides the run's failure: it is
+   * reported in the message.
+   */
+  async function cleanUpChallenger(run: RunPlan, stage: string): Promise<string | undefined> {
+    if (!hosting.deleteChallenger || stage === "lease" || stage === "dataset") return undefined;
+    const resources = { model: run.names.model, endpointConfig: run.names.endpointConfig };
+    const kept = `Challenger model ${resources.model} and endpoint config ${resources.endpointConfig} are kept`;
+    if (stage === "promotion") return `${kept}: the endpoint serves them.`;
+    try {
+      if (stage === "deployment" || stage === "unknown") {
+        const ep = await hosting.describeEndpoint(run.endpoint.name);
+        if (!(ep.exists && ep.status === "InService" && ep.configName !== resources.endpointConfig))
+          return `${kept}: endpoint ${run.endpoint.name} is ${ep.exists ? `${ep.status} on ${ep.configName}` : "absent"}, it may use them.`;
+      }
+      const deleted = await hosting.deleteChallenger(resources);
+      return deleted.length > 0 ? `Challenger cleaned up: deleted ${deleted.join(" and ")}.` : undefined;
+    } catch (error) {
+      const e = error as Error;
+      return `${kept}: cleanup failed (${e.name}: ${e.message}).`;
+    }
   }
 
   const actions = { confirmLease, prepareDataset, evaluateChallenger, promote, releaseLease, fail } as const;

@@ -23,8 +23,19 @@ export interface ModelPackageRequest {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** The SageMaker resources a run creates for its challenger (named after the run). */
+export interface ChallengerResources {
+  readonly model: string;
+  readonly endpointConfig: string;
+}
+
 export interface ModelHosting {
   describeEndpoint(endpointName: string): Promise<EndpointInfo>;
+  /**
+   * Deletes a failed run's challenger model and endpoint config (either may not exist yet); returns the
+   * names actually deleted. Optional: a hosting without it keeps them.
+   */
+  deleteChallenger?(resources: ChallengerResources): Promise<string[]>;
   /** Registers an approved model package version; returns its ARN. Optional: local mode may omit it. */
   registerModelPackage?(request: ModelPackageRequest): Promise<string>;
 }

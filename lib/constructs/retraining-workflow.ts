@@ -374,6 +374,16 @@ export class RetrainingWorkflow extends Construct {
         resources: models.map((m) => sagemakerArn("endpoint-config", `${m.id.toLowerCase()}-*`)),
       }),
     );
+    // A failed run deletes its challenger model and endpoint config (names `<modelId>-<time>`).
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["sagemaker:DeleteModel", "sagemaker:DeleteEndpointConfig"],
+        resources: models.flatMap((m) => [
+          sagemakerArn("model", `${m.id.toLowerCase()}-*`),
+          sagemakerArn("endpoint-config", `${m.id.toLowerCase()}-*`),
+        ]),
+      }),
+    );
     if (props.modelPackageGroupPrefix !== undefined) {
       const groups = models.map((m) => `${props.modelPackageGroupPrefix}${m.id}`.toLowerCase());
       fn.addToRolePolicy(

@@ -3,6 +3,8 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import {
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   SageMakerClient,
@@ -84,6 +86,36 @@ describe("SageMakerModelHosting", () => {
       failureReason: "bad image",
       modelName: "churn-model-1",
     });
+  });
+
+  it.each([
+    ["both exist", [true, true], ["endpoint config churn-20261127t1", "model churn-20261127t1"]],
+    ["only the model exists (failed before the endpoint config)", [false, true], ["model churn-20261127t1"]],
+    ["neither exists", [false, false], []],
+  ])("deletes a failed run's challenger: %s", async (_what, [config, model], expected) => {
+    const notFound = (what: string) =>
+      Object.assign(new Error(`Could not find ${what} "churn-20261127t1".`), { name: "ValidationException" });
+    if (config) sm.on(DeleteEndpointConfigCommand).resolves({});
+    else sm.on(DeleteEndpointConfigCommand).rejects(notFound("endpoint configuration"));
+    if (model) sm.on(DeleteModelCommand).resolves({});
+    else sm.on(DeleteModelCommand).rejects(notFound("model"));
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    const resources = { model: "churn-20261127t1", endpointConfig: "churn-20261127t1" };
+    expect(await hosting.deleteChallenger(resources)).toEqual(expected);
+    expect(sm.commandCalls(DeleteEndpointConfigCommand)[0]!.args[0].input).toEqual({
+      EndpointConfigName: "churn-20261127t1",
+    });
+    expect(sm.commandCalls(DeleteModelCommand)[0]!.args[0].input).toEqual({ ModelName: "churn-20261127t1" });
+  });
+
+  it("rethrows other errors of a challenger deletion", async () => {
+    sm.on(DeleteEndpointConfigCommand).rejects(
+      Object.assign(new Error("not allowed"), { name: "AccessDeniedException" }),
+    );
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    await expect(hosting.deleteChallenger({ model: "m", endpointConfig: "c" })).rejects.toThrow(
+      "not allowed",
+    );
   });
 
   it("maps a missing endpoint to exists: false and rethrows other errors", async () => {

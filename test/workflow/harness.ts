@@ -9,7 +9,7 @@ import { AttributeType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { Topic } from "aws-cdk-lib/aws-sns";
-import type { EndpointInfo, ModelHosting } from "../../lambdas/ports/model-hosting";
+import type { ChallengerResources, EndpointInfo, ModelHosting } from "../../lambdas/ports/model-hosting";
 import type { ObjectStore } from "../../lambdas/ports/object-store";
 import {
   type ChampionRecord,
@@ -154,10 +154,38 @@ export class MemoryStateStore implements WorkflowStateStore {
   }
 }
 
-/** ModelHosting over the fake endpoints of the SageMaker fake. */
+/**
+ * ModelHosting over the fake endpoints of the SageMaker fake. `resources` (the fake's models and the
+ * endpoint configs it created) lets `deleteChallenger` delete what exists; `deleteError` makes it fail.
+ */
 export class FakeHosting implements ModelHosting {
-  constructor(private readonly endpoints: Map<string, EndpointInfo>) {}
+  /** Everything deleteChallenger deleted, in order. */
+  readonly deleted: string[] = [];
+  deleteError: Error | undefined;
+
+  constructor(
+    private readonly endpoints: Map<string, EndpointInfo>,
+    private readonly resources: { models: Map<string, unknown>; configs: () => string[] } = {
+      models: new Map(),
+      configs: () => [],
+    },
+  ) {}
+
   async describeEndpoint(name: string): Promise<EndpointInfo> {
     return this.endpoints.get(name) ?? { exists: false };
+  }
+
+  async deleteChallenger(r: ChallengerResources): Promise<string[]> {
+    if (this.deleteError) throw this.deleteError;
+    const out: string[] = [];
+    if (this.resources.configs().includes(r.endpointConfig) && !this.deleted.includes(r.endpointConfig)) {
+      this.deleted.push(r.endpointConfig);
+      out.push(`endpoint config ${r.endpointConfig}`);
+    }
+    if (this.resources.models.delete(r.model)) {
+      this.deleted.push(r.model);
+      out.push(`model ${r.model}`);
+    }
+    return out;
   }
 }

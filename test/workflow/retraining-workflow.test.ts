@@ -161,6 +161,15 @@ describe("RetrainingWorkflow IAM", () => {
     expect(user).toBeDefined();
   });
 
+  it("lets the task Lambda delete only the models' own challenger models and endpoint configs", () => {
+    const stmt = statementsOf("WorkflowTasks").find((s) => actionsOf(s).includes("sagemaker:DeleteModel"))!;
+    expect(actionsOf(stmt).sort()).toEqual(["sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]);
+    const resources = resolved(stmt.Resource);
+    for (const r of ["model/churn-*", "endpoint-config/churn-*", "model/eta-*", "endpoint-config/eta-*"])
+      expect(resources).toContain(r);
+    expect(resources).not.toContain('"*"');
+  });
+
   it("lets SageMaker and the state machine read the rollback alarms, and only those", () => {
     for (const prefix of ["WorkflowSageMakerExecutionRole", "WorkflowStateMachineRole"]) {
       const stmt = statementsOf(prefix).find((s) => actionsOf(s).includes("cloudwatch:DescribeAlarms"))!;

@@ -100,7 +100,11 @@ async function run(
   const tasks = createWorkflowTasks({
     state,
     objects,
-    hosting: new FakeHosting(sm.endpoints),
+    hosting: new FakeHosting(sm.endpoints, {
+      models: sm.models,
+      configs: () =>
+        sm.calls.filter((c) => c.state === STATE.createEndpointConfig).map((c) => c.input.EndpointConfigName),
+    }),
     layout: {
       bucket: BUCKET,
       datasetsPrefix: "retraining/datasets/",
@@ -155,6 +159,10 @@ async function run(
 }
 
 /** Every failure path: lease released, champion and endpoint unchanged, one alert with the cause. */
+function failureAlert(o: Outcome): string {
+  return o.sm.published.find((p) => p.state === STATE.notifyFailure)?.message ?? "";
+}
+
 function expectFailedSafely(o: Outcome, errorName: string, causeFragment: RegExp): void {
   expect(o.ok).toBe(false);
   expect(o.error?.name).toBe(errorName);
@@ -236,18 +244,22 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
       "States.TaskFailed",
       /failed at stage "training"[\s\S]*AlgorithmError: out of memory/,
     );
+    expect(failureAlert(o)).not.toContain("Challenger");
   });
 
-  it("validation rejected: a worse challenger never reaches the endpoint", async () => {
+  it("validation rejected: a worse challenger never reaches the endpoint, and is deleted", async () => {
     const o = await run({ challenger: "bad" });
     expectFailedSafely(o, "ValidationRejected", /validation gate rejected: .*improvement/);
     expect(o.sm.calls.some((c) => c.state === STATE.createEndpointConfig)).toBe(false);
+    expect([...o.sm.models.keys()]).toEqual(["churn-v1"]);
+    expect(failureAlert(o)).toMatch(/Challenger cleaned up: deleted model churn-\w+\./);
   });
 
   it("approval rejected", async () => {
     const o = await run({ severity: "retrain", approval: "reject" });
     expectFailedSafely(o, "ApprovalRejected", /metrics look suspicious/);
     expect(o.sm.calls.some((c) => c.state === STATE.updateEndpoint)).toBe(false);
+    expect([...o.sm.models.keys()]).toEqual(["churn-v1"]);
   });
 
   it("approval timed out", async () => {
@@ -255,10 +267,12 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expectFailedSafely(o, "States.Timeout", /failed at stage "approval"/);
   });
 
-  it("endpoint update rolled back by its alarms", async () => {
+  it("endpoint update rolled back by its alarms: the unused challenger config and model are deleted", async () => {
     const o = await run({ deploy: "rollback" });
     expectFailedSafely(o, "EndpointRolledBack", /rolled back/);
     expect(o.sm.callCount(STATE.describeEndpoint)).toBe(3);
+    expect([...o.sm.models.keys()]).toEqual(["churn-v1"]);
+    expect(failureAlert(o)).toMatch(/deleted endpoint config churn-\w+ and model churn-\w+\./);
   });
 
   it("endpoint update failed", async () => {
@@ -268,6 +282,9 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(o.state.champions.get("churn")?.version).toBe("v1");
     const alert = o.sm.published.find((p) => p.state === STATE.notifyFailure)!;
     expect(alert.message).toContain("new fleet failed health checks");
+    // The failed endpoint may still reference the challenger: it is kept, and the alert says why.
+    expect(o.sm.models.size).toBe(2);
+    expect(alert.message).toMatch(/are kept: endpoint churn-prod is Failed/);
   });
 
   it("transient errors are retried: throttled Lambda and SageMaker calls succeed on retry", async () => {

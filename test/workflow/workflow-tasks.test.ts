@@ -225,6 +225,65 @@ describe("fail", () => {
   );
 });
 
+describe("fail: challenger cleanup", () => {
+  const failWith = async (stage: string, hosting: FakeHosting) => {
+    const state = new MemoryStateStore();
+    state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+    const tasks = createWorkflowTasks({
+      state,
+      objects: new MemoryObjectStore(),
+      hosting,
+      layout: { bucket: "archive", datasetsPrefix: "d/", artifactsPrefix: "a/" },
+      now: () => T0,
+    });
+    const out = await tasks.fail({
+      state: { modelId: "eta", run: plan(), failure: { Error: "X", Cause: "y", stage } },
+      executionName: "run-1",
+    });
+    return { out, released: !state.leases.has("eta") };
+  };
+  const run = plan();
+  const challenger = () =>
+    new FakeHosting(new Map([["eta", { exists: true, status: "InService", configName: "eta-old" }]]), {
+      models: new Map([[run.names.model, "model"]]),
+      configs: () => [run.names.endpointConfig],
+    });
+
+  it.each([
+    ["validation", true],
+    ["approval", true],
+    ["deployment", true], // the endpoint is InService on another config: rolled back
+    ["promotion", false], // the endpoint serves the challenger
+    ["lease", false], // nothing was created
+  ])("stage %s: deleted %s", async (stage, deleted) => {
+    const hosting = challenger();
+    const { out, released } = await failWith(stage, hosting);
+    expect(hosting.deleted.length > 0).toBe(deleted);
+    if (deleted) expect(out.message).toContain("Challenger cleaned up: deleted endpoint config");
+    if (stage === "promotion") expect(out.message).toMatch(/kept: the endpoint serves them/);
+    expect(released).toBe(stage !== "lease");
+  });
+
+  it("keeps the challenger while the endpoint is not back InService on another config", async () => {
+    const hosting = new FakeHosting(
+      new Map([["eta", { exists: true, status: "Failed", configName: run.names.endpointConfig }]]),
+      { models: new Map([[run.names.model, "model"]]), configs: () => [run.names.endpointConfig] },
+    );
+    const { out } = await failWith("deployment", hosting);
+    expect(hosting.deleted).toEqual([]);
+    expect(out.message).toMatch(/kept: endpoint eta is Failed on /);
+  });
+
+  it("a failed cleanup is reported and does not hide the run's failure", async () => {
+    const hosting = challenger();
+    hosting.deleteError = Object.assign(new Error("denied"), { name: "AccessDeniedException" });
+    const { out, released } = await failWith("validation", hosting);
+    expect(out.subject).toContain("failed at validation");
+    expect(out.message).toMatch(/kept: cleanup failed \(AccessDeniedException: denied\)/);
+    expect(released).toBe(true);
+  });
+});
+
 describe("runHoldMs", () => {
   it("covers training, scoring, approval and the deployment budget", () => {
     const spec = {
