@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/event-validation";
+import { ingestModelsFromCatalog } from "../../lambdas/handlers/ingest";
 import {
   ConfigError,
   DEFAULTS,
@@ -325,7 +326,24 @@ describe("model catalog", () => {
       expect(m.features).toEqual(source.features);
       expect(m.labelHorizonHours).toBe(source.labelHorizonHours);
       expect(m.bucketMinutes).toBe(source.bucketMinutes);
+      expect(m.predictionIndex).toBe(true);
     });
+  });
+
+  it("carries predictionIndex: false to the ingest (and only then: the default costs no bytes)", () => {
+    const input = minimal();
+    const on = lambdaModelCatalog(loadConfig(input));
+    expect(on).not.toContain("predictionIndex");
+    input.models[0]!.predictionIndex = false;
+    const off = lambdaModelCatalog(loadConfig(input));
+    expect(ingestModelsFromCatalog(off)[0]!.predictionIndex).toBe(false);
+    expect(ingestModelsFromCatalog(on)[0]!.predictionIndex).toBe(true);
+  });
+
+  it("rejects a predictionIndex that is not a boolean, naming the field", () => {
+    const input = minimal() as unknown as { models: Array<Record<string, unknown>> };
+    input.models[0]!.predictionIndex = "no";
+    expect(() => loadConfig(input as never)).toThrow(/models\[0\]\.predictionIndex: .*expected boolean/);
   });
 
   it("fails synth with a clear message when the catalog outgrows the environment", () => {
