@@ -7,7 +7,9 @@ import {
   QUARANTINE_REASONS,
   type QuarantineReason,
   validateRecord,
+  validateRecordInto,
 } from "../../lambdas/domain/event-validation";
+import { FeatureColumns } from "../../lambdas/domain/feature-columns";
 
 const ARRIVAL = Date.UTC(2026, 10, 27, 10, 0, 0);
 const churn: IngestModelSpec = {
@@ -99,6 +101,10 @@ describe("validateRecord: quarantine reasons", () => {
     const result = validateRecord(data, ARRIVAL, models);
     expect(result.ok).toBe(false);
     expect(result.ok ? undefined : result.reason).toBe(reason);
+    // The ingest's hot path (features written into batch columns) gives the very same verdict.
+    const columns = new FeatureColumns(models.get("churn")!.layout, 1);
+    expect(validateRecordInto(data, ARRIVAL, models, () => columns)).toEqual(result);
+    expect(columns.rows).toBe(0);
   });
 
   it("has a test case for every reason decided here (the two storage reasons are tested with the repository)", () => {
@@ -116,6 +122,33 @@ describe("validateRecord: quarantine reasons", () => {
     });
     const future = validateRecord(prediction({ timestamp: ARRIVAL + 86_400_000 }), ARRIVAL, models);
     expect(future).toMatchObject({ ok: false, modelId: "churn", timestamp: ARRIVAL });
+  });
+});
+
+describe("validateRecordInto: the ingest's columnar path", () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ["all features", { tenure: 14, plan: "pro" }, { tenure: 14, plan: "pro" }],
+    ["null and absent features are missing", { plan: null }, { tenure: null, plan: null }],
+    ["booleans and numbers become categories", { tenure: 0, plan: true }, { tenure: 0, plan: "true" }],
+    ["a number for a categorical feature", { plan: 3.5 }, { tenure: null, plan: "3.5" }],
+    ["keys in another order", { plan: "free", tenure: -2.5 }, { tenure: -2.5, plan: "free" }],
+  ])("%s", (_what, features, expected) => {
+    const columns = new FeatureColumns(models.get("churn")!.layout, 1);
+    // A rejected record first: its half-written row must not leak into the next one.
+    validateRecordInto(
+      prediction({ features: { tenure: 99, plan: "gold", region: "eu" } }),
+      ARRIVAL,
+      models,
+      () => columns,
+    );
+    const result = validateRecordInto(prediction({ features }), ARRIVAL, models, () => columns);
+    const plain = validateRecord(prediction({ features }), ARRIVAL, models);
+    expect(result.ok && plain.ok).toBe(true);
+    if (!result.ok || result.event.type !== "prediction" || !plain.ok) return;
+    const { features: _features, ...rest } = plain.event as { features: unknown };
+    expect(result.event).toMatchObject(rest);
+    expect(result.event.row).toBe(0);
+    expect(columns.valuesOf(result.event.row)).toEqual(expected);
   });
 });
 
