@@ -28,22 +28,23 @@ export interface DynamoDbPredictionIndexOptions {
 
 const value = (v: number | string): AttributeValue => (typeof v === "number" ? { N: String(v) } : { S: v });
 
+type RequestKey = (modelId: string, requestId: string) => { pk: string; sk: string };
+
+/** What every index item holds: who wrote it, and when it expires. */
+interface IndexRecord {
+  readonly modelId: string;
+  readonly requestId: string;
+  readonly shardId: string;
+  readonly seq: string;
+  readonly expiresAtMs: number;
+}
+
 export class DynamoDbPredictionIndex implements PredictionIndex {
   constructor(private readonly options: DynamoDbPredictionIndexOptions) {}
 
   async find(wanted: ReadonlyArray<{ modelId: string; requestId: string }>): Promise<StoredPrediction[]> {
-    if (wanted.length === 0) return [];
-    const found = await batchGet(
-      this.options.client,
-      this.options.tableName,
-      wanted.map((w) => {
-        const k = keys.prediction(w.modelId, w.requestId);
-        return { pk: { S: k.pk }, sk: { S: k.sk } };
-      }),
-      { consistentRead: true },
-    );
     const out: StoredPrediction[] = [];
-    for (const item of found.values()) {
+    for (const item of await this.getAll(wanted, keys.prediction)) {
       const prediction = item.prediction?.N !== undefined ? Number(item.prediction.N) : item.prediction?.S;
       if (prediction === undefined) continue;
       out.push({
@@ -60,18 +61,8 @@ export class DynamoDbPredictionIndex implements PredictionIndex {
   }
 
   async findLabels(wanted: ReadonlyArray<{ modelId: string; requestId: string }>): Promise<StoredLabel[]> {
-    if (wanted.length === 0) return [];
-    const found = await batchGet(
-      this.options.client,
-      this.options.tableName,
-      wanted.map((w) => {
-        const k = keys.label(w.modelId, w.requestId);
-        return { pk: { S: k.pk }, sk: { S: k.sk } };
-      }),
-      { consistentRead: true },
-    );
     const out: StoredLabel[] = [];
-    for (const item of found.values()) {
+    for (const item of await this.getAll(wanted, keys.label)) {
       const modelId = item.modelId?.S;
       const requestId = item.requestId?.S;
       const seq = item.seq?.S;
@@ -81,52 +72,65 @@ export class DynamoDbPredictionIndex implements PredictionIndex {
     return out;
   }
 
-  async saveLabels(labels: readonly LabelMarker[]): Promise<{ failed: LabelMarker[] }> {
-    if (labels.length === 0) return { failed: [] };
-    const items: Item[] = labels.map((l) => {
-      const k = keys.label(l.modelId, l.requestId);
-      return {
-        pk: { S: k.pk },
-        sk: { S: k.sk },
-        modelId: { S: l.modelId },
-        requestId: { S: l.requestId },
-        shardId: { S: l.shardId },
-        seq: { S: l.seq },
-        [TTL_ATTRIBUTE]: { N: String(Math.ceil(l.expiresAtMs / 1000)) },
-      };
-    });
-    const failed = await batchPut(this.options.client, this.options.tableName, items);
-    return {
-      failed: labels.filter((l) => {
-        const k = keys.label(l.modelId, l.requestId);
-        return failed.has(keyId(k.pk, k.sk));
-      }),
-    };
-  }
-
   async save(predictions: readonly PredictionRecord[]): Promise<{ failed: PredictionRecord[] }> {
-    if (predictions.length === 0) return { failed: [] };
-    const items: Item[] = predictions.map((p) => {
-      const k = keys.prediction(p.modelId, p.requestId);
-      return {
-        pk: { S: k.pk },
-        sk: { S: k.sk },
-        modelId: { S: p.modelId },
-        requestId: { S: p.requestId },
+    return {
+      failed: await this.putAll(predictions, keys.prediction, (p) => ({
         prediction: value(p.prediction),
         ...(p.score !== undefined ? { score: { N: String(p.score) } } : {}),
         timestamp: { N: String(p.timestamp) },
-        shardId: { S: p.shardId },
-        seq: { S: p.seq },
-        [TTL_ATTRIBUTE]: { N: String(Math.ceil(p.expiresAtMs / 1000)) },
+      })),
+    };
+  }
+
+  async saveLabels(labels: readonly LabelMarker[]): Promise<{ failed: LabelMarker[] }> {
+    return { failed: await this.putAll(labels, keys.label, () => ({})) };
+  }
+
+  /** The items `keyOf` names for `wanted`, read with one strongly consistent BatchGetItem per 100 keys. */
+  private async getAll(
+    wanted: ReadonlyArray<{ modelId: string; requestId: string }>,
+    keyOf: RequestKey,
+  ): Promise<Item[]> {
+    if (wanted.length === 0) return [];
+    const found = await batchGet(
+      this.options.client,
+      this.options.tableName,
+      wanted.map((w) => {
+        const k = keyOf(w.modelId, w.requestId);
+        return { pk: { S: k.pk }, sk: { S: k.sk } };
+      }),
+      { consistentRead: true },
+    );
+    return [...found.values()];
+  }
+
+  /**
+   * Writes `records` (BatchWriteItem, 25 per request): key from `keyOf`, the writer, the TTL and
+   * `attributes(record)`; returns the records that could not be written.
+   */
+  private async putAll<T extends IndexRecord>(
+    records: readonly T[],
+    keyOf: RequestKey,
+    attributes: (record: T) => Item,
+  ): Promise<T[]> {
+    if (records.length === 0) return [];
+    const items: Item[] = records.map((r) => {
+      const k = keyOf(r.modelId, r.requestId);
+      return {
+        pk: { S: k.pk },
+        sk: { S: k.sk },
+        modelId: { S: r.modelId },
+        requestId: { S: r.requestId },
+        ...attributes(r),
+        shardId: { S: r.shardId },
+        seq: { S: r.seq },
+        [TTL_ATTRIBUTE]: { N: String(Math.ceil(r.expiresAtMs / 1000)) },
       };
     });
     const failed = await batchPut(this.options.client, this.options.tableName, items);
-    return {
-      failed: predictions.filter((p) => {
-        const k = keys.prediction(p.modelId, p.requestId);
-        return failed.has(keyId(k.pk, k.sk));
-      }),
-    };
+    return records.filter((r) => {
+      const k = keyOf(r.modelId, r.requestId);
+      return failed.has(keyId(k.pk, k.sk));
+    });
   }
 }
