@@ -12,6 +12,7 @@
  */
 
 import {
+  type ColumnarEvent,
   type ColumnarPrediction,
   type ColumnarResult,
   type CompiledModel,
@@ -141,7 +142,8 @@ const ZEROS = "0".repeat(SEQUENCE_WIDTH);
  * that V8 flattens (through the runtime) on its first comparison, and every `seq` is compared.
  */
 const pad = (s: string) => (s.length >= SEQUENCE_WIDTH ? s : [ZEROS.slice(s.length), s].join(""));
-const predictionKey = (modelId: string, requestId: string) => `${modelId}\u0000${requestId}`;
+/** Key of a (model, requestId) pair in the batch's lookup maps. */
+export const predictionKey = (modelId: string, requestId: string) => `${modelId}\u0000${requestId}`;
 
 /** Start of the event-time bucket containing `timestampMs`. */
 export function bucketStartOf(timestampMs: number, bucketMinutes: number): number {
@@ -199,19 +201,11 @@ export function predictionLookups(
   classified: readonly ClassifiedRecord[],
   models?: ReadonlyMap<string, CompiledModel>,
 ): Array<{ modelId: string; requestId: string }> {
-  const seen = new Set<string>();
-  const out: Array<{ modelId: string; requestId: string }> = [];
-  for (const c of classified) {
-    if (!c.result.ok) continue;
-    const e = c.result.event;
-    if (e.type === "label" && e.prediction !== undefined && e.predictionTimestamp !== undefined) continue;
-    if (models && !usesPredictionIndex(models.get(e.modelId))) continue;
-    const key = predictionKey(e.modelId, e.requestId);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ modelId: e.modelId, requestId: e.requestId });
-  }
-  return out;
+  return lookupKeys(
+    classified,
+    models,
+    (e) => !(e.type === "label" && e.prediction !== undefined && e.predictionTimestamp !== undefined),
+  );
 }
 
 /** Keys of the label markers the batch must look up: every valid label of a model with the index. */
@@ -219,11 +213,21 @@ export function labelLookups(
   classified: readonly ClassifiedRecord[],
   models?: ReadonlyMap<string, CompiledModel>,
 ): Array<{ modelId: string; requestId: string }> {
+  return lookupKeys(classified, models, (e) => e.type === "label");
+}
+
+/** The distinct (model, requestId) keys of the valid events `needed` selects, for models with the index. */
+function lookupKeys(
+  classified: readonly ClassifiedRecord[],
+  models: ReadonlyMap<string, CompiledModel> | undefined,
+  needed: (e: ColumnarEvent) => boolean,
+): Array<{ modelId: string; requestId: string }> {
   const seen = new Set<string>();
   const out: Array<{ modelId: string; requestId: string }> = [];
   for (const c of classified) {
-    if (!c.result.ok || c.result.event.type !== "label") continue;
+    if (!c.result.ok) continue;
     const e = c.result.event;
+    if (!needed(e)) continue;
     if (models && !usesPredictionIndex(models.get(e.modelId))) continue;
     const key = predictionKey(e.modelId, e.requestId);
     if (seen.has(key)) continue;

@@ -46,6 +46,7 @@ import {
   type IncomingRecord,
   indexPredictions,
   labelLookups,
+  predictionKey,
   predictionLookups,
   profileSpecOf,
   type ResolvedRecord,
@@ -266,24 +267,21 @@ export function createIngestBatch(
     };
     // Failures are rare: the lookups from a failed item back to its record's sequence number (keyed by
     // strings built per record) are built only when some item failed.
-    if (predictionsSaved.failed.length > 0) {
-      const predictionSeq = new Map<string, string>();
+    // Index items (predictions, label markers) back to the record that wrote them.
+    const failWritersOf = (
+      failed: ReadonlyArray<{ modelId: string; requestId: string }>,
+      kind: "prediction" | "outcome",
+    ) => {
+      if (failed.length === 0) return;
+      const seqByKey = new Map<string, string>();
       for (const r of resolved) {
         const d = r.disposition;
-        if (d.kind === "prediction" && !d.indexed)
-          predictionSeq.set(`${d.event.modelId}\u0000${d.event.requestId}`, r.seq);
+        if (d.kind === kind) seqByKey.set(predictionKey(d.event.modelId, d.event.requestId), r.seq);
       }
-      for (const p of predictionsSaved.failed) fail(predictionSeq.get(`${p.modelId}\u0000${p.requestId}`));
-    }
-    if (labelsSaved.failed.length > 0) {
-      const labelSeq = new Map<string, string>();
-      for (const r of resolved) {
-        const d = r.disposition;
-        if (d.kind === "outcome" && !d.marked)
-          labelSeq.set(`${d.event.modelId}\u0000${d.event.requestId}`, r.seq);
-      }
-      for (const l of labelsSaved.failed) fail(labelSeq.get(`${l.modelId}\u0000${l.requestId}`));
-    }
+      for (const f of failed) fail(seqByKey.get(predictionKey(f.modelId, f.requestId)));
+    };
+    failWritersOf(predictionsSaved.failed, "prediction");
+    failWritersOf(labelsSaved.failed, "outcome");
     if (quarantineSaved.failed.length > 0) {
       const bySeq = new Map<string, ResolvedRecord>();
       for (const r of resolved) bySeq.set(r.sequenceNumber, r);
