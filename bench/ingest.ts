@@ -39,6 +39,7 @@ import {
 import { createIngestBatch, createIngestHandler, type IngestStores } from "../lambdas/handlers/ingest";
 import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { startEmulators } from "../local/emulators";
+import { lambdaKinesisRecord } from "../local/kinesis-record";
 import { mulberry32 as prng } from "../local/prng";
 import { cpuNowMs, median } from "./timing";
 
@@ -65,85 +66,50 @@ const model: IngestModelSpec = {
 /** A batch of predictions spread over the 3 hours before `nowMs` (3-4 hourly buckets). */
 export function makeEvent(nowMs: number, seed: number, firstSeq = 1_000_000): KinesisStreamEvent {
   const rand = prng(seed);
-  const arrival = nowMs / 1000;
-  return {
-    Records: Array.from({ length: RECORDS }, (_, i) => {
-      const features: Record<string, number | string | null> = {};
-      for (let f = 0; f < FEATURES; f++) {
-        features[`f${f}`] =
-          f < NUMERIC
-            ? rand() < 0.02
-              ? null
-              : Math.round(rand() * 1e6) / 1e3
-            : `c${Math.floor(rand() * 12)}`;
-      }
-      const data = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 1,
-          type: "prediction",
-          modelId: "bench",
-          requestId: `s${seed}-${i}`,
-          timestamp: Math.round(nowMs - rand() * 3 * 3_600_000),
-          features,
-          prediction: rand() < 0.3 ? 1 : 0,
-          score: Math.round(rand() * 1e4) / 1e4,
-        }),
-      ).toString("base64");
-      const seq = String(firstSeq + i);
-      return {
-        kinesis: {
-          kinesisSchemaVersion: "1.0",
-          partitionKey: "bench",
-          sequenceNumber: seq,
-          data,
-          approximateArrivalTimestamp: arrival,
-        },
-        eventSource: "aws:kinesis",
-        eventVersion: "1.0",
-        eventID: `${SHARD}:${seq}`,
-        eventName: "aws:kinesis:record",
-        invokeIdentityArn: "arn:aws:iam::000000000000:role/bench",
-        awsRegion: "us-east-1",
-        eventSourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/bench",
-      };
-    }),
-  };
+  return batchOf(nowMs, firstSeq, (i) => {
+    const features: Record<string, number | string | null> = {};
+    for (let f = 0; f < FEATURES; f++) {
+      features[`f${f}`] =
+        f < NUMERIC ? (rand() < 0.02 ? null : Math.round(rand() * 1e6) / 1e3) : `c${Math.floor(rand() * 12)}`;
+    }
+    return {
+      schemaVersion: 1,
+      type: "prediction",
+      modelId: "bench",
+      requestId: `s${seed}-${i}`,
+      timestamp: Math.round(nowMs - rand() * 3 * 3_600_000),
+      features,
+      prediction: rand() < 0.3 ? 1 : 0,
+      score: Math.round(rand() * 1e4) / 1e4,
+    };
+  });
 }
 
 /** A batch of labels (no inline prediction) for the predictions of `makeEvent(nowMs, seed)`. */
 function makeLabelEvent(nowMs: number, seed: number, firstSeq: number): KinesisStreamEvent {
   const rand = prng(seed * 31 + 7);
-  const arrival = nowMs / 1000;
+  return batchOf(nowMs, firstSeq, (i) => ({
+    schemaVersion: 1,
+    type: "label",
+    modelId: "bench",
+    requestId: `s${seed}-${i}`,
+    timestamp: Math.round(nowMs - 1000),
+    label: rand() < 0.3 ? 1 : 0,
+  }));
+}
+
+/** `RECORDS` events from one shard, consecutive sequence numbers from `firstSeq`, all arriving at `nowMs`. */
+function batchOf(nowMs: number, firstSeq: number, eventAt: (i: number) => object): KinesisStreamEvent {
   return {
-    Records: Array.from({ length: RECORDS }, (_, i) => {
-      const data = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 1,
-          type: "label",
-          modelId: "bench",
-          requestId: `s${seed}-${i}`,
-          timestamp: Math.round(nowMs - 1000),
-          label: rand() < 0.3 ? 1 : 0,
-        }),
-      ).toString("base64");
-      const seq = String(firstSeq + i);
-      return {
-        kinesis: {
-          kinesisSchemaVersion: "1.0",
-          partitionKey: "bench",
-          sequenceNumber: seq,
-          data,
-          approximateArrivalTimestamp: arrival,
-        },
-        eventSource: "aws:kinesis",
-        eventVersion: "1.0",
-        eventID: `${SHARD}:${seq}`,
-        eventName: "aws:kinesis:record",
-        invokeIdentityArn: "arn:aws:iam::000000000000:role/bench",
-        awsRegion: "us-east-1",
-        eventSourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/bench",
-      };
-    }),
+    Records: Array.from({ length: RECORDS }, (_, i) =>
+      lambdaKinesisRecord({
+        shardId: SHARD,
+        sequenceNumber: String(firstSeq + i),
+        partitionKey: "bench",
+        data: Buffer.from(JSON.stringify(eventAt(i))).toString("base64"),
+        arrivalMs: nowMs,
+      }),
+    ),
   };
 }
 

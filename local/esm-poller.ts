@@ -29,6 +29,7 @@ import {
   type Shard,
 } from "@aws-sdk/client-kinesis";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import { lambdaKinesisRecord } from "./kinesis-record";
 
 /**
  * The handler contract of a Kinesis-triggered Lambda with `ReportBatchItemFailures`: resolves to a
@@ -229,23 +230,15 @@ export class EsmPoller {
   }
 
   private toLambdaRecord(shardId: string, r: KinesisRecord): KinesisStreamRecord {
-    const region = this.options.awsRegion ?? "us-east-1";
-    return {
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: r.PartitionKey ?? "",
-        sequenceNumber: r.SequenceNumber ?? "",
-        data: Buffer.from(r.Data ?? new Uint8Array()).toString("base64"),
-        approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? 0) / 1000,
-      },
-      eventSource: "aws:kinesis",
-      eventVersion: "1.0",
-      eventID: `${shardId}:${r.SequenceNumber}`,
-      eventName: "aws:kinesis:record",
-      invokeIdentityArn: "arn:aws:iam::000000000000:role/local-ingest",
-      awsRegion: region,
-      eventSourceARN: this.streamArn,
-    };
+    return lambdaKinesisRecord({
+      shardId,
+      sequenceNumber: r.SequenceNumber ?? "",
+      partitionKey: r.PartitionKey ?? "",
+      data: Buffer.from(r.Data ?? new Uint8Array()).toString("base64"),
+      arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+      awsRegion: this.options.awsRegion ?? "us-east-1",
+      eventSourceArn: this.streamArn,
+    });
   }
 
   /**

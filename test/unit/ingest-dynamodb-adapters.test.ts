@@ -33,6 +33,7 @@ import {
   serializeProfile,
 } from "../../lambdas/domain/profile";
 import { createIngestHandler } from "../../lambdas/handlers/ingest";
+import { lambdaKinesisRecord } from "../../local/kinesis-record";
 
 const T0 = Date.UTC(2026, 10, 27, 10);
 const SHARD = "shardId-000000000000";
@@ -363,22 +364,15 @@ describe("DynamoDbQuarantineStore", () => {
 
 describe("ingest handler with a throttled table", () => {
   const event = (n: number, hourOf: (i: number) => number): KinesisStreamEvent => ({
-    Records: Array.from({ length: n }, (_, i) => ({
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: "churn",
+    Records: Array.from({ length: n }, (_, i) =>
+      lambdaKinesisRecord({
+        shardId: SHARD,
         sequenceNumber: String(1000 + i),
+        partitionKey: "churn",
         data: payload(`q${i}`, i, hourOf(i)),
-        approximateArrivalTimestamp: (T0 + 5 * 3_600_000) / 1000,
-      },
-      eventSource: "aws:kinesis",
-      eventVersion: "1.0",
-      eventID: `${SHARD}:${1000 + i}`,
-      eventName: "aws:kinesis:record",
-      invokeIdentityArn: "arn",
-      awsRegion: "us-east-1",
-      eventSourceARN: "arn",
-    })),
+        arrivalMs: T0 + 5 * 3_600_000,
+      }),
+    ),
   });
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
   const handler = createIngestHandler({

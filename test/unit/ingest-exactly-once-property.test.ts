@@ -18,6 +18,7 @@ import {
 import { deserializeProfile, mergeProfiles, serializeProfile } from "../../lambdas/domain/profile";
 import { createIngestBatch, type IngestStores } from "../../lambdas/handlers/ingest";
 import type { QuarantineRecord } from "../../lambdas/ports/stats-repository";
+import { lambdaKinesisRecord } from "../../local/kinesis-record";
 import { mulberry32 as prng } from "../../local/prng";
 import { generateStream, MODELS, profileDifferences } from "../integration/ingest-fixtures";
 
@@ -89,25 +90,15 @@ function memoryStores(memory: Memory, fails: () => boolean): IngestStores {
 }
 
 function kinesisRecords(payloads: readonly string[]): KinesisStreamRecord[] {
-  return payloads.map((p, i) => {
-    const seq = String(4_950_000_000_000_000_000n + BigInt(i) * 7n);
-    return {
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: "p",
-        sequenceNumber: seq,
-        data: Buffer.from(p).toString("base64"),
-        approximateArrivalTimestamp: NOW / 1000,
-      },
-      eventSource: "aws:kinesis",
-      eventVersion: "1.0",
-      eventID: `${SHARD}:${seq}`,
-      eventName: "aws:kinesis:record",
-      invokeIdentityArn: "arn",
-      awsRegion: "us-east-1",
-      eventSourceARN: "arn",
-    };
-  });
+  return payloads.map((p, i) =>
+    lambdaKinesisRecord({
+      shardId: SHARD,
+      sequenceNumber: String(4_950_000_000_000_000_000n + BigInt(i) * 7n),
+      partitionKey: "p",
+      data: Buffer.from(p).toString("base64"),
+      arrivalMs: NOW,
+    }),
+  );
 }
 
 const emptyMemory = (): Memory => ({

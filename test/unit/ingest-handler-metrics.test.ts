@@ -11,26 +11,19 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createIngestHandler } from "../../lambdas/handlers/ingest";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../lib/config";
+import { lambdaKinesisRecord } from "../../local/kinesis-record";
 
 const T0 = Date.UTC(2026, 10, 27, 10);
 const ddb = mockClient(DynamoDBClient);
 
-const record = (seq: number, payload: string) => ({
-  kinesis: {
-    kinesisSchemaVersion: "1.0",
-    partitionKey: "churn",
+const record = (seq: number, payload: string) =>
+  lambdaKinesisRecord({
+    shardId: "shardId-000000000000",
     sequenceNumber: String(seq),
+    partitionKey: "churn",
     data: Buffer.from(payload).toString("base64"),
-    approximateArrivalTimestamp: T0 / 1000,
-  },
-  eventSource: "aws:kinesis",
-  eventVersion: "1.0",
-  eventID: `shardId-000000000000:${seq}`,
-  eventName: "aws:kinesis:record",
-  invokeIdentityArn: "arn",
-  awsRegion: "us-east-1",
-  eventSourceARN: "arn",
-});
+    arrivalMs: T0,
+  });
 const prediction = (requestId: string, x: unknown) =>
   JSON.stringify({
     schemaVersion: 1,
