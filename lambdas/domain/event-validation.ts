@@ -268,16 +268,7 @@ function decodeAndValidate(
   return validateValue(value, arrivalMs, models, limits, columnsOf);
 }
 
-/** Validate an already parsed JSON value (see `validateRecord`). */
-export function validateEvent(
-  value: unknown,
-  arrivalMs: number,
-  models: ReadonlyMap<string, CompiledModel>,
-  limits: ValidationLimits = DEFAULT_VALIDATION_LIMITS,
-): ValidationResult {
-  return validateValue(value, arrivalMs, models, limits, undefined) as ValidationResult;
-}
-
+/** Validate a parsed JSON value (the rest of `decodeAndValidate`). */
 function validateValue(
   value: unknown,
   arrivalMs: number,
