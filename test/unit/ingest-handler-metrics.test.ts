@@ -51,21 +51,7 @@ describe("ingest handler metrics", () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: {} });
     ddb.on(BatchWriteItemCommand).resolves({});
     ddb.on(PutItemCommand).resolves({});
-    const handler = createIngestHandler({
-      models: [
-        {
-          id: "churn",
-          task: "binary",
-          features: [{ name: "x", kind: "numeric" }],
-          labelHorizonHours: 1,
-          bucketMinutes: 60,
-        },
-      ],
-      dynamodb: new DynamoDBClient({ region: "us-east-1" }),
-      tableName: "t",
-      logger: new Logger({ logLevel: "ERROR" }),
-      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "ingest" }),
-    });
+    const handler = churnHandler();
     const event: KinesisStreamEvent = {
       Records: [
         record(1, prediction("a", 1)),
