@@ -7,7 +7,15 @@
  * redelivery could change the stored statistics.
  */
 import { isUtf8 } from "node:buffer";
-import type { FeatureSpec, FeatureValue, LabelEvent, ModelEvent, PredictionEvent, TaskType } from "./events";
+import type {
+  FeatureSpec,
+  FeatureValue,
+  LabelEvent,
+  ModelEvent,
+  Mutable,
+  PredictionEvent,
+  TaskType,
+} from "./events";
 import { type ColumnLayout, columnLayout, type FeatureColumns } from "./feature-columns";
 
 /**
@@ -409,8 +417,6 @@ function validatePrediction(
   if (typeof score === "number") event.score = score;
   return { ok: true, event } as ValidationResult | ColumnarResult;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function validateLabel(
   value: Record<string, unknown>,

@@ -54,3 +54,6 @@ export interface FeatureSpec {
   /** Relative importance (e.g. from SHAP or permutation importance), used to weight aggregated drift. */
   readonly importance?: number;
 }
+
+/** `T` with its readonly fields writable: for building an event field by field on the hot path. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -22,7 +22,7 @@ import {
   type ValidationLimits,
   validateRecordInto,
 } from "./event-validation";
-import type { FeatureKind, LabelEvent } from "./events";
+import type { FeatureKind, LabelEvent, Mutable } from "./events";
 import { FeatureColumns } from "./feature-columns";
 import { addOutcome, addPredictionRows, emptyProfile, type Profile, type ProfileSpec } from "./profile";
 
@@ -344,8 +344,6 @@ export function resolveBatch(
   }
   return out;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function withDisposition(c: ClassifiedRecord, disposition: Disposition): ResolvedRecord {
   return {

@@ -38,6 +38,7 @@ import {
   type IngestModelSpec,
   type ValidationLimits,
 } from "../domain/event-validation";
+import type { Mutable } from "../domain/events";
 import {
   accountBatch,
   type BatchAccounting,
@@ -218,7 +219,7 @@ export function createIngestBatch(
         const e = d.event;
         const horizonMs = model!.spec.labelHorizonHours * 3_600_000;
         // Built without a conditional spread: once per prediction on the hot path.
-        const p: { -readonly [K in keyof PredictionRecord]: PredictionRecord[K] } = {
+        const p: Mutable<PredictionRecord> = {
           modelId: e.modelId,
           requestId: e.requestId,
           prediction: e.prediction,
