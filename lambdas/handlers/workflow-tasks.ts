@@ -38,7 +38,7 @@ import {
   predictionShift,
   type ValidationGate,
 } from "../domain/validation-gate";
-import type { ModelHosting } from "../ports/model-hosting";
+import type { EndpointInfo, ModelHosting } from "../ports/model-hosting";
 import type { ObjectStore } from "../ports/object-store";
 import type { WorkflowStateStore } from "../ports/workflow-state-store";
 
@@ -613,15 +613,22 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     let cause = readableCause(s.failure?.Cause).slice(0, 2000);
     // A lease this run never confirmed may belong to another run: never release it.
     const leaseReleased = stage === "lease" ? false : await state.releaseLease(modelId, owner);
-    if (stage === "deployment" && s.run) {
-      const ep = await hosting.describeEndpoint(s.run.endpoint.name).catch(() => undefined);
+    // The failure reason and the challenger cleanup both read the run's endpoint: one DescribeEndpoint at most.
+    const run = s.run;
+    let described: Promise<EndpointInfo> | undefined;
+    const endpointState = () => {
+      described ??= hosting.describeEndpoint(run!.endpoint.name);
+      return described;
+    };
+    if (stage === "deployment" && run) {
+      const ep = await endpointState().catch(() => undefined);
       if (ep?.failureReason) cause = `${cause} (endpoint: ${ep.failureReason})`;
     }
     const endpointNote =
       stage === "promotion"
         ? "The endpoint was updated but the promotion was not recorded: check the endpoint and the registry."
         : "The champion and the endpoint are unchanged.";
-    const cleanupNote = s.run ? await cleanUpChallenger(s.run, stage) : undefined;
+    const cleanupNote = run ? await cleanUpChallenger(run, stage, endpointState) : undefined;
     return {
       subject: subject(`[retrain-triggers] retraining of ${modelId} failed at ${stage}`),
       message: [
@@ -644,14 +651,18 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
    * InService on another configuration (rolled back). A cleanup error never hides the run's failure: it is
    * reported in the message.
    */
-  async function cleanUpChallenger(run: RunPlan, stage: string): Promise<string | undefined> {
+  async function cleanUpChallenger(
+    run: RunPlan,
+    stage: string,
+    endpointState: () => Promise<EndpointInfo>,
+  ): Promise<string | undefined> {
     if (!hosting.deleteChallenger || stage === "lease" || stage === "dataset") return undefined;
     const resources = { model: run.names.model, endpointConfig: run.names.endpointConfig };
     const kept = `Challenger model ${resources.model} and endpoint config ${resources.endpointConfig} are kept`;
     if (stage === "promotion") return `${kept}: the endpoint serves them.`;
     try {
       if (stage === "deployment" || stage === "unknown") {
-        const ep = await hosting.describeEndpoint(run.endpoint.name);
+        const ep = await endpointState();
         if (!(ep.exists && ep.status === "InService" && ep.configName !== resources.endpointConfig))
           return `${kept}: endpoint ${run.endpoint.name} is ${ep.exists ? `${ep.status} on ${ep.configName}` : "absent"}, it may use them.`;
       }
