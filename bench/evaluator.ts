@@ -12,6 +12,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
+import type { ProfileSpec } from "../contracts/model";
+import { parsePolicy } from "../contracts/policy";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
@@ -23,11 +25,9 @@ import {
   emptyProfile,
   mergeProfiles,
   type Profile,
-  type ProfileSpec,
   serializeProfile,
 } from "../lambdas/domain/profile";
 import { createEvaluator, type EvaluatedModel } from "../lambdas/handlers/evaluate";
-import { parsePolicy } from "../lib/policy";
 import { startEmulators } from "../local/emulators";
 import { mulberry32 as rng } from "../local/prng";
 import { cpuTimes, median } from "./timing";

@@ -15,9 +15,10 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, KinesisStreamEvent } from "aws-lambda";
+import { type ProfileSpec, profileSpecOf } from "../contracts/model";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { keyId } from "../lambdas/adapters/dynamodb-stats-batching";
-import type { IngestModelSpec } from "../lambdas/domain/event-validation";
+import type { IngestModel } from "../lambdas/domain/event-validation";
 import { compileModels } from "../lambdas/domain/event-validation";
 import {
   classifyBatch,
@@ -26,16 +27,10 @@ import {
   type IncomingRecord,
   type IngestGroup,
   indexPredictions,
-  profileSpecOf,
   resolveBatch,
   type StoredPrediction,
 } from "../lambdas/domain/ingest-batch";
-import {
-  deserializeProfile,
-  mergeProfiles,
-  type ProfileSpec,
-  serializeProfile,
-} from "../lambdas/domain/profile";
+import { deserializeProfile, mergeProfiles, serializeProfile } from "../lambdas/domain/profile";
 import { createIngestBatch, createIngestHandler, type IngestStores } from "../lambdas/handlers/ingest";
 import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { startEmulators } from "../local/emulators";
@@ -52,7 +47,7 @@ const REPEATS = 15;
 const PHASE_REPEATS = 7;
 const SHARD = "shardId-000000000000";
 
-const model: IngestModelSpec = {
+const model: IngestModel = {
   id: "bench",
   task: "binary",
   features: Array.from({ length: FEATURES }, (_, i) => ({
@@ -61,6 +56,7 @@ const model: IngestModelSpec = {
   })),
   labelHorizonHours: 24,
   bucketMinutes: 60,
+  predictionIndex: true,
 };
 
 /** A batch of predictions spread over the 3 hours before `nowMs` (3-4 hourly buckets). */

@@ -6,14 +6,15 @@
  * - serialized bytes of that profile, and per numeric feature of a 1,000,000-event profile (aim <= 2 KB).
  * - time to compute all drift metrics for the 50 features (10k vs 10k events, and 1M vs 1M).
  */
+
+import type { FeatureKind, ProfileSpec } from "../contracts/model";
 import { compareProfiles } from "../lambdas/domain/drift";
-import type { FeatureKind, FeatureValue } from "../lambdas/domain/events";
+import type { FeatureValue } from "../lambdas/domain/events";
 import {
   addPrediction,
   emptyProfile,
   mergeProfiles,
   type Profile,
-  type ProfileSpec,
   serializeProfile,
 } from "../lambdas/domain/profile";
 import { Mulberry32 } from "../scripts/scipy-samples";

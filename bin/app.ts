@@ -11,7 +11,7 @@
  * time) is off by default to keep `npm run synth` fast; turn it on with `-c cfnValidate=true`.
  */
 import { App } from "aws-cdk-lib";
-import { ConfigError, loadConfig } from "../lib/config";
+import { ConfigError, loadConfig } from "../contracts/config";
 import { createRetrainApp } from "../lib/stacks/retrain-app";
 
 const probe = new App({ autoSynth: false });

@@ -7,89 +7,16 @@
  *
  * Data flow: every state writes a small result under its own key (`$.run`, `$.dataset`, ...); bulk data
  * (datasets, scores, profiles) lives in S3 and DynamoDB and travels by reference, so the state payload
- * stays a few KB, far from the 256 KB limit.
+ * stays a few KB, far from the 256 KB limit. State names, task actions and error names are the
+ * workflow contract (contracts/workflow.ts).
  */
-
-/** Names of the states, the override contract with local mode and the tests. */
-export const STATE = {
-  confirmLease: "ConfirmLease",
-  prepareDataset: "PrepareDataset",
-  trainChallenger: "TrainChallenger",
-  createChallengerModel: "CreateChallengerModel",
-  scoreHoldout: "ScoreHoldout",
-  scoreChallenger: "ScoreChallenger",
-  hasChampion: "HasChampion",
-  scoreChampion: "ScoreChampion",
-  noChampion: "NoChampionToScore",
-  evaluateChallenger: "EvaluateChallenger",
-  validationPassed: "ValidationPassed",
-  approvalRequired: "ApprovalRequired",
-  requestApproval: "RequestApproval",
-  createEndpointConfig: "CreateEndpointConfig",
-  endpointExists: "EndpointExists",
-  createEndpoint: "CreateEndpoint",
-  updateEndpoint: "UpdateEndpoint",
-  startPolling: "StartPolling",
-  waitForEndpoint: "WaitForEndpoint",
-  describeEndpoint: "DescribeEndpoint",
-  countPoll: "CountPoll",
-  endpointStatus: "EndpointStatus",
-  promote: "Promote",
-  releaseLease: "ReleaseLease",
-  notifySuccess: "NotifySuccess",
-  succeeded: "Succeeded",
-  // failure path
-  leaseFailed: "LeaseNotConfirmed",
-  datasetFailed: "DatasetFailed",
-  trainingFailed: "TrainingFailed",
-  scoringFailed: "ScoringFailed",
-  evaluationFailed: "EvaluationFailed",
-  validationRejected: "ValidationRejected",
-  approvalRejected: "ApprovalRejected",
-  approvalTimedOut: "ApprovalTimedOut",
-  deploymentFailed: "DeploymentFailed",
-  endpointRolledBack: "EndpointRolledBack",
-  endpointUpdateFailed: "EndpointUpdateFailed",
-  endpointPollTimedOut: "EndpointPollTimedOut",
-  promotionFailed: "PromotionFailed",
-  recordFailure: "RecordFailure",
-  notifyFailure: "NotifyFailure",
-  notifyFailureFallback: "NotifyFailureFallback",
-  failed: "Failed",
-} as const;
-
-/** Task states backed by the task Lambda (input: the state's Parameters, `{action, ...}`). */
-export const TASK_LAMBDA_STATES = [
-  STATE.confirmLease,
-  STATE.prepareDataset,
-  STATE.evaluateChallenger,
-  STATE.promote,
-  STATE.releaseLease,
-  STATE.recordFailure,
-] as const;
-
-/** Task states calling SageMaker (optimized or aws-sdk integrations); local mode overrides them all. */
-export const SAGEMAKER_STATES = [
-  STATE.trainChallenger,
-  STATE.createChallengerModel,
-  STATE.scoreChallenger,
-  STATE.scoreChampion,
-  STATE.createEndpointConfig,
-  STATE.createEndpoint,
-  STATE.updateEndpoint,
-  STATE.describeEndpoint,
-] as const;
-
-/** Task states publishing to SNS; RequestApproval waits for a task token. */
-export const SNS_STATES = [
-  STATE.requestApproval,
-  STATE.notifySuccess,
-  STATE.notifyFailure,
-  STATE.notifyFailureFallback,
-] as const;
-
-/** Wait states (override their duration locally, e.g. `waitTimeOverrides: { WaitForEndpoint: 0 }`). */
-export const WAIT_STATES = [STATE.waitForEndpoint] as const;
+import {
+  APPROVAL_REJECTED_ERROR,
+  STATE,
+  TASK_ACTIONS,
+  TASK_LAMBDA_STATES,
+  TRANSIENT_ERROR,
+} from "../contracts/workflow";
 
 /**
  * aws-local-stepfunctions `taskResourceLocalHandlers` for the task-Lambda states, calling an in-process
@@ -113,12 +40,6 @@ export const SUBSTITUTIONS = {
   sageMakerRoleArn: "SageMakerRoleArn",
   topicArn: "TopicArn",
 } as const;
-
-/** Error name the `approve --reject` command sends with SendTaskFailure. */
-export const APPROVAL_REJECTED_ERROR = "ApprovalRejected";
-
-/** Error name task Lambdas use for failures worth retrying (throttling, timeouts of dependencies). */
-export const TRANSIENT_ERROR = "TransientError";
 
 const sub = (name: string): string => `\${${name}}`;
 
@@ -296,17 +217,12 @@ export const DEFAULT_TIMEOUTS: WorkflowTimeouts = {
  * Builds the definition. Execution input: `{ modelId, window?: {from, to}, severity?, reason?,
  * decisionTime?, leaseOwner? }` (see docs/workflow.md); everything else is planned by ConfirmLease.
  */
-export function buildRetrainingDefinition(
-  modelsJson = "[]",
-  timeouts: WorkflowTimeouts = DEFAULT_TIMEOUTS,
-): Json {
+export function buildRetrainingDefinition(timeouts: WorkflowTimeouts = DEFAULT_TIMEOUTS): Json {
   const states: Record<string, Json> = {
     [STATE.confirmLease]: lambdaTask(
-      "confirmLease",
+      TASK_ACTIONS.confirmLease,
       {
         "request.$": "$",
-        // A JSON string, so that no configured value (e.g. a hyperparameter named "x.$") is read as a path.
-        models: modelsJson,
         execution: {
           "id.$": "$$.Execution.Id",
           "name.$": "$$.Execution.Name",
@@ -318,7 +234,7 @@ export function buildRetrainingDefinition(
       STATE.leaseFailed,
     ),
     [STATE.prepareDataset]: lambdaTask(
-      "prepareDataset",
+      TASK_ACTIONS.prepareDataset,
       { "run.$": "$.run" },
       "$.dataset",
       { Next: STATE.trainChallenger },
@@ -437,7 +353,7 @@ export function buildRetrainingDefinition(
       Next: STATE.evaluateChallenger,
     },
     [STATE.evaluateChallenger]: lambdaTask(
-      "evaluateChallenger",
+      TASK_ACTIONS.evaluateChallenger,
       { "run.$": "$.run", "dataset.$": "$.dataset", "scores.$": "$.scores" },
       "$.evaluation",
       { Next: STATE.validationPassed },
@@ -583,7 +499,7 @@ export function buildRetrainingDefinition(
       Default: STATE.waitForEndpoint,
     },
     [STATE.promote]: lambdaTask(
-      "promote",
+      TASK_ACTIONS.promote,
       {
         "run.$": "$.run",
         "training.$": "$.training",
@@ -595,7 +511,7 @@ export function buildRetrainingDefinition(
       STATE.promotionFailed,
     ),
     [STATE.releaseLease]: {
-      ...lambdaTask("releaseLease", { "run.$": "$.run", outcome: "succeeded" }, null, {
+      ...lambdaTask(TASK_ACTIONS.releaseLease, { "run.$": "$.run", outcome: "succeeded" }, null, {
         Next: STATE.notifySuccess,
       }),
       // The run succeeded; an unreleased lease only delays the next run until it expires.
@@ -629,9 +545,14 @@ export function buildRetrainingDefinition(
       "the endpoint did not reach InService within the polling budget",
     ),
     [STATE.recordFailure]: {
-      ...lambdaTask("fail", { "state.$": "$", "executionName.$": "$$.Execution.Name" }, "$.alert", {
-        Next: STATE.notifyFailure,
-      }),
+      ...lambdaTask(
+        TASK_ACTIONS.fail,
+        { "state.$": "$", "executionName.$": "$$.Execution.Name" },
+        "$.alert",
+        {
+          Next: STATE.notifyFailure,
+        },
+      ),
       Catch: [
         { ErrorEquals: ["States.ALL"], ResultPath: "$.recordError", Next: STATE.notifyFailureFallback },
       ],
@@ -761,10 +682,9 @@ export function aslFromTemplate(
 /** The definition with its `${...}` placeholders replaced, e.g. by local fake ARNs. */
 export function renderRetrainingDefinition(
   values: Readonly<Record<string, string>>,
-  modelsJson = "[]",
   timeouts: WorkflowTimeouts = DEFAULT_TIMEOUTS,
 ): Record<string, unknown> {
-  const text = JSON.stringify(buildRetrainingDefinition(modelsJson, timeouts)).replace(
+  const text = JSON.stringify(buildRetrainingDefinition(timeouts)).replace(
     /\$\{([A-Za-z0-9_]+)\}/g,
     (m, name: string) => (values[name] !== undefined ? values[name] : m),
   );

@@ -7,13 +7,15 @@
  * replay, where nothing is trained).
  */
 import type { Context } from "aws-lambda";
+import { buildModelCatalog } from "../contracts/catalog";
+import type { DeploymentConfig } from "../contracts/config";
+import { SERVICE_NAMES } from "../contracts/telemetry";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
 import type { Decision } from "../lambdas/domain/decision";
 import { createEvaluateHandler, type EvaluationReport } from "../lambdas/handlers/evaluate";
 import type { Notification, Notifier } from "../lambdas/ports/notifier";
 import type { WorkflowStart, WorkflowStarter, WorkflowStartResult } from "../lambdas/ports/workflow-starter";
-import { type DeploymentConfig, lambdaModelCatalog, parseModelCatalog, SERVICE_NAMES } from "../lib/config";
 import type { SimulatedClock } from "./clock";
 import { type LocalPipeline, localPowertools } from "./pipeline";
 
@@ -154,7 +156,7 @@ export class ControlPlane {
     this.stats = new DynamoDbStatsRepository(base);
     this.notifier = new RecordingNotifier(clock.nowFn);
     this.handler = createEvaluateHandler({
-      models: parseModelCatalog(lambdaModelCatalog(config)).models,
+      models: buildModelCatalog(config).models,
       stats: this.stats,
       state: this.state,
       notifier: this.notifier,

@@ -17,10 +17,11 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { Context, KinesisStreamEvent } from "aws-lambda";
+import { buildModelCatalog } from "../contracts/catalog";
+import type { DeploymentConfig } from "../contracts/config";
+import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
 import { deserializeProfile } from "../lambdas/domain/profile";
-import { createIngestHandler, ingestModelsFromCatalog } from "../lambdas/handlers/ingest";
-import type { DeploymentConfig } from "../lib/config";
-import { lambdaModelCatalog, METRICS_NAMESPACE, SERVICE_NAMES } from "../lib/config";
+import { createIngestHandler } from "../lambdas/handlers/ingest";
 import { type Emulators, startEmulators } from "./emulators";
 import { EsmPoller } from "./esm-poller";
 import { SeededRandom } from "./prng";
@@ -157,7 +158,7 @@ export class LocalPipeline {
       const dynamodb = chaos ? emulators.createDynamoDbClient() : emulators.dynamodb;
       if (chaos) injectThrottling(dynamodb, rng, chaos.throttleRate ?? 0.05, stats);
       const ingest = createIngestHandler({
-        models: ingestModelsFromCatalog(lambdaModelCatalog(config)),
+        models: buildModelCatalog(config).models,
         dynamodb,
         tableName: emulators.tableName,
         ...localPowertools(SERVICE_NAMES.ingest),

@@ -8,7 +8,7 @@
  * stored statistics. `chaos` redelivers, bisects and throttles; the digest must not change.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { type DeploymentConfig, loadConfig } from "../lib/config";
+import { type DeploymentConfig, loadConfig } from "../contracts/config";
 import { ScheduleTimer, SimulatedClock } from "./clock";
 import { ControlPlane, type EvaluationOutcome, releaseOnlyRunner } from "./control-plane";
 import { EventLogError, type LineProblem, parseEventLog } from "./event-log";

@@ -12,7 +12,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
-import type { DeploymentConfig } from "../lib/config";
+import type { DeploymentConfig } from "../contracts/config";
 import { LocalArchive } from "./archive";
 import { ScheduleTimer, SimulatedClock } from "./clock";
 import { ControlPlane, type EvaluationOutcome, type WorkflowRunRecord } from "./control-plane";

@@ -6,7 +6,9 @@
  * regression, see trainer.ts) on the dataset the workflow's PrepareDataset task wrote; batch transform
  * really scores the holdout; endpoints are `LocalEndpoint`s. Nothing here calls AWS.
  */
-import type { FeatureSpec, FeatureValue } from "../lambdas/domain/events";
+
+import type { FeatureSpec } from "../contracts/model";
+import type { FeatureValue } from "../lambdas/domain/events";
 import type { ChallengerResources, EndpointInfo, ModelHosting } from "../lambdas/ports/model-hosting";
 import { LocalEndpoint, predictWith } from "./endpoint";
 import type { MemoryObjectStore } from "./object-store";

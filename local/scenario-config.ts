@@ -5,7 +5,7 @@
  * sampling noise of ~200-event windows) and for the simulated time scale. Every
  * threshold is an ordinary policy field, so the same file works for `replay --config`.
  */
-import { type DeploymentConfig, type DeploymentConfigInput, loadConfig } from "../lib/config";
+import { type DeploymentConfig, type DeploymentConfigInput, loadConfig } from "../contracts/config";
 import type { Scenario } from "./scenarios/types";
 
 /** Bucket of the local archive (Firehose stand-in) and of workflow datasets/artifacts. */

@@ -6,7 +6,8 @@
  */
 import LogisticRegression from "ml-logistic-regression";
 import { Matrix } from "ml-matrix";
-import type { FeatureSpec, FeatureValue } from "../lambdas/domain/events";
+import type { FeatureSpec } from "../contracts/model";
+import type { FeatureValue } from "../lambdas/domain/events";
 
 /** One training row: what the archive join of a prediction and its label yields. */
 export interface LabelledExample {

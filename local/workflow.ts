@@ -17,16 +17,14 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StateMachine } from "aws-local-stepfunctions";
+import { buildModelCatalog } from "../contracts/catalog";
+import type { DeploymentConfig } from "../contracts/config";
+import { profileSpecOf } from "../contracts/model";
+import { DEFAULT_ARTIFACTS_PREFIX, DEFAULT_DATASETS_PREFIX, STATE } from "../contracts/workflow";
 import { RepositoryWorkflowStateStore } from "../lambdas/adapters/repository-workflow-state-store";
-import { profileSpecOf } from "../lambdas/domain/holdout-evaluation";
 import { addOutcome, addPrediction, emptyProfile, serializeProfile } from "../lambdas/domain/profile";
-import {
-  createWorkflowTasks,
-  DEFAULT_ARTIFACTS_PREFIX,
-  DEFAULT_DATASETS_PREFIX,
-} from "../lambdas/handlers/workflow-tasks";
-import type { DeploymentConfig } from "../lib/config";
-import { aslFromTemplate, STATE, taskLambdaOverrides } from "../lib/workflow-asl";
+import { createWorkflowTasks } from "../lambdas/handlers/workflow-tasks";
+import { aslFromTemplate, taskLambdaOverrides } from "../lib/workflow-asl";
 import type { SimulatedClock } from "./clock";
 import type { ControlPlane, WorkflowRunner, WorkflowRunRecord } from "./control-plane";
 import { predictWith } from "./endpoint";
@@ -65,7 +63,7 @@ export async function synthesizedDefinition(config: DeploymentConfig): Promise<R
     table,
     topic: new Topic(stack, "Topic"),
     archiveBucket: new Bucket(stack, "Archive"),
-    config,
+    catalog: buildModelCatalog(config),
     taskFunction,
   });
   const template = app.synth().getStackByName(stack.stackName).template as Parameters<
@@ -92,6 +90,8 @@ export async function cachedSynthesizedDefinition(
     [
       "lib/workflow-asl.ts",
       "lib/constructs/retraining-workflow.ts",
+      "contracts/workflow.ts",
+      "contracts/catalog.ts",
       "node_modules/aws-cdk-lib/package.json",
     ].map((f) => readFile(join(ROOT, f), "utf8").catch(() => f)),
   );
@@ -148,6 +148,7 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
   const stateStore = () => new RepositoryWorkflowStateStore(options.control().state);
   const tasks = () =>
     createWorkflowTasks({
+      models: buildModelCatalog(options.config).models,
       state: stateStore(),
       objects,
       hosting: sagemaker,
@@ -261,7 +262,7 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
 
   const seedChampion = async (artifact: ModelArtifact, rows: readonly LabelledExample[], at: number) => {
     const model = config.models[0]!;
-    const profile = emptyProfile(profileSpecOf(model.task, model.features, model.classes));
+    const profile = emptyProfile(profileSpecOf(model));
     for (const r of rows) {
       const served = predictWith(artifact, r.features);
       addPrediction(profile, { features: r.features, prediction: served.prediction, score: served.score });

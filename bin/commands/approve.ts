@@ -7,7 +7,7 @@
 import { userInfo } from "node:os";
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { Command } from "commander";
-import { APPROVAL_REJECTED_ERROR } from "../../lib/workflow-asl";
+import { APPROVAL_REJECTED_ERROR } from "../../contracts/workflow";
 
 /** The command was used wrongly (e.g. `--reject` without `--reason`): exit code 2. */
 export class ApproveUsageError extends Error {

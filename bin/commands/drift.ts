@@ -7,8 +7,9 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
+import type { FeatureKind } from "../../contracts/model";
 import { compareProfiles, type FeatureDrift } from "../../lambdas/domain/drift";
-import type { FeatureKind, FeatureValue } from "../../lambdas/domain/events";
+import type { FeatureValue } from "../../lambdas/domain/events";
 import { addPrediction, emptyProfile, type Profile } from "../../lambdas/domain/profile";
 
 /** Bad input (unreadable file, malformed line): reported with file and line, exit code 2. */

@@ -6,7 +6,7 @@
  * malformed lines never stop the replay, they are quarantined and counted like in production.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError } from "../../lib/config";
+import { ConfigError } from "../../contracts/config";
 import { EventLogError } from "../../local/event-log";
 import { runReplay } from "../../local/replay";
 

@@ -19,15 +19,10 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
+import type { ProfileSpec } from "../../contracts/model";
 import { groupContribution, type IngestGroup } from "../domain/ingest-batch";
 import { mapLimit } from "../domain/map-limit";
-import {
-  deserializeProfile,
-  mergeProfiles,
-  type Profile,
-  type ProfileSpec,
-  serializeProfile,
-} from "../domain/profile";
+import { deserializeProfile, mergeProfiles, type Profile, serializeProfile } from "../domain/profile";
 import type {
   BucketStats,
   BucketStatsStore,

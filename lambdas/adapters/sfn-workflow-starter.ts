@@ -12,18 +12,6 @@ export interface SfnWorkflowStarterOptions {
   readonly stateMachineArn: string;
 }
 
-/**
- * Execution name for a model's retrain decided at `evaluatedAt`: `<modelId>-retrain-<yyyymmddThhmmssZ>`. Step
- * Functions names allow 80 characters of [A-Za-z0-9-_]; model ids are at most 32 such characters.
- */
-export function executionName(modelId: string, evaluatedAt: number): string {
-  const stamp = new Date(evaluatedAt)
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}Z$/, "Z");
-  return `${modelId.replace(/[^A-Za-z0-9_-]/g, "_")}-retrain-${stamp}`.slice(0, 80);
-}
-
 /** ARN of an execution from its state machine ARN and name. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;

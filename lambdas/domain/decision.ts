@@ -14,10 +14,10 @@
  *    retrain was suppressed; none otherwise.
  */
 import * as ss from "simple-statistics";
-import type { AdaptiveSignalName, Severity, SignalName, TriggerPolicy } from "../../lib/policy";
+import type { FeatureKind, ProfileSpec } from "../../contracts/model";
+import type { AdaptiveSignalName, Severity, SignalName, TriggerPolicy } from "../../contracts/policy";
 import { estimatePerformance } from "./cbpe";
 import { compareProfiles, summaryDrift } from "./drift";
-import type { FeatureKind } from "./events";
 import { performanceMetrics } from "./performance";
 import {
   dataQualityVerdict,
@@ -49,14 +49,7 @@ import {
 } from "./policy/stability";
 import { labelVolumeVerdict, modelAgeVerdict, scheduleVerdict } from "./policy/triggers";
 import { fmt, type Verdict } from "./policy/verdict";
-import {
-  emptyProfile,
-  type FeatureSummary,
-  mergeProfiles,
-  missingRate,
-  type Profile,
-  type ProfileSpec,
-} from "./profile";
+import { emptyProfile, type FeatureSummary, mergeProfiles, missingRate, type Profile } from "./profile";
 
 const HOUR_MS = 3_600_000;
 

@@ -7,15 +7,8 @@
  * redelivery could change the stored statistics.
  */
 import { isUtf8 } from "node:buffer";
-import type {
-  FeatureSpec,
-  FeatureValue,
-  LabelEvent,
-  ModelEvent,
-  Mutable,
-  PredictionEvent,
-  TaskType,
-} from "./events";
+import type { RuntimeModel, TaskType } from "../../contracts/model";
+import type { FeatureValue, LabelEvent, ModelEvent, Mutable, PredictionEvent } from "./events";
 import { type ColumnLayout, columnLayout, type FeatureColumns } from "./feature-columns";
 
 /**
@@ -45,26 +38,11 @@ export const QUARANTINE_REASONS = [
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
-/**
- * What the ingest needs to know about a model (a projection of the deployment configuration's model
- * catalog, so the domain does not depend on the configuration schema).
- */
-export interface IngestModelSpec {
-  readonly id: string;
-  readonly task: TaskType;
-  readonly classes?: readonly string[];
-  readonly features: readonly FeatureSpec[];
-  /** How long a prediction waits for its label; later labels are quarantined. */
-  readonly labelHorizonHours: number;
-  /** Width of the event-time buckets that statistics are kept in. */
-  readonly bucketMinutes: number;
-  /**
-   * Keep each prediction (and a marker per counted label) until the label horizon: label joins and
-   * duplicate detection across batches. Off: labels must carry their prediction (or arrive in the
-   * prediction's batch) and duplicates are only detected within a batch. @default true
-   */
-  readonly predictionIndex?: boolean;
-}
+/** The part of a runtime model (contracts/model.ts) the ingest reads. */
+export type IngestModel = Pick<
+  RuntimeModel,
+  "id" | "task" | "classes" | "features" | "labelHorizonHours" | "bucketMinutes" | "predictionIndex"
+>;
 
 /** Limits applied on validation (deployment configuration `ingest` section). */
 export interface ValidationLimits {
@@ -85,13 +63,13 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
 
 /** A model spec with its feature schema indexed for the hot path. */
 export interface CompiledModel {
-  readonly spec: IngestModelSpec;
+  readonly spec: IngestModel;
   /** Feature name -> column slot (numeric k >= 0, categorical ~j): also the schema lookup. */
   readonly layout: ColumnLayout;
 }
 
 /** Index the catalog once per Lambda container, not per record. */
-export function compileModels(specs: readonly IngestModelSpec[]): ReadonlyMap<string, CompiledModel> {
+export function compileModels(specs: readonly IngestModel[]): ReadonlyMap<string, CompiledModel> {
   const out = new Map<string, CompiledModel>();
   for (const spec of specs) out.set(spec.id, { spec, layout: columnLayout(spec.features) });
   return out;

@@ -7,12 +7,6 @@
 /** A feature value as emitted by an inference service. `null` (or an absent key) means missing. */
 export type FeatureValue = number | string | boolean | null;
 
-/** Kind of a feature in a model's feature schema. Booleans are profiled as categories "true"/"false". */
-export type FeatureKind = "numeric" | "categorical";
-
-/** The learning task of a model: decides which performance statistics a profile keeps. */
-export type TaskType = "binary" | "multiclass" | "regression";
-
 /** A prediction the live model made. */
 export interface PredictionEvent {
   readonly schemaVersion: 1;
@@ -46,14 +40,6 @@ export interface LabelEvent {
 }
 
 export type ModelEvent = PredictionEvent | LabelEvent;
-
-/** Schema of one feature of a model, from the deployment configuration. */
-export interface FeatureSpec {
-  readonly name: string;
-  readonly kind: FeatureKind;
-  /** Relative importance (e.g. from SHAP or permutation importance), used to weight aggregated drift. */
-  readonly importance?: number;
-}
 
 /** `T` with its readonly fields writable: for building an event field by field on the hot path. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -12,7 +12,9 @@
  * `setMissingCategory` per listed feature and `fillMissing` for features the event does not list, then
  * `commitRow` if the record is valid. A rejected record's row is simply overwritten by the next.
  */
-import type { FeatureKind, FeatureValue } from "./events";
+
+import type { FeatureKind } from "../../contracts/model";
+import type { FeatureValue } from "./events";
 import type { FeatureRows } from "./profile";
 
 /**

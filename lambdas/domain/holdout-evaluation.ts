@@ -4,15 +4,10 @@
  * challenger's prediction profile that, combined with the feature profile of the whole prepared dataset
  * (`trainingBaseline`), becomes the new baseline after promotion. Pure.
  */
-import type { FeatureKind, FeatureValue, TaskType } from "./events";
-import {
-  addOutcome,
-  addPrediction,
-  emptyProfile,
-  mergeProfiles,
-  type Profile,
-  type ProfileSpec,
-} from "./profile";
+
+import type { ProfileSpec, TaskType } from "../../contracts/model";
+import type { FeatureValue } from "./events";
+import { addOutcome, addPrediction, emptyProfile, mergeProfiles, type Profile } from "./profile";
 
 /** One model output line of a batch transform, normalized. */
 export interface ScoredOutput {
@@ -69,19 +64,6 @@ export function parseScoredLine(
 export interface HoldoutRow {
   readonly features: Readonly<Record<string, FeatureValue>>;
   readonly label: number | string;
-}
-
-/** Profile spec of a model from its configured features. */
-export function profileSpecOf(
-  task: TaskType,
-  features: readonly { name: string; kind: FeatureKind }[],
-  classes?: readonly string[],
-): ProfileSpec {
-  return {
-    task,
-    features: Object.fromEntries(features.map((f) => [f.name, f.kind])),
-    ...(classes ? { classes } : {}),
-  };
 }
 
 /**

@@ -11,20 +11,20 @@
  *    later record of the same shard (during an earlier, partly failed attempt) is ignored.
  */
 
+import type { ProfileSpec } from "../../contracts/model";
 import {
   type ColumnarEvent,
   type ColumnarPrediction,
   type ColumnarResult,
   type CompiledModel,
   DEFAULT_VALIDATION_LIMITS,
-  type IngestModelSpec,
   type QuarantineReason,
   type ValidationLimits,
   validateRecordInto,
 } from "./event-validation";
-import type { FeatureKind, LabelEvent, Mutable } from "./events";
+import type { LabelEvent, Mutable } from "./events";
 import { FeatureColumns } from "./feature-columns";
-import { addOutcome, addPredictionRows, emptyProfile, type Profile, type ProfileSpec } from "./profile";
+import { addOutcome, addPredictionRows, emptyProfile, type Profile } from "./profile";
 
 /** One Kinesis record as the ingest sees it. */
 export interface IncomingRecord {
@@ -149,13 +149,6 @@ export const predictionKey = (modelId: string, requestId: string) => `${modelId}
 export function bucketStartOf(timestampMs: number, bucketMinutes: number): number {
   const width = bucketMinutes * 60_000;
   return Math.floor(timestampMs / width) * width;
-}
-
-/** The profile schema of a model. */
-export function profileSpecOf(spec: IngestModelSpec): ProfileSpec {
-  const features: Record<string, FeatureKind> = {};
-  for (const f of spec.features) features[f.name] = f.kind;
-  return { task: spec.task, features, ...(spec.classes ? { classes: spec.classes } : {}) };
 }
 
 /**

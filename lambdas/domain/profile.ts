@@ -5,7 +5,9 @@
  * counts merge associatively and commutatively bit for bit; floating-point sums (mean/M2, loss sums) merge
  * in a commutative way and associatively up to rounding (relative 1e-12).
  */
-import type { FeatureKind, FeatureValue, TaskType } from "./events";
+
+import type { ProfileSpec, TaskType } from "../../contracts/model";
+import type { FeatureValue } from "./events";
 import {
   CellTable,
   DEFAULT_CAPACITY,
@@ -23,16 +25,6 @@ export const PROFILE_VERSION = 1;
 
 /** Default number of categories per categorical feature whose counts are kept exactly. */
 export const DEFAULT_TOP_K = 100;
-
-/** What to profile: the model's task and feature schema. */
-export interface ProfileSpec {
-  task: TaskType;
-  features: Record<string, FeatureKind>;
-  /** Class names; for binary tasks `classes[1]` is the positive class (default "1"). */
-  classes?: readonly string[];
-  /** Categories per categorical feature counted exactly (default 100); the rest are pooled in `other`. */
-  topK?: number;
-}
 
 /** Summary of a numeric feature: moments, extremes and a canonical mergeable sketch. */
 export interface NumericSummary {

@@ -10,7 +10,7 @@
  * alert only if it had not gone out, and re-issues the start, which Step Functions answers with
  * ExecutionAlreadyExists: at most one run per model and window.
  *
- * Environment: `TABLE_NAME`, `TOPIC_ARN`, `STATE_MACHINE_ARN`, `MODEL_CATALOG` (lib/config.ts), optional
+ * Environment: `TABLE_NAME`, `TOPIC_ARN`, `STATE_MACHINE_ARN`, optional
  * `LEASE_TTL_HOURS` (default 24: a run that dies without releasing blocks retrains at most that long).
  */
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -24,17 +24,13 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import {
-  type CatalogModel,
-  METRIC_NAMES,
-  METRICS_NAMESPACE,
-  parseModelCatalog,
-  SERVICE_NAMES,
-} from "../../lib/config";
-import { SEVERITIES, type Severity, type TriggerPolicy } from "../../lib/policy";
+import { profileSpecOf, type RuntimeModel } from "../../contracts/model";
+import { SEVERITIES, type Severity, type TriggerPolicy } from "../../contracts/policy";
+import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES } from "../../contracts/telemetry";
+import { executionName } from "../../contracts/workflow";
 import { DynamoDbModelStateRepository } from "../adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
-import { executionName, SfnWorkflowStarter } from "../adapters/sfn-workflow-starter";
+import { SfnWorkflowStarter } from "../adapters/sfn-workflow-starter";
 import { SnsNotifier } from "../adapters/sns-notifier";
 import {
   type BaselineInput,
@@ -45,17 +41,17 @@ import {
 } from "../domain/decision";
 import { advanceLedger } from "../domain/label-ledger";
 import { mapLimit } from "../domain/map-limit";
-import type { ProfileSpec } from "../domain/profile";
 import type { ModelState, ModelStateRepository, ResetAfterDeploy } from "../ports/model-state-repository";
 import type { Notifier } from "../ports/notifier";
 import type { StatsRepository } from "../ports/stats-repository";
 import type { WorkflowStarter } from "../ports/workflow-starter";
+import { loadModelCatalog } from "./model-catalog";
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-/** The part of a catalog model the evaluator needs (lib/config.ts `CatalogModel`). */
-export type EvaluatedModel = Pick<CatalogModel, "id" | "task" | "classes" | "features" | "policy">;
+/** The part of a runtime model (contracts/model.ts) the evaluator reads. */
+export type EvaluatedModel = Pick<RuntimeModel, "id" | "task" | "classes" | "features" | "policy">;
 
 export interface EvaluateDeps {
   readonly models: readonly EvaluatedModel[];
@@ -105,14 +101,6 @@ export function evaluationTime(event: EvaluateEvent | undefined, clock: () => nu
   const parsed = event?.time ? Date.parse(event.time) : Number.NaN;
   const t = Number.isFinite(parsed) ? parsed : clock();
   return Math.floor(t / MINUTE_MS) * MINUTE_MS;
-}
-
-function specOf(model: EvaluatedModel): ProfileSpec {
-  return {
-    task: model.task,
-    features: Object.fromEntries(model.features.map((f) => [f.name, f.kind])),
-    ...(model.classes ? { classes: model.classes } : {}),
-  };
 }
 
 /**
@@ -306,7 +294,7 @@ export function createEvaluator(deps: EvaluateDeps) {
     const runActive = lease !== undefined && lease.expiresAt > now && lease.owner !== name;
     let decision = evaluate(policy, {
       modelId: model.id,
-      spec: specOf(model),
+      spec: profileSpecOf(model),
       now,
       features: model.features,
       window: {
@@ -450,13 +438,13 @@ let singleton: ReturnType<typeof createEvaluateHandler> | undefined;
 export const handler = (event: EvaluateEvent, context: Context): Promise<EvaluationReport> => {
   if (!singleton) {
     const env = process.env;
-    if (!env.TABLE_NAME || !env.TOPIC_ARN || !env.STATE_MACHINE_ARN || !env.MODEL_CATALOG)
-      throw new Error("evaluate: TABLE_NAME, TOPIC_ARN, STATE_MACHINE_ARN and MODEL_CATALOG must be set");
+    if (!env.TABLE_NAME || !env.TOPIC_ARN || !env.STATE_MACHINE_ARN)
+      throw new Error("evaluate: TABLE_NAME, TOPIC_ARN and STATE_MACHINE_ARN must be set");
     const tracer = new Tracer({ serviceName: SERVICE_NAMES.evaluator });
     const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
     const tableName = env.TABLE_NAME;
     singleton = createEvaluateHandler({
-      models: parseModelCatalog(env.MODEL_CATALOG).models,
+      models: loadModelCatalog(env).models,
       stats: new DynamoDbStatsRepository({ client: dynamodb, tableName }),
       state: new DynamoDbModelStateRepository({ client: dynamodb, tableName }),
       notifier: new SnsNotifier({

@@ -9,7 +9,7 @@
  * from which groups and items could not be persisted: the first record not yet persisted is reported, so
  * Lambda retries from there and the watermarks make the retry skip what was already applied.
  *
- * Environment: `TABLE_NAME`, `MODEL_CATALOG` (lib/config.ts `lambdaModelCatalog`), optional
+ * Environment: `TABLE_NAME`, optional
  * `MAX_RECORD_BYTES`, `MAX_FUTURE_SKEW_SECONDS`, `STATS_RETENTION_DAYS`, `QUARANTINE_RETENTION_DAYS`.
  */
 
@@ -22,20 +22,16 @@ import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import middy from "@middy/core";
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import {
-  METRIC_NAMES,
-  METRICS_NAMESPACE,
-  parseModelCatalog,
-  SERVICE_NAMES,
-  UNKNOWN_MODEL_ID,
-} from "../../lib/config";
+import type { ProfileSpec } from "../../contracts/model";
+import { profileSpecOf } from "../../contracts/model";
+import { DIAGNOSTIC_METRIC_NAMES, METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
 import { DynamoDbPredictionIndex } from "../adapters/dynamodb-prediction-index";
 import { DynamoDbQuarantineStore } from "../adapters/dynamodb-quarantine-store";
 import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
 import {
   compileModels,
   DEFAULT_VALIDATION_LIMITS,
-  type IngestModelSpec,
+  type IngestModel,
   type ValidationLimits,
 } from "../domain/event-validation";
 import type { Mutable } from "../domain/events";
@@ -49,14 +45,12 @@ import {
   labelLookups,
   predictionKey,
   predictionLookups,
-  profileSpecOf,
   type ResolvedRecord,
   resolveBatch,
   type StoredLabel,
   type StoredPrediction,
   usesPredictionIndex,
 } from "../domain/ingest-batch";
-import type { ProfileSpec } from "../domain/profile";
 import type {
   BucketStatsStore,
   LabelMarker,
@@ -65,6 +59,7 @@ import type {
   QuarantineRecord,
   QuarantineStore,
 } from "../ports/stats-repository";
+import { loadModelCatalog } from "./model-catalog";
 
 /** Storage the ingest writes to; defaults to the DynamoDB adapters over `dynamodb` + `tableName`. */
 export interface IngestStores {
@@ -74,8 +69,8 @@ export interface IngestStores {
 }
 
 export interface IngestHandlerDeps {
-  /** Models the ingest accepts (from the model catalog, see `ingestModelsFromCatalog`). */
-  readonly models: readonly IngestModelSpec[];
+  /** Models the ingest accepts (the bundled model catalog's models). */
+  readonly models: readonly IngestModel[];
   readonly dynamodb?: DynamoDBClient;
   readonly tableName?: string;
   /** Overrides the DynamoDB adapters (benchmarks, tests). */
@@ -116,23 +111,6 @@ export interface PerModelCounts {
   labels: number;
   labelsJoined: number;
   quarantined: Record<string, number>;
-}
-
-/** Adapt the Lambda model catalog (`MODEL_CATALOG`) to what the ingest needs. */
-export function ingestModelsFromCatalog(json: string): IngestModelSpec[] {
-  return parseModelCatalog(json).models.map((m) => ({
-    id: m.id,
-    task: m.task,
-    ...(m.classes ? { classes: m.classes } : {}),
-    features: m.features.map((f) => ({
-      name: f.name,
-      kind: f.kind,
-      ...(f.importance !== undefined ? { importance: f.importance } : {}),
-    })),
-    labelHorizonHours: m.labelHorizonHours,
-    bucketMinutes: m.bucketMinutes,
-    predictionIndex: m.predictionIndex,
-  }));
 }
 
 /** Validation limits from the environment, defaults for what is unset. */
@@ -349,18 +327,12 @@ function emitMetrics(metrics: Metrics, perModel: ReadonlyMap<string, PerModelCou
     emit(METRIC_NAMES.recordsReceived, c.received, modelId);
     if (c.predictions) emit(METRIC_NAMES.predictionsIngested, c.predictions, modelId);
     if (c.labels) emit(METRIC_NAMES.labelsIngested, c.labels, modelId);
-    if (c.labelsJoined) emit(LABELS_JOINED, c.labelsJoined, modelId);
+    if (c.labelsJoined) emit(DIAGNOSTIC_METRIC_NAMES.labelsJoined, c.labelsJoined, modelId);
     for (const [reason, n] of Object.entries(c.quarantined) as Array<[string, number]>) {
       emit(METRIC_NAMES.recordsQuarantined, n, modelId, reason);
     }
   }
 }
-
-/** Records per invocation (dimension `service` only), so every invocation publishes at least one metric. */
-export const BATCH_RECORDS = "IngestBatchRecords";
-
-/** Labels whose prediction came from the prediction index (a DynamoDB join), not from the event itself. */
-export const LABELS_JOINED = "LabelsJoined";
 
 /** Per-model counts of the records before `failedFrom` (those are persisted; the rest will be retried). */
 export function countPerModel(
@@ -400,7 +372,7 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
   const clock = deps.clock ?? Date.now;
   const base = async (event: KinesisStreamEvent, _context: Context): Promise<KinesisStreamBatchResponse> => {
     const report = await ingest(event);
-    metrics.addMetric(BATCH_RECORDS, MetricUnit.Count, report.accounting.records);
+    metrics.addMetric(DIAGNOSTIC_METRIC_NAMES.batchRecords, MetricUnit.Count, report.accounting.records);
     emitMetrics(metrics, report.perModel);
     const oldestArrival = event.Records.reduce(
       (min, r) => Math.min(min, r.kinesis.approximateArrivalTimestamp * 1000),
@@ -431,10 +403,9 @@ export const handler = (event: KinesisStreamEvent, context: Context): Promise<Ki
     const tracer = new Tracer({ serviceName: SERVICE_NAMES.ingest });
     const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
     const env = process.env;
-    if (!env.TABLE_NAME || !env.MODEL_CATALOG)
-      throw new Error("ingest: TABLE_NAME and MODEL_CATALOG must be set");
+    if (!env.TABLE_NAME) throw new Error("ingest: TABLE_NAME must be set");
     singleton = createIngestHandler({
-      models: ingestModelsFromCatalog(env.MODEL_CATALOG),
+      models: loadModelCatalog(env).models,
       dynamodb,
       tableName: env.TABLE_NAME,
       limits: limitsFromEnv(env),

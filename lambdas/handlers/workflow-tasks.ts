@@ -9,6 +9,23 @@
  * docs/workflow.md; all outputs are small (bulk data goes to S3 by reference).
  */
 
+import type {
+  DeploymentSpec,
+  FeatureKind,
+  RuntimeModel,
+  ScoringSpec,
+  TaskType,
+  TrainingSpec,
+} from "../../contracts/model";
+import { profileSpecOf } from "../../contracts/model";
+import {
+  DEFAULT_ARTIFACTS_PREFIX,
+  DEFAULT_DATASETS_PREFIX,
+  ENDPOINT_BUSY_ERROR,
+  type RetrainingRequest,
+  TRANSIENT_ERROR,
+  WORKFLOW_INPUT_ERROR,
+} from "../../contracts/workflow";
 import {
   archiveDayPrefixes,
   DEFAULT_MINIMUM_ROWS,
@@ -20,12 +37,10 @@ import {
   trainingLine,
   transformLine,
 } from "../domain/dataset";
-import type { FeatureKind, TaskType } from "../domain/events";
 import {
   parseScoredLine,
   profileFeatures,
   profileHoldout,
-  profileSpecOf,
   type ScoredOutput,
   shiftValues,
   trainingBaseline,
@@ -41,45 +56,7 @@ import {
 import type { EndpointInfo, ModelHosting } from "../ports/model-hosting";
 import type { ObjectStore } from "../ports/object-store";
 import type { WorkflowStateStore } from "../ports/workflow-state-store";
-
-/** Per-model settings the workflow needs, embedded (as a JSON string) in the ConfirmLease state. */
-export interface WorkflowModelSpec {
-  readonly id: string;
-  readonly task: TaskType;
-  readonly classes?: readonly string[];
-  readonly features: readonly { readonly name: string; readonly kind: FeatureKind }[];
-  readonly labelHorizonHours: number;
-  readonly trainingWindowDays: number;
-  /** User data location (S3 prefix of JSON lines) instead of the event archive. */
-  readonly inputDataUri?: string;
-  /** SageMaker model package group to register promoted champions in (absent: no registration). */
-  readonly modelPackageGroup?: string;
-  readonly training: {
-    readonly image: string;
-    readonly instanceType: string;
-    readonly instanceCount: number;
-    readonly volumeSizeGb: number;
-    readonly maxRuntimeSeconds: number;
-    readonly hyperparameters: Readonly<Record<string, string>>;
-  };
-  readonly scoring: { readonly instanceType: string };
-  readonly deployment: {
-    readonly image: string;
-    readonly endpointName: string;
-    readonly instanceType: string;
-    readonly initialInstanceCount: number;
-    /** SageMaker `DeploymentConfig` (PascalCase, passed to UpdateEndpoint as is). */
-    readonly deploymentConfig: Record<string, unknown>;
-    readonly pollSeconds: number;
-    readonly maxPolls: number;
-  };
-  readonly gate: ValidationGate;
-  readonly approval: {
-    readonly required: "never" | "always" | "bySeverity";
-    readonly severities: readonly string[];
-    readonly timeoutHours: number;
-  };
-}
+import { loadModelCatalog } from "./model-catalog";
 
 /** Where the workflow keeps its objects in the archive bucket. */
 export interface WorkflowLayout {
@@ -90,27 +67,14 @@ export interface WorkflowLayout {
   readonly artifactsPrefix: string;
 }
 
-export const DEFAULT_DATASETS_PREFIX = "retraining/datasets/";
-export const DEFAULT_ARTIFACTS_PREFIX = "retraining/artifacts/";
-
 export interface WorkflowTaskDeps {
+  /** The model catalog's models (contracts/catalog.ts): which models may be retrained, and how. */
+  readonly models: readonly RuntimeModel[];
   readonly state: WorkflowStateStore;
   readonly objects: ObjectStore;
   readonly hosting: ModelHosting;
   readonly layout: WorkflowLayout;
   readonly now: () => number;
-}
-
-/** Execution input, as the evaluator's SfnWorkflowStarter sends it. */
-export interface RetrainingRequest {
-  readonly modelId: string;
-  /** Decision window (ISO-8601); its end anchors the training window. */
-  readonly window?: { readonly from?: string; readonly to?: string };
-  readonly decisionTime?: string;
-  readonly severity?: string;
-  readonly reason?: string;
-  /** Owner recorded with the lease; default: the execution name. */
-  readonly leaseOwner?: string;
 }
 
 /** The run plan ConfirmLease returns into `$.run`; every later state reads its parameters from it. */
@@ -139,9 +103,9 @@ export interface RunPlan {
     readonly challengerScoresUri: string;
     readonly championScoresUri: string;
   };
-  readonly training: WorkflowModelSpec["training"];
-  readonly scoring: WorkflowModelSpec["scoring"];
-  readonly deployment: WorkflowModelSpec["deployment"];
+  readonly training: TrainingSpec;
+  readonly scoring: ScoringSpec;
+  readonly deployment: DeploymentSpec;
   readonly gate: ValidationGate;
   /** `timeoutHours` is the effective timeout of the RequestApproval state (shown in the message). */
   readonly approval: { readonly required: boolean; readonly timeoutHours: number };
@@ -195,12 +159,12 @@ export interface AlertResult {
 
 /** Input names an unknown model or is malformed: not retried, fails the run with this cause. */
 export class WorkflowInputError extends Error {
-  override readonly name = "WorkflowInputError";
+  override readonly name = WORKFLOW_INPUT_ERROR;
 }
 
 /** The endpoint is mid-update by someone else: deploying now would race it. */
 export class EndpointBusyError extends Error {
-  override readonly name = "EndpointBusyError";
+  override readonly name = ENDPOINT_BUSY_ERROR;
 }
 
 /**
@@ -208,7 +172,7 @@ export class EndpointBusyError extends Error {
  * machine retries with backoff and jitter; the original name stays in the message.
  */
 export class TransientError extends Error {
-  override readonly name = "TransientError";
+  override readonly name = TRANSIENT_ERROR;
 }
 
 const TRANSIENT_NAMES = new Set([
@@ -279,12 +243,13 @@ async function readLines(objects: ObjectStore, prefixUri: string): Promise<strin
  * How long a run may hold the lease: training, scoring, approval and the deployment budget, plus an hour
  * of margin. Past this, the evaluator may assume the run died and start another.
  */
-export function runHoldMs(model: WorkflowModelSpec): number {
+export function runHoldMs(model: Pick<RuntimeModel, "retraining">): number {
+  const plan = model.retraining;
   const seconds =
-    model.training.maxRuntimeSeconds +
+    plan.training.maxRuntimeSeconds +
     2 * 3600 +
-    (model.approval.required === "never" ? 0 : model.approval.timeoutHours * 3600) +
-    model.deployment.pollSeconds * model.deployment.maxPolls +
+    (plan.approval.required === "never" ? 0 : plan.approval.timeoutHours * 3600) +
+    plan.deployment.pollSeconds * plan.deployment.maxPolls +
     3600;
   return seconds * 1000;
 }
@@ -295,13 +260,12 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
   async function confirmLease(input: {
     request: RetrainingRequest;
     execution: { id?: string; name: string; startTime?: string };
-    models: string;
   }): Promise<RunPlan> {
     const request = input.request;
     if (typeof request?.modelId !== "string") throw new WorkflowInputError("execution input has no modelId");
-    const catalog = JSON.parse(input.models) as WorkflowModelSpec[];
-    const model = catalog.find((m) => m.id === request.modelId);
+    const model = deps.models.find((m) => m.id === request.modelId);
     if (!model) throw new WorkflowInputError(`model ${request.modelId} is not configured for retraining`);
+    const plan = model.retraining;
     const now = deps.now();
     const owner = request.leaseOwner ?? input.execution.name;
     await state.confirmLease(model.id, owner, now, runHoldMs(model));
@@ -309,46 +273,46 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
     const startMs = parseIso(input.execution.startTime, "execution start time") ?? now;
     const toMs =
       parseIso(request.window?.to, "window.to") ?? parseIso(request.decisionTime, "decisionTime") ?? startMs;
-    const fromMs = toMs - model.trainingWindowDays * DAY;
+    const fromMs = toMs - plan.trainingWindowDays * DAY;
     const runId = `${model.id}-${compactTime(startMs)}`;
     const [champion, endpoint] = await Promise.all([
       state.getChampion(model.id),
-      hosting.describeEndpoint(model.deployment.endpointName),
+      hosting.describeEndpoint(plan.deployment.endpointName),
     ]);
     if (endpoint.exists && endpoint.status !== "InService") {
       throw new EndpointBusyError(
-        `endpoint ${model.deployment.endpointName} is ${endpoint.status}; a retraining run deploys only onto an InService endpoint`,
+        `endpoint ${plan.deployment.endpointName} is ${endpoint.status}; a retraining run deploys only onto an InService endpoint`,
       );
     }
     // A challenger is only ever compared with what actually serves: never deploy without that comparison.
     const championModel = endpoint.modelName ?? champion?.version;
     if (endpoint.exists && !championModel) {
       throw new WorkflowInputError(
-        `cannot tell which model endpoint ${model.deployment.endpointName} serves (no readable endpoint config, no registered champion)`,
+        `cannot tell which model endpoint ${plan.deployment.endpointName} serves (no readable endpoint config, no registered champion)`,
       );
     }
     const datasetUri = `s3://${layout.bucket}/${layout.datasetsPrefix}${model.id}/${runId}/`;
     const artifactsUri = `s3://${layout.bucket}/${layout.artifactsPrefix}${model.id}/${runId}/`;
     const approvalRequired =
-      model.approval.required === "always" ||
-      (model.approval.required === "bySeverity" &&
-        model.approval.severities.includes(request.severity ?? "retrain"));
+      plan.approval.required === "always" ||
+      (plan.approval.required === "bySeverity" &&
+        plan.approval.severities.includes(request.severity ?? "retrain"));
     return {
       runId,
       modelId: model.id,
       leaseOwner: owner,
       task: model.task,
       ...(model.classes ? { classes: model.classes } : {}),
-      features: model.features,
+      features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
       window: { fromMs, toMs, labelsUntilMs: Math.max(toMs, now) },
-      ...(model.inputDataUri ? { inputDataUri: model.inputDataUri } : {}),
-      ...(model.modelPackageGroup ? { modelPackageGroup: model.modelPackageGroup } : {}),
+      ...(plan.inputDataUri ? { inputDataUri: plan.inputDataUri } : {}),
+      ...(plan.modelPackageGroup ? { modelPackageGroup: plan.modelPackageGroup } : {}),
       // The champion is the model the endpoint serves now (scored on the same holdout as the challenger).
       champion: endpoint.exists
         ? { exists: true, modelName: championModel, ...(champion ? { version: champion.version } : {}) }
         : { exists: false },
       endpoint: {
-        name: model.deployment.endpointName,
+        name: plan.deployment.endpointName,
         exists: endpoint.exists,
         ...(endpoint.configName ? { configName: endpoint.configName } : {}),
       },
@@ -365,11 +329,11 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         challengerScoresUri: `${artifactsUri}scores/challenger/`,
         championScoresUri: `${artifactsUri}scores/champion/`,
       },
-      training: model.training,
-      scoring: model.scoring,
-      deployment: model.deployment,
-      gate: model.gate,
-      approval: { required: approvalRequired, timeoutHours: model.approval.timeoutHours },
+      training: plan.training,
+      scoring: plan.scoring,
+      deployment: plan.deployment,
+      gate: plan.gate,
+      approval: { required: approvalRequired, timeoutHours: plan.approval.timeoutHours },
     };
   }
 
@@ -428,10 +392,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
         lines.length ? `${lines.join("\n")}\n` : "",
         "application/jsonlines",
       );
-    const featuresProfile = profileFeatures(profileSpecOf(run.task, run.features, run.classes), [
-      ...split.train,
-      ...split.validation,
-    ]);
+    const featuresProfile = profileFeatures(profileSpecOf(run), [...split.train, ...split.validation]);
     const featuresProfileUri = joinUri(run.s3.datasetUri, "features-profile.json");
     await Promise.all([
       put("train/data.jsonl", split.train.map(trainingLine)),
@@ -480,7 +441,7 @@ export function createWorkflowTasks(deps: WorkflowTaskDeps) {
       .filter((l) => l.trim() !== "")
       .map((l) => (JSON.parse(l) as { label: number | string }).label);
     const rows = features.map((f, i) => ({ features: f, label: labels[i]! }));
-    const spec = profileSpecOf(run.task, run.features, run.classes);
+    const spec = profileSpecOf(run);
 
     const challengerOut = await readScores(scores.challenger.outputUri, run);
     const challengerProfile = profileHoldout(spec, rows, challengerOut);
@@ -719,6 +680,7 @@ async function productionTasks(): Promise<WorkflowTasks> {
     return v;
   };
   tasks = createWorkflowTasks({
+    models: loadModelCatalog(env).models,
     state: new store.RepositoryWorkflowStateStore(
       new repo.DynamoDbModelStateRepository({
         client: new DynamoDBClient({}),

@@ -2,7 +2,7 @@
  * Alerts to humans and other systems. Severity and model id travel as message attributes so that
  * subscribers filter (e.g. a pager only for `retrain`, a chat channel for `warn` and above).
  */
-import type { Severity } from "../../lib/policy";
+import type { Severity } from "../../contracts/policy";
 
 export interface Notification {
   readonly subject: string;

@@ -4,9 +4,10 @@
  * does not have to implement the ingest's exactly-once machinery.
  */
 
+import type { ProfileSpec } from "../../contracts/model";
 import type { QuarantineReason } from "../domain/event-validation";
 import type { IngestGroup, StoredLabel, StoredPrediction } from "../domain/ingest-batch";
-import type { Profile, ProfileSpec } from "../domain/profile";
+import type { Profile } from "../domain/profile";
 
 /** Statistics of one event-time bucket, merged over all shards that wrote it. */
 export interface BucketStats {

@@ -3,7 +3,7 @@ import { Dashboard, GraphWidget, type IWidget, Metric, TextWidget } from "aws-cd
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../config";
+import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
 
 export interface RetrainDashboardProps {
   /** CloudWatch dashboard name. */

@@ -1,4 +1,8 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Duration, RemovalPolicy, Stage } from "aws-cdk-lib";
 import type { IVpc } from "aws-cdk-lib/aws-ec2";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -17,6 +21,40 @@ export const DEFAULT_METRICS_NAMESPACE = "RetrainTriggers";
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __topLevelCreateRequire } from 'node:module';const require = __topLevelCreateRequire(import.meta.url);";
+
+/**
+ * Writes `files` into a directory of the app's output (cdk.out) at synth time, named by their content
+ * hash, and returns its path: the source of the copy into the bundle.
+ */
+function stagedFiles(
+  scope: Construct,
+  files: Readonly<Record<string, string>>,
+): { dir: string; names: string[] } {
+  const names = Object.keys(files).sort();
+  for (const name of names)
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new Error(`bundled file name must be a plain file name: ${name}`);
+  const hash = createHash("sha256");
+  for (const name of names) hash.update(name).update("\u0000").update(files[name]!).update("\u0000");
+  const dir = join(Stage.of(scope)?.outdir ?? tmpdir(), "bundled-files", hash.digest("hex").slice(0, 16));
+  mkdirSync(dir, { recursive: true });
+  for (const name of names) writeFileSync(join(dir, name), files[name]!);
+  return { dir, names };
+}
+
+/**
+ * esbuild command hooks that copy staged files into the bundle's output directory. The project bundles
+ * with the local esbuild (a devDependency), so the staged directory is on the same file system.
+ */
+function copyIntoBundle(staged: { dir: string; names: string[] }) {
+  const copy = process.platform === "win32" ? "copy" : "cp";
+  return {
+    beforeBundling: (): string[] => [],
+    beforeInstall: (): string[] => [],
+    afterBundling: (_inputDir: string, outputDir: string): string[] =>
+      staged.names.map((name) => `${copy} "${join(staged.dir, name)}" "${join(outputDir, name)}"`),
+  };
+}
 
 /** Properties of {@link NodeFunction}. Every production-relevant setting is explicit, with a default. */
 export interface NodeFunctionProps {
@@ -70,6 +108,13 @@ export interface NodeFunctionProps {
    */
   readonly environment?: Readonly<Record<string, string>>;
   /**
+   * Files bundled next to the handler code (file name -> content), e.g. the model catalog
+   * (`model-catalog.json`). They are part of the code asset, so a change redeploys the function, and
+   * they have no size limit (unlike environment variables, 4 KB in all).
+   * @default - none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
+  /**
    * Dead-letter queue for failed asynchronous invocations (e.g. EventBridge Scheduler targets).
    * @default - none (functions invoked synchronously, e.g. by an event source mapping, do not need one)
    */
@@ -107,9 +152,12 @@ export class NodeFunction extends Construct {
    * AWSLambdaBasicExecutionRole, which allows writing to every log group); add access with grant*.
    */
   public readonly role: Role;
+  /** Files bundled next to the handler code (file name -> content), e.g. the model catalog. */
+  public readonly bundledFiles: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
+    this.bundledFiles = { ...props.bundledFiles };
     this.logGroup = new LogGroup(this, "LogGroup", {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -152,6 +200,9 @@ export class NodeFunction extends Construct {
         // Maps give file:line stack traces; embedding the sources would only triple the asset size.
         sourcesContent: false,
         externalModules: ["@aws-sdk/*"],
+        ...(props.bundledFiles && Object.keys(props.bundledFiles).length > 0
+          ? { commandHooks: copyIntoBundle(stagedFiles(this, props.bundledFiles)) }
+          : {}),
       },
     });
     acknowledge(

@@ -7,7 +7,9 @@ import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { DEFAULTS, SERVICE_NAMES } from "../config";
+import { MODEL_CATALOG_FILE, type ModelCatalog } from "../../contracts/catalog";
+import { DEFAULTS } from "../../contracts/config";
+import { SERVICE_NAMES } from "../../contracts/telemetry";
 import { acknowledge } from "./nag";
 import { NodeFunction } from "./node-function";
 
@@ -42,8 +44,8 @@ export interface PredictionIngestProps {
   readonly table: ITable;
   /** Where batches that exhausted their retries or record age are described (on-failure destination). */
   readonly failureQueue: IQueue;
-  /** `MODEL_CATALOG` JSON from `lambdaModelCatalog(config)`. */
-  readonly modelCatalog: string;
+  /** The model catalog (contracts/catalog.ts), bundled with the function as `model-catalog.json`. */
+  readonly catalog: ModelCatalog;
   /** Quarantined records expire after this many days (DynamoDB TTL). */
   readonly quarantineRetentionDays: number;
   /**
@@ -85,9 +87,9 @@ export class PredictionIngest extends Construct {
       memorySize: s.memoryMb,
       timeout: Duration.seconds(s.timeoutSeconds),
       logRetention: props.logRetention,
+      bundledFiles: { [MODEL_CATALOG_FILE]: JSON.stringify(props.catalog) },
       environment: {
         TABLE_NAME: props.table.tableName,
-        MODEL_CATALOG: props.modelCatalog,
         MAX_RECORD_BYTES: String(s.maxRecordBytes),
         MAX_FUTURE_SKEW_SECONDS: String(s.maxFutureSkewSeconds),
         STATS_RETENTION_DAYS: String(s.maxEventAgeDays),

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
@@ -14,12 +14,10 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { DefinitionBody, LogLevel, StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import {
-  DEFAULT_ARTIFACTS_PREFIX,
-  DEFAULT_DATASETS_PREFIX,
-  type WorkflowModelSpec,
-} from "../../lambdas/handlers/workflow-tasks";
-import { type DeploymentConfig, endpointNameOf, type ModelConfig, SERVICE_NAMES } from "../config";
+import { MODEL_CATALOG_FILE, type ModelCatalog, rollbackAlarmNames } from "../../contracts/catalog";
+import type { RuntimeModel } from "../../contracts/model";
+import { SERVICE_NAMES } from "../../contracts/telemetry";
+import { DEFAULT_ARTIFACTS_PREFIX, DEFAULT_DATASETS_PREFIX } from "../../contracts/workflow";
 import { buildRetrainingDefinition, SUBSTITUTIONS, type WorkflowTimeouts } from "../workflow-asl";
 import { NodeFunction } from "./node-function";
 
@@ -31,8 +29,8 @@ export interface RetrainingWorkflowProps {
   readonly topic: ITopic;
   /** Event archive written by Firehose under `<modelId>/yyyy/MM/dd/`; also holds datasets and artifacts. */
   readonly archiveBucket: IBucket;
-  /** Parsed deployment configuration (lib/config.ts); every model in it gets a retraining plan. */
-  readonly config: DeploymentConfig;
+  /** The model catalog (contracts/catalog.ts): every model in it can be retrained; bundled with the task Lambda. */
+  readonly catalog: ModelCatalog;
   /**
    * Task Lambda running lambdas/handlers/workflow-tasks.ts. When given, the caller is responsible for
    * its environment; the construct still grants it what the tasks need (if it is a `Function`).
@@ -50,22 +48,6 @@ export interface RetrainingWorkflowProps {
    */
   readonly artifactsPrefix?: string;
   /**
-   * Interval between DescribeEndpoint polls while an endpoint update runs.
-   * @default Duration.minutes(1)
-   */
-  readonly endpointPollInterval?: Duration;
-  /**
-   * Instance type of the batch transform jobs scoring champion and challenger on the holdout.
-   * @default "ml.m5.large"
-   */
-  readonly scoringInstanceType?: string;
-  /**
-   * Register every promoted champion as an approved model package in the SageMaker Model Registry, in a
-   * group named `<prefix><modelId>` (created on first use).
-   * @default - no model packages (the registry is the table's `CHAMPION#<version>` items)
-   */
-  readonly modelPackageGroupPrefix?: string;
-  /**
    * Retention of the state machine's execution log group and of the default task Lambda's log group
    * (the deployment configuration's `retention.logDays` covers both).
    * @default RetentionDays.THREE_MONTHS
@@ -77,118 +59,22 @@ export interface RetrainingWorkflowProps {
 export const RETRAINING_WORKFLOW_DEFAULTS = {
   datasetsPrefix: DEFAULT_DATASETS_PREFIX,
   artifactsPrefix: DEFAULT_ARTIFACTS_PREFIX,
-  endpointPollInterval: Duration.minutes(1),
-  scoringInstanceType: "ml.m5.large",
   scoringTimeout: Duration.hours(2),
   logRetention: RetentionDays.THREE_MONTHS,
-  /** Margin of the endpoint polling budget over SageMaker's own deployment timeout. */
-  pollMargin: Duration.minutes(30),
 } as const;
-
-/** Names of the CloudWatch alarms that roll a blue/green deployment of a model back. */
-export function rollbackAlarmNames(model: ModelConfig): { errors: string; latency: string } {
-  const endpoint = endpointNameOf(model);
-  return { errors: `${endpoint}-rollback-5xx-rate`, latency: `${endpoint}-rollback-model-latency` };
-}
-
-/**
- * SageMaker `DeploymentConfig` of a model: blue/green with the configured traffic shifting (all at once,
- * canary or linear, by capacity percent), bake time between shifts, old-fleet termination wait, and
- * auto-rollback on the model's alarms.
- */
-export function deploymentConfigOf(model: ModelConfig): Record<string, unknown> {
-  const d = model.deployment;
-  const wait = d.bakeTimeMinutes * 60;
-  const routing: Record<string, unknown> =
-    d.strategy === "canary"
-      ? {
-          Type: "CANARY",
-          CanarySize: { Type: "CAPACITY_PERCENT", Value: d.canarySize },
-          WaitIntervalInSeconds: wait,
-        }
-      : d.strategy === "linear"
-        ? {
-            Type: "LINEAR",
-            LinearStepSize: { Type: "CAPACITY_PERCENT", Value: d.linearStepSize },
-            WaitIntervalInSeconds: wait,
-          }
-        : { Type: "ALL_AT_ONCE", WaitIntervalInSeconds: wait };
-  const alarms = rollbackAlarmNames(model);
-  return {
-    BlueGreenUpdatePolicy: {
-      TrafficRoutingConfiguration: routing,
-      TerminationWaitInSeconds: d.terminationWaitMinutes * 60,
-      MaximumExecutionTimeoutInSeconds: d.maxExecutionMinutes * 60,
-    },
-    AutoRollbackConfiguration: { Alarms: [{ AlarmName: alarms.errors }, { AlarmName: alarms.latency }] },
-  };
-}
-
-/** The per-model plan inputs embedded in the definition (see WorkflowModelSpec). */
-export function workflowModelSpec(
-  model: ModelConfig,
-  opts: {
-    pollSeconds: number;
-    scoringInstanceType: string;
-    approvalTimeoutHours: number;
-    modelPackageGroupPrefix?: string;
-  },
-): WorkflowModelSpec {
-  const t = model.training;
-  const d = model.deployment;
-  const pollBudgetSeconds = d.maxExecutionMinutes * 60 + RETRAINING_WORKFLOW_DEFAULTS.pollMargin.toSeconds();
-  return {
-    id: model.id,
-    task: model.task,
-    ...(model.classes ? { classes: model.classes } : {}),
-    features: model.features.map((f) => ({ name: f.name, kind: f.kind })),
-    labelHorizonHours: model.labelHorizonHours,
-    trainingWindowDays: t.trainingWindowDays,
-    ...(t.inputDataUri ? { inputDataUri: t.inputDataUri } : {}),
-    ...(opts.modelPackageGroupPrefix !== undefined
-      ? { modelPackageGroup: `${opts.modelPackageGroupPrefix}${model.id}` }
-      : {}),
-    training: {
-      image: t.imageUri,
-      instanceType: t.instanceType,
-      instanceCount: t.instanceCount,
-      volumeSizeGb: t.volumeSizeGb,
-      maxRuntimeSeconds: t.maxRuntimeMinutes * 60,
-      hyperparameters: t.hyperparameters,
-    },
-    scoring: { instanceType: opts.scoringInstanceType },
-    deployment: {
-      image: t.inferenceImageUri ?? t.imageUri,
-      endpointName: endpointNameOf(model),
-      instanceType: d.instanceType,
-      initialInstanceCount: d.instanceCount,
-      deploymentConfig: deploymentConfigOf(model),
-      pollSeconds: opts.pollSeconds,
-      maxPolls: Math.ceil(pollBudgetSeconds / opts.pollSeconds),
-    },
-    gate: model.validationGate,
-    approval: {
-      required: model.approval.required,
-      severities: model.approval.severities,
-      timeoutHours: opts.approvalTimeoutHours,
-    },
-  };
-}
-
-const requiresApproval = (m: ModelConfig): boolean => m.approval.required !== "never";
 
 /**
  * Static task timeouts of the definition: training = longest max runtime + 1 h (SageMaker stops each job
  * at its own max runtime first), scoring = the default transform budget, approval = the longest
  * approval timeout of the models that require approval (at least 1 s).
  */
-export function workflowTimeouts(models: readonly ModelConfig[]): WorkflowTimeouts {
-  const maxRuntime = Math.max(0, ...models.map((m) => m.training.maxRuntimeMinutes * 60));
-  const approvals = models.filter(requiresApproval).map((m) => m.approval.timeoutHours * 3600);
+export function workflowTimeouts(models: readonly RuntimeModel[]): WorkflowTimeouts {
+  const maxRuntime = Math.max(0, ...models.map((m) => m.retraining.training.maxRuntimeSeconds));
+  const approvalHours = Math.max(0, ...models.map((m) => m.retraining.approval.timeoutHours));
   return {
     trainingSeconds: maxRuntime + 3600,
     scoringSeconds: RETRAINING_WORKFLOW_DEFAULTS.scoringTimeout.toSeconds(),
-    approvalSeconds: Math.max(1, Math.round(approvals.length > 0 ? Math.max(...approvals) : 24 * 3600)),
+    approvalSeconds: Math.max(1, Math.round(approvalHours > 0 ? approvalHours * 3600 : 24 * 3600)),
   };
 }
 
@@ -225,10 +111,7 @@ export class RetrainingWorkflow extends Construct {
     const stack = Stack.of(this);
     const datasetsPrefix = props.datasetsPrefix ?? RETRAINING_WORKFLOW_DEFAULTS.datasetsPrefix;
     const artifactsPrefix = props.artifactsPrefix ?? RETRAINING_WORKFLOW_DEFAULTS.artifactsPrefix;
-    const pollSeconds = (
-      props.endpointPollInterval ?? RETRAINING_WORKFLOW_DEFAULTS.endpointPollInterval
-    ).toSeconds();
-    const models = props.config.models;
+    const models = props.catalog.models;
     const bucket = props.archiveBucket;
     const sagemakerArn = (resource: string, name: string) =>
       stack.formatArn({ service: "sagemaker", resource, resourceName: name });
@@ -262,8 +145,7 @@ export class RetrainingWorkflow extends Construct {
     const repositories = [
       ...new Set(
         models
-          .flatMap((m) => [m.training.imageUri, m.training.inferenceImageUri])
-          .filter((u): u is string => u !== undefined)
+          .flatMap((m) => [m.retraining.training.image, m.retraining.deployment.image])
           .map(ecrRepositoryArn)
           .filter((a): a is string => a !== undefined),
       ),
@@ -311,6 +193,7 @@ export class RetrainingWorkflow extends Construct {
     } else {
       this.taskFunction = new NodeFunction(this, "Tasks", {
         entry: "lambdas/handlers/workflow-tasks.ts",
+        bundledFiles: { [MODEL_CATALOG_FILE]: JSON.stringify(props.catalog) },
         serviceName: SERVICE_NAMES.workflow,
         description:
           "Retraining workflow tasks: lease, dataset, challenger evaluation, promotion, failure alert",
@@ -349,8 +232,8 @@ export class RetrainingWorkflow extends Construct {
     );
     if (bucket.encryptionKey) bucket.encryptionKey.grantEncryptDecrypt(fn);
     for (const m of models) {
-      if (!m.training.inputDataUri) continue;
-      const { bucket: b, key } = s3UriParts(m.training.inputDataUri);
+      if (!m.retraining.inputDataUri) continue;
+      const { bucket: b, key } = s3UriParts(m.retraining.inputDataUri);
       const prefix = key.replace(/\/?$/, "/");
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["s3:GetObject"], resources: [`arn:aws:s3:::${b}/${prefix}*`] }),
@@ -363,7 +246,9 @@ export class RetrainingWorkflow extends Construct {
         }),
       );
     }
-    const endpointArns = models.map((m) => sagemakerArn("endpoint", endpointNameOf(m).toLowerCase()));
+    const endpointArns = models.map((m) =>
+      sagemakerArn("endpoint", m.retraining.deployment.endpointName.toLowerCase()),
+    );
     fn.addToRolePolicy(
       new PolicyStatement({ actions: ["sagemaker:DescribeEndpoint"], resources: endpointArns }),
     );
@@ -384,8 +269,10 @@ export class RetrainingWorkflow extends Construct {
         ]),
       }),
     );
-    if (props.modelPackageGroupPrefix !== undefined) {
-      const groups = models.map((m) => `${props.modelPackageGroupPrefix}${m.id}`.toLowerCase());
+    const groups = models
+      .map((m) => m.retraining.modelPackageGroup?.toLowerCase())
+      .filter((g): g is string => g !== undefined);
+    if (groups.length > 0) {
       fn.addToRolePolicy(
         new PolicyStatement({
           actions: ["sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage"],
@@ -400,10 +287,10 @@ export class RetrainingWorkflow extends Construct {
     // Rollback alarms watched by SageMaker during blue/green deployments.
     const alarms: Record<string, Alarm[]> = {};
     for (const m of models) {
-      const endpointName = endpointNameOf(m);
+      const endpointName = m.retraining.deployment.endpointName;
       const dims = { EndpointName: endpointName, VariantName: "AllTraffic" };
-      const names = rollbackAlarmNames(m);
-      const r = m.deployment.rollbackAlarms;
+      const names = rollbackAlarmNames(endpointName);
+      const r = m.retraining.deployment.rollbackAlarms;
       const metric = (metricName: string, statistic: string) =>
         new Metric({
           namespace: "AWS/SageMaker",
@@ -450,32 +337,12 @@ export class RetrainingWorkflow extends Construct {
 
     // State machine. Task timeouts are static (see WorkflowTimeouts): the longest of all models.
     const timeouts = workflowTimeouts(models);
-    const approvalTimeoutHours = timeouts.approvalSeconds / 3600;
-    const distinctApproval = new Set(models.filter(requiresApproval).map((m) => m.approval.timeoutHours));
-    if (distinctApproval.size > 1) {
-      Annotations.of(this).addWarningV2(
-        "retrain-triggers:approval-timeout",
-        `models configure different approval timeouts (${[...distinctApproval].join(", ")} h); the state machine waits ${approvalTimeoutHours} h for all of them`,
-      );
-    }
-    const specs = models.map((m) =>
-      workflowModelSpec(m, {
-        pollSeconds,
-        scoringInstanceType: props.scoringInstanceType ?? RETRAINING_WORKFLOW_DEFAULTS.scoringInstanceType,
-        approvalTimeoutHours,
-        ...(props.modelPackageGroupPrefix !== undefined
-          ? { modelPackageGroupPrefix: props.modelPackageGroupPrefix }
-          : {}),
-      }),
-    );
     const logGroup = new LogGroup(this, "ExecutionLogs", {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new StateMachine(this, "StateMachine", {
-      definitionBody: DefinitionBody.fromString(
-        JSON.stringify(buildRetrainingDefinition(JSON.stringify(specs), timeouts)),
-      ),
+      definitionBody: DefinitionBody.fromString(JSON.stringify(buildRetrainingDefinition(timeouts))),
       definitionSubstitutions: {
         [SUBSTITUTIONS.taskFunctionArn]: fn.functionArn,
         [SUBSTITUTIONS.sageMakerRoleArn]: role.roleArn,
@@ -494,7 +361,7 @@ export class RetrainingWorkflow extends Construct {
     props.topic.grantPublish(this.stateMachine);
   }
 
-  private grantStateMachine(smRole: IRole, models: readonly ModelConfig[], executionRole: Role): void {
+  private grantStateMachine(smRole: IRole, models: readonly RuntimeModel[], executionRole: Role): void {
     const stack = Stack.of(this);
     const arn = (resource: string, name: string) =>
       stack.formatArn({ service: "sagemaker", resource, resourceName: name });
@@ -512,7 +379,7 @@ export class RetrainingWorkflow extends Construct {
     );
     policy(["sagemaker:CreateModel"], jobs("model"));
     policy(["sagemaker:CreateEndpointConfig"], jobs("endpoint-config"));
-    const endpoints = models.map((m) => arn("endpoint", endpointNameOf(m).toLowerCase()));
+    const endpoints = models.map((m) => arn("endpoint", m.retraining.deployment.endpointName.toLowerCase()));
     policy(
       ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
       [...endpoints, ...jobs("endpoint-config")],

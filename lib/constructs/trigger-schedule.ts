@@ -16,7 +16,9 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { DEFAULTS, SERVICE_NAMES } from "../config";
+import { MODEL_CATALOG_FILE, type ModelCatalog } from "../../contracts/catalog";
+import { DEFAULTS } from "../../contracts/config";
+import { SERVICE_NAMES } from "../../contracts/telemetry";
 import { acknowledge } from "./nag";
 import { NodeFunction } from "./node-function";
 
@@ -45,8 +47,8 @@ export interface TriggerScheduleProps {
   readonly stateMachine: IStateMachine;
   /** Receives invocations the scheduler (or Lambda's async retries) could not deliver. */
   readonly deadLetterQueue: IQueue;
-  /** `MODEL_CATALOG` JSON from `lambdaModelCatalog(config)`. */
-  readonly modelCatalog: string;
+  /** The model catalog (contracts/catalog.ts), bundled with the function as `model-catalog.json`. */
+  readonly catalog: ModelCatalog;
   /**
    * Entry file of the evaluator handler.
    * @default "lambdas/handlers/evaluate.ts"
@@ -84,11 +86,11 @@ export class TriggerSchedule extends Construct {
       deadLetterQueue: props.deadLetterQueue,
       // The scheduler already retries; Lambda's own async retries would evaluate the same slot again.
       retryAttempts: 0,
+      bundledFiles: { [MODEL_CATALOG_FILE]: JSON.stringify(props.catalog) },
       environment: {
         TABLE_NAME: props.table.tableName,
         TOPIC_ARN: props.topic.topicArn,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        MODEL_CATALOG: props.modelCatalog,
       },
     });
     this.function = fn.function;

@@ -1,6 +1,6 @@
 import { App, type AppProps, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
-import type { DeploymentConfig } from "../config";
+import type { DeploymentConfig } from "../../contracts/config";
 import { WildcardAcknowledgmentPlugin } from "../constructs/nag";
 import { StatefulStack } from "./stateful-stack";
 import { type HandlerEntries, StatelessStack } from "./stateless-stack";

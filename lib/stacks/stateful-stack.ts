@@ -18,8 +18,8 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription, SqsSubscription, UrlSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { TTL_ATTRIBUTE } from "../../lambdas/adapters/dynamodb-keys";
-import type { DeploymentConfig } from "../config";
+import type { DeploymentConfig } from "../../contracts/config";
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../contracts/storage";
 import { acknowledge } from "../constructs/nag";
 
 /**
@@ -100,8 +100,8 @@ export class StatefulStack extends Stack {
     });
 
     this.table = new Table(this, "State", {
-      partitionKey: { name: "pk", type: AttributeType.STRING },
-      sortKey: { name: "sk", type: AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,

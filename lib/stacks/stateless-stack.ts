@@ -1,7 +1,8 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { Annotations, Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { type DeploymentConfig, lambdaModelCatalog } from "../config";
+import { buildModelCatalog, type CatalogOptions } from "../../contracts/catalog";
+import type { DeploymentConfig } from "../../contracts/config";
 import { Alerts } from "../constructs/alerts";
 import { RetrainDashboard } from "../constructs/dashboard";
 import { acknowledge, acknowledgeWildcards } from "../constructs/nag";
@@ -24,6 +25,12 @@ export interface StatelessStackProps extends StackProps {
   /** The data resources this stack's code reads and writes. */
   readonly stateful: StatefulStack;
   /**
+   * Deployment-wide settings of the retraining workflow that go into the model catalog (endpoint
+   * polling interval, scoring instance type, model package groups).
+   * @default - CATALOG_DEFAULTS of contracts/catalog.ts, no model packages
+   */
+  readonly catalogOptions?: CatalogOptions;
+  /**
    * Handler entry files.
    * @default - the handlers under lambdas/handlers/
    */
@@ -44,14 +51,14 @@ export class StatelessStack extends Stack {
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
-    const modelCatalog = lambdaModelCatalog(config);
+    const catalog = buildModelCatalog(config, props.catalogOptions);
     const logRetention = config.retention.logDays as RetentionDays;
 
     this.ingest = new PredictionIngest(this, "Ingest", {
       stream: stateful.stream,
       table: stateful.table,
       failureQueue: stateful.ingestFailureQueue,
-      modelCatalog,
+      catalog,
       quarantineRetentionDays: config.retention.quarantineDays,
       settings: config.ingest,
       logRetention,
@@ -62,9 +69,17 @@ export class StatelessStack extends Stack {
       table: stateful.table,
       topic: stateful.topic,
       archiveBucket: stateful.archiveBucket,
-      config,
+      catalog,
       logRetention,
     });
+    const approvalTimeouts = new Set(
+      config.models.filter((m) => m.approval.required !== "never").map((m) => m.approval.timeoutHours),
+    );
+    if (approvalTimeouts.size > 1)
+      Annotations.of(this.workflow).addWarningV2(
+        "retrain-triggers:approval-timeout",
+        `models configure different approval timeouts (${[...approvalTimeouts].join(", ")} h); the state machine waits ${Math.max(...approvalTimeouts)} h for all of them`,
+      );
 
     this.acknowledgeWorkflowFindings(config);
 
@@ -73,7 +88,7 @@ export class StatelessStack extends Stack {
       topic: stateful.topic,
       stateMachine: this.workflow.stateMachine,
       deadLetterQueue: stateful.evaluatorDeadLetterQueue,
-      modelCatalog,
+      catalog,
       settings: config.schedule,
       logRetention,
       ...(props.entries?.evaluator ? { entry: props.entries.evaluator } : {}),

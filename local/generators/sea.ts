@@ -5,7 +5,7 @@
  * classic concepts use thresholds 8, 9, 7 and 9.5; drift is a change of threshold. `f3` is noise the
  * concept ignores, which makes it a natural "harmless drift" feature.
  */
-import type { FeatureSpec } from "../../lambdas/domain/events";
+import type { FeatureSpec } from "../../contracts/model";
 import type { SeededRandom } from "../prng";
 import type { Example, ExampleGenerator } from "./types";
 

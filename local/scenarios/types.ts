@@ -3,7 +3,7 @@
  * the model that lives in it. Scenarios are data plus a generator so that `npm run local`, the
  * integration test and the benchmark run exactly the same thing at different sizes.
  */
-import type { FeatureSpec } from "../../lambdas/domain/events";
+import type { FeatureSpec } from "../../contracts/model";
 import type { ExampleGenerator } from "../generators/types";
 
 export const DAY_MS = 86_400_000;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS, METRIC_NAMES } from "../../lib/config";
+import { DEFAULTS } from "../../contracts/config";
+import { METRIC_NAMES } from "../../contracts/telemetry";
 
 /** docs/configuration.md split into sections by heading. */
 const docs = readFileSync("docs/configuration.md", "utf8");

@@ -2,21 +2,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/event-validation";
-import { ingestModelsFromCatalog } from "../../lambdas/handlers/ingest";
+import { buildModelCatalog, parseModelCatalog } from "../../contracts/catalog";
 import {
   ConfigError,
   DEFAULTS,
   type DeploymentConfigInput,
   formatPath,
-  lambdaModelCatalog,
   loadConfig,
-  MAX_MODEL_CATALOG_BYTES,
-  parseModelCatalog,
   scheduleExpressionProblem,
-  stripDefaults,
-} from "../../lib/config";
-import { DEFAULT_TRIGGER_POLICY } from "../../lib/policy";
+} from "../../contracts/config";
+import { DEFAULT_TRIGGER_POLICY } from "../../contracts/policy";
+import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/event-validation";
 
 const EXAMPLE = "config/example.config.json";
 
@@ -314,11 +310,11 @@ describe("schedule expressions", () => {
 });
 
 describe("model catalog", () => {
-  it("round-trips through MODEL_CATALOG with the policies restored exactly", () => {
+  it("is read back by the Lambdas with every model, feature and policy as configured", () => {
     const config = loadConfig(EXAMPLE);
-    const json = lambdaModelCatalog(config);
-    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_MODEL_CATALOG_BYTES);
-    const catalog = parseModelCatalog(json);
+    const built = buildModelCatalog(config);
+    const catalog = parseModelCatalog(JSON.stringify(built));
+    expect(catalog).toEqual(built);
     expect(catalog.models.map((m) => m.id)).toEqual(["churn", "delivery-eta"]);
     catalog.models.forEach((m, i) => {
       const source = config.models[i]!;
@@ -327,17 +323,15 @@ describe("model catalog", () => {
       expect(m.labelHorizonHours).toBe(source.labelHorizonHours);
       expect(m.bucketMinutes).toBe(source.bucketMinutes);
       expect(m.predictionIndex).toBe(true);
+      expect(m.retraining.training.image).toBe(source.training.imageUri);
+      expect(m.retraining.gate).toEqual(source.validationGate);
     });
   });
 
-  it("carries predictionIndex: false to the ingest (and only then: the default costs no bytes)", () => {
+  it("carries predictionIndex: false to every Lambda", () => {
     const input = minimal();
-    const on = lambdaModelCatalog(loadConfig(input));
-    expect(on).not.toContain("predictionIndex");
     input.models[0]!.predictionIndex = false;
-    const off = lambdaModelCatalog(loadConfig(input));
-    expect(ingestModelsFromCatalog(off)[0]!.predictionIndex).toBe(false);
-    expect(ingestModelsFromCatalog(on)[0]!.predictionIndex).toBe(true);
+    expect(buildModelCatalog(loadConfig(input)).models[0]!.predictionIndex).toBe(false);
   });
 
   it("rejects a predictionIndex that is not a boolean, naming the field", () => {
@@ -346,24 +340,28 @@ describe("model catalog", () => {
     expect(() => loadConfig(input as never)).toThrow(/models\[0\]\.predictionIndex: .*expected boolean/);
   });
 
-  it("fails synth with a clear message when the catalog outgrows the environment", () => {
+  it("has no size limit: 20 models of 200 features each round-trip unchanged", () => {
     const input = minimal();
-    input.models[0]!.features = Array.from({ length: 200 }, (_, i) => ({
-      name: `feature_with_a_long_name_${i}`,
-      kind: "numeric" as const,
+    const template = input.models[0]!;
+    input.models = Array.from({ length: 20 }, (_, m) => ({
+      ...template,
+      id: `model-${m}`,
+      deployment: { endpointName: `endpoint-${m}` },
+      features: Array.from({ length: 200 }, (_, i) => ({
+        name: `feature_with_a_long_name_${i}`,
+        kind: "numeric" as const,
+      })),
     }));
-    expect(() => lambdaModelCatalog(loadConfig(input))).toThrow(/Lambda model catalog is \d+ bytes/);
+    const built = buildModelCatalog(loadConfig(input));
+    const json = JSON.stringify(built);
+    expect(Buffer.byteLength(json)).toBeGreaterThan(100_000);
+    expect(parseModelCatalog(json)).toEqual(built);
   });
 
   it("rejects a malformed catalog naming the field", () => {
-    expect(() => parseModelCatalog('{"models":[{"id":"x"}]}')).toThrow(/models\[0\]\.task/);
+    expect(() => parseModelCatalog('{"version":1,"models":[{"id":"x"}]}')).toThrow(/models\[0\]\.task/);
+    expect(() => parseModelCatalog('{"version":2,"models":[]}')).toThrow(/version/);
     expect(() => parseModelCatalog("not json")).toThrow(ConfigError);
-  });
-
-  it("stripDefaults keeps only what differs", () => {
-    expect(stripDefaults({ a: 1, b: { c: 2, d: 3 }, e: [1] }, { a: 1, b: { c: 2, d: 4 }, e: [1] })).toEqual({
-      b: { d: 3 },
-    });
   });
 
   it("formats paths with indexes", () => {

@@ -22,6 +22,7 @@ beforeAll(() => {
     logRetention: RetentionDays.ONE_WEEK,
     logLevel: "DEBUG",
     environment: { TABLE_NAME: "t" },
+    bundledFiles: { "model-catalog.json": '{"version":1,"models":[]}', "notes.txt": "second file" },
   });
   outdir = app.synth().directory;
   template = Template.fromStack(stack);
@@ -87,5 +88,28 @@ describe("NodeFunction", () => {
       true,
     );
     expect(code).toMatch(/export\s*\{/);
+  });
+
+  it("copies its bundled files next to the handler code, byte for byte", () => {
+    const withFiles = readdirSync(outdir)
+      .filter((d) => d.startsWith("asset."))
+      .filter((d) => readdirSync(join(outdir, d)).includes("model-catalog.json"));
+    expect(withFiles).toHaveLength(1);
+    const dir = join(outdir, withFiles[0]!);
+    expect(readFileSync(join(dir, "model-catalog.json"), "utf8")).toBe('{"version":1,"models":[]}');
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("second file");
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
+  });
+
+  it("refuses a bundled file name that is a path", () => {
+    const stack = new Stack(new App(), "Bad");
+    expect(
+      () =>
+        new NodeFunction(stack, "Fn", {
+          entry: ENTRY,
+          serviceName: "x",
+          bundledFiles: { "../escape.json": "{}" },
+        }),
+    ).toThrow(/plain file name/);
   });
 });

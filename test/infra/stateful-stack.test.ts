@@ -2,7 +2,7 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type DeploymentConfig, loadConfig } from "../../lib/config";
+import { type DeploymentConfig, loadConfig } from "../../contracts/config";
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_PREFIX, StatefulStack } from "../../lib/stacks/stateful-stack";
 import { iamActions } from "./template-helpers";
 

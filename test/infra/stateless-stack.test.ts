@@ -2,17 +2,12 @@ import type { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildModelCatalog, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
+import { loadConfig } from "../../contracts/config";
+import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
 import { limitsFromEnv } from "../../lambdas/handlers/ingest";
-import {
-  lambdaModelCatalog,
-  loadConfig,
-  METRIC_NAMES,
-  METRICS_NAMESPACE,
-  parseModelCatalog,
-  SERVICE_NAMES,
-  UNKNOWN_MODEL_ID,
-} from "../../lib/config";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
+import { NodeFunction } from "../../lib/constructs/node-function";
 import { createRetrainApp } from "../../lib/stacks/retrain-app";
 import { iamActions, resourceByPrefix } from "./template-helpers";
 
@@ -55,17 +50,30 @@ describe("stateless stack: Lambda functions", () => {
           Variables: expect.objectContaining({
             POWERTOOLS_SERVICE_NAME: service,
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-            MODEL_CATALOG: lambdaModelCatalog(config),
           }),
         },
       });
     },
   );
 
-  it("passes a model catalog the Lambdas can parse back to the configured policies", () => {
-    const env = functionProps("IngestHandler").Environment as { Variables: Record<string, string> };
-    const catalog = parseModelCatalog(env.Variables.MODEL_CATALOG!);
-    expect(catalog.models.map((m) => m.policy)).toEqual(config.models.map((m) => m.policy));
+  it("bundles the same model catalog with all three Lambdas, and none gets it through the environment", () => {
+    const functions = app.node
+      .findAll()
+      .filter((c): c is NodeFunction => c instanceof NodeFunction)
+      .map((f) => [f.node.path, f.bundledFiles[MODEL_CATALOG_FILE]] as const);
+    expect(functions.map(([path]) => path.split("/")[1])).toEqual(
+      expect.arrayContaining(["Ingest", "Trigger", "Workflow"]),
+    );
+    expect(functions).toHaveLength(3);
+    for (const [, json] of functions) {
+      expect(json).toBeDefined();
+      const catalog = parseModelCatalog(json!);
+      expect(catalog).toEqual(buildModelCatalog(config));
+      expect(catalog.models.map((m) => m.policy)).toEqual(config.models.map((m) => m.policy));
+    }
+    const variables = stateless.findResources("AWS::Lambda::Function");
+    for (const fn of Object.values(variables))
+      expect(Object.keys(fn.Properties?.Environment?.Variables ?? {})).not.toContain("MODEL_CATALOG");
   });
 
   it("gives the ingest Lambda its table, limits and quarantine retention", () => {

@@ -6,6 +6,7 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { parsePolicy } from "../../contracts/policy";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { mergeProfiles } from "../../lambdas/domain/profile";
 import {
@@ -22,7 +23,6 @@ import type {
   WorkflowStarter,
   WorkflowStartResult,
 } from "../../lambdas/ports/workflow-starter";
-import { parsePolicy } from "../../lib/policy";
 import { type Emulators, startEmulators } from "../../local/emulators";
 import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, T0 } from "../scenarios/harness";
 

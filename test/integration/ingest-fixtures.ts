@@ -9,9 +9,10 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { profileSpecOf } from "../../contracts/model";
 import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
-import type { IngestModelSpec } from "../../lambdas/domain/event-validation";
-import { bucketStartOf, profileSpecOf } from "../../lambdas/domain/ingest-batch";
+import type { IngestModel } from "../../lambdas/domain/event-validation";
+import { bucketStartOf } from "../../lambdas/domain/ingest-batch";
 import {
   addOutcome,
   addPrediction,
@@ -24,7 +25,7 @@ import { createStream, createTable, type Emulators, startEmulators } from "../..
 import { EsmPoller } from "../../local/esm-poller";
 import { mulberry32 } from "../../local/prng";
 
-export const MODELS: IngestModelSpec[] = [
+export const MODELS: IngestModel[] = [
   {
     id: "churn",
     task: "binary",
@@ -36,6 +37,7 @@ export const MODELS: IngestModelSpec[] = [
     ],
     labelHorizonHours: 48,
     bucketMinutes: 60,
+    predictionIndex: true,
   },
   {
     id: "price",
@@ -46,6 +48,7 @@ export const MODELS: IngestModelSpec[] = [
     ],
     labelHorizonHours: 2,
     bucketMinutes: 30,
+    predictionIndex: true,
   },
 ];
 

@@ -10,6 +10,8 @@
  * where the inputs fall relative to the decision boundary.
  */
 
+import type { ProfileSpec } from "../../contracts/model";
+import { parsePolicy, type TriggerPolicy, type TriggerPolicyInput } from "../../contracts/policy";
 import {
   type BaselineInput,
   type Decision,
@@ -27,9 +29,7 @@ import {
   emptyProfile,
   mergeProfiles,
   type Profile,
-  type ProfileSpec,
 } from "../../lambdas/domain/profile";
-import { parsePolicy, type TriggerPolicy, type TriggerPolicyInput } from "../../lib/policy";
 import { mulberry32 } from "../../local/prng";
 
 export const HOUR = 3_600_000;

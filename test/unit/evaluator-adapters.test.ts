@@ -7,7 +7,8 @@ import {
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { executionName, SfnWorkflowStarter } from "../../lambdas/adapters/sfn-workflow-starter";
+import { executionName } from "../../contracts/workflow";
+import { SfnWorkflowStarter } from "../../lambdas/adapters/sfn-workflow-starter";
 import { SnsNotifier, sanitizeSubject } from "../../lambdas/adapters/sns-notifier";
 
 const sns = mockClient(SNSClient);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ProfileSpec } from "../../contracts/model";
+import { parsePolicy, type TriggerPolicyInput } from "../../contracts/policy";
 import {
   type BaselineInput,
   type Decision,
@@ -9,14 +11,7 @@ import {
   type WindowBucket,
 } from "../../lambdas/domain/decision";
 import type { HistoryEntry } from "../../lambdas/domain/policy/stability";
-import {
-  addOutcome,
-  addPrediction,
-  emptyProfile,
-  mergeProfiles,
-  type ProfileSpec,
-} from "../../lambdas/domain/profile";
-import { parsePolicy, type TriggerPolicyInput } from "../../lib/policy";
+import { addOutcome, addPrediction, emptyProfile, mergeProfiles } from "../../lambdas/domain/profile";
 import {
   baselineProfile,
   FEATURES,

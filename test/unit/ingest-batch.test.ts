@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileModels, type IngestModelSpec } from "../../lambdas/domain/event-validation";
+import { profileSpecOf } from "../../contracts/model";
+import { compileModels, type IngestModel } from "../../lambdas/domain/event-validation";
 import {
   accountBatch,
   bucketStartOf,
@@ -10,7 +11,6 @@ import {
   indexPredictions,
   labelLookups,
   predictionLookups,
-  profileSpecOf,
   resolveBatch,
   type StoredLabel,
   type StoredPrediction,
@@ -19,7 +19,7 @@ import { addOutcome, addPrediction, emptyProfile, serializeProfile } from "../..
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 27, 10);
-const spec: IngestModelSpec = {
+const spec: IngestModel = {
   id: "churn",
   task: "binary",
   features: [
@@ -28,6 +28,7 @@ const spec: IngestModelSpec = {
   ],
   labelHorizonHours: 24,
   bucketMinutes: 60,
+  predictionIndex: true,
 };
 const models = compileModels([spec, { ...spec, id: "fraud" }]);
 const SHARD = "shardId-000000000000";

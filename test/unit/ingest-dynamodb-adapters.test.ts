@@ -13,17 +13,17 @@ import {
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { profileSpecOf } from "../../contracts/model";
 import { keys, padSequence } from "../../lambdas/adapters/dynamodb-keys";
 import { DynamoDbPredictionIndex } from "../../lambdas/adapters/dynamodb-prediction-index";
 import { DynamoDbQuarantineStore } from "../../lambdas/adapters/dynamodb-quarantine-store";
 import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
-import { compileModels, type IngestModelSpec } from "../../lambdas/domain/event-validation";
+import { compileModels, type IngestModel } from "../../lambdas/domain/event-validation";
 import {
   classifyBatch,
   groupBatch,
   type IngestGroup,
   indexPredictions,
-  profileSpecOf,
   resolveBatch,
 } from "../../lambdas/domain/ingest-batch";
 import {
@@ -38,12 +38,13 @@ import { lambdaKinesisRecord } from "../../local/kinesis-record";
 const T0 = Date.UTC(2026, 10, 27, 10);
 const SHARD = "shardId-000000000000";
 const TABLE = "t";
-const spec: IngestModelSpec = {
+const spec: IngestModel = {
   id: "churn",
   task: "binary",
   features: [{ name: "x", kind: "numeric" }],
   labelHorizonHours: 24,
   bucketMinutes: 60,
+  predictionIndex: true,
 };
 const models = compileModels([spec]);
 const specs = new Map([["churn", profileSpecOf(spec)]]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   compileModels,
   DEFAULT_VALIDATION_LIMITS,
-  type IngestModelSpec,
+  type IngestModel,
   parseTimestamp,
   QUARANTINE_REASONS,
   type QuarantineReason,
@@ -12,7 +12,7 @@ import {
 import { FeatureColumns } from "../../lambdas/domain/feature-columns";
 
 const ARRIVAL = Date.UTC(2026, 10, 27, 10, 0, 0);
-const churn: IngestModelSpec = {
+const churn: IngestModel = {
   id: "churn",
   task: "binary",
   features: [
@@ -21,6 +21,7 @@ const churn: IngestModelSpec = {
   ],
   labelHorizonHours: 72,
   bucketMinutes: 60,
+  predictionIndex: true,
 };
 const models = compileModels([churn, { ...churn, id: "price", task: "regression" }]);
 

@@ -9,8 +9,8 @@ import {
 import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
 import { createIngestHandler } from "../../lambdas/handlers/ingest";
-import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../lib/config";
 import { lambdaKinesisRecord } from "../../local/kinesis-record";
 
 const T0 = Date.UTC(2026, 10, 27, 10);
@@ -169,6 +169,7 @@ function churnHandler() {
         features: [{ name: "x", kind: "numeric" }],
         labelHorizonHours: 1,
         bucketMinutes: 60,
+        predictionIndex: true,
       },
     ],
     dynamodb: new DynamoDBClient({ region: "us-east-1" }),

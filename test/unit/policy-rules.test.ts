@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parsePolicy } from "../../contracts/policy";
 import {
   dataQualityVerdict,
   missingRateVerdict,
@@ -27,7 +28,6 @@ import {
 } from "../../lambdas/domain/policy/stability";
 import { labelVolumeVerdict, modelAgeVerdict, scheduleVerdict } from "../../lambdas/domain/policy/triggers";
 import type { Verdict } from "../../lambdas/domain/policy/verdict";
-import { parsePolicy } from "../../lib/policy";
 
 const policy = parsePolicy({});
 const HOUR = 3_600_000;

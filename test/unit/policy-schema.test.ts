@@ -7,7 +7,7 @@ import {
   parsePolicy,
   ruleSignals,
   ValidationGateSchema,
-} from "../../lib/policy";
+} from "../../contracts/policy";
 
 describe("TriggerPolicySchema", () => {
   it("fills every default from an empty object", () => {

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { FeatureKind, FeatureValue } from "../../lambdas/domain/events";
+import type { FeatureKind, ProfileSpec } from "../../contracts/model";
+import type { FeatureValue } from "../../lambdas/domain/events";
 import { columnLayout, FeatureColumns } from "../../lambdas/domain/feature-columns";
 import {
   addPrediction,
   addPredictionRows,
   emptyProfile,
-  type ProfileSpec,
   type RowPrediction,
   serializeProfile,
 } from "../../lambdas/domain/profile";

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { ProfileSpec } from "../../contracts/model";
 import type { FeatureValue } from "../../lambdas/domain/events";
 import {
   addOutcome,
@@ -9,7 +10,6 @@ import {
   mergeProfiles,
   type Profile,
   ProfileFormatError,
-  type ProfileSpec,
   serializeProfile,
 } from "../../lambdas/domain/profile";
 

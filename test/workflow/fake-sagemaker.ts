@@ -3,8 +3,9 @@
  * aws-local-stepfunctions `taskResourceLocalHandlers`. They take the state's resolved Parameters (the
  * API request) and return what the service integration returns (the API response, PascalCase).
  */
+
+import { APPROVAL_REJECTED_ERROR, STATE } from "../../contracts/workflow";
 import type { EndpointInfo } from "../../lambdas/ports/model-hosting";
-import { APPROVAL_REJECTED_ERROR, STATE } from "../../lib/workflow-asl";
 import type { MemoryObjectStore } from "./harness";
 
 /** How a model scores one holdout row. */

@@ -9,6 +9,8 @@ import { AttributeType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { Topic } from "aws-cdk-lib/aws-sns";
+import { buildModelCatalog } from "../../contracts/catalog";
+import { type DeploymentConfigInput, parseConfig } from "../../contracts/config";
 import type { ChallengerResources, EndpointInfo, ModelHosting } from "../../lambdas/ports/model-hosting";
 import type { ObjectStore } from "../../lambdas/ports/object-store";
 import {
@@ -17,7 +19,6 @@ import {
   type Promotion,
   type WorkflowStateStore,
 } from "../../lambdas/ports/workflow-state-store";
-import { type DeploymentConfigInput, parseConfig } from "../../lib/config";
 import { RetrainingWorkflow } from "../../lib/constructs/retraining-workflow";
 
 export const ACCOUNT = "123456789012";
@@ -65,6 +66,11 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
   };
 }
 
+/** The runtime models of {@link testConfig} (what the task Lambda reads from its bundled catalog). */
+export function testModels() {
+  return buildModelCatalog(parseConfig(testConfig())).models;
+}
+
 /**
  * Synthesizes the construct in a small stack. `bundle: false` uses an inline stand-in for the task Lambda
  * (no esbuild), for tests that only execute the definition.
@@ -94,17 +100,20 @@ export function synthWorkflow(opts: {
       opts.approvalTimeoutHours !== undefined ? { approvalTimeoutHours: opts.approvalTimeoutHours } : {},
     ),
   );
+  const catalog = buildModelCatalog(
+    config,
+    opts.modelPackageGroupPrefix !== undefined
+      ? { modelPackageGroupPrefix: opts.modelPackageGroupPrefix }
+      : {},
+  );
   const workflow = new RetrainingWorkflow(stack, "Workflow", {
     table,
     topic,
     archiveBucket,
-    config,
+    catalog,
     ...(taskFunction ? { taskFunction } : {}),
-    ...(opts.modelPackageGroupPrefix !== undefined
-      ? { modelPackageGroupPrefix: opts.modelPackageGroupPrefix }
-      : {}),
   });
-  return { app, stack, workflow, template: Template.fromStack(stack), config };
+  return { app, stack, workflow, template: Template.fromStack(stack), config, catalog };
 }
 
 /** ObjectStore in memory, keyed by URI. */

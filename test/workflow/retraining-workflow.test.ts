@@ -1,12 +1,16 @@
 import aslValidator from "asl-validator";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { deploymentConfigOf, ecrRepositoryArn } from "../../lib/constructs/retraining-workflow";
-import { aslFromTemplate, STATE } from "../../lib/workflow-asl";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { deploymentConfigOf, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
+import { STATE } from "../../contracts/workflow";
+import { ecrRepositoryArn } from "../../lib/constructs/retraining-workflow";
+import { aslFromTemplate } from "../../lib/workflow-asl";
 import { ACCOUNT, REGION, synthWorkflow } from "./harness";
 
 // One synthesis per file, with the real esbuild bundling of the task Lambda.
-const { template, config } = synthWorkflow({ bundle: true, modelPackageGroupPrefix: "retrain-" });
+const { app, template, config, catalog } = synthWorkflow({ bundle: true, modelPackageGroupPrefix: "retrain-" });
 const json = template.toJSON();
 const asl = aslFromTemplate(json) as { States: Record<string, Record<string, unknown>>; StartAt: string };
 
@@ -66,8 +70,21 @@ describe("RetrainingWorkflow definition", () => {
     }
   });
 
-  it("embeds each model's plan: deployment config with canary/linear blue-green and rollback alarms", () => {
-    const models = JSON.parse((asl.States[STATE.confirmLease]!.Parameters as { models: string }).models) as {
+  it("bundles each model's plan with the task Lambda (the definition carries no copy of it)", () => {
+    expect(asl.States[STATE.confirmLease]!.Parameters).not.toHaveProperty("models");
+    expect(JSON.stringify(asl)).not.toContain("churn-train");
+    const outdir = app.synth().directory;
+    const bundles = readdirSync(outdir).filter(
+      (d) => d.startsWith("asset.") && existsSync(join(outdir, d, MODEL_CATALOG_FILE)),
+    );
+    expect(bundles).toHaveLength(1);
+    const bundled = parseModelCatalog(readFileSync(join(outdir, bundles[0]!, MODEL_CATALOG_FILE), "utf8"));
+    expect(bundled).toEqual(catalog);
+    expect(existsSync(join(outdir, bundles[0]!, "index.mjs"))).toBe(true);
+  });
+
+  it("plans canary/linear blue-green deployments with rollback alarms", () => {
+    const models = catalog.models.map((m) => ({ id: m.id, ...m.retraining })) as unknown as {
       id: string;
       deployment: {
         deploymentConfig: {
@@ -184,8 +201,7 @@ describe("RetrainingWorkflow IAM", () => {
     )!;
     expect(resolved(stmt.Resource)).toContain("model-package-group/retrain-churn");
     expect(resolved(stmt.Resource)).toContain("model-package/retrain-eta/*");
-    const models = JSON.parse((asl.States[STATE.confirmLease]!.Parameters as { models: string }).models);
-    expect(models[0].modelPackageGroup).toBe("retrain-churn");
+    expect(catalog.models[0]!.retraining.modelPackageGroup).toBe("retrain-churn");
   });
 
   it("parses ECR repository ARNs from image URIs", () => {

@@ -4,12 +4,13 @@
  */
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
+import { STATE } from "../../contracts/workflow";
 import { deserializeProfile } from "../../lambdas/domain/profile";
 import { createWorkflowTasks } from "../../lambdas/handlers/workflow-tasks";
-import { aslFromTemplate, STATE, taskLambdaOverrides } from "../../lib/workflow-asl";
+import { aslFromTemplate, taskLambdaOverrides } from "../../lib/workflow-asl";
 import { mulberry32 as rng } from "../../local/prng";
 import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
-import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow } from "./harness";
+import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow, testModels } from "./harness";
 
 // One synthesis per file; approvals time out after 1 s so that the timeout path runs for real.
 const { template } = synthWorkflow({ bundle: false, approvalTimeoutHours: 1 / 3600 });
@@ -98,6 +99,7 @@ async function run(
     });
   }
   const tasks = createWorkflowTasks({
+    models: testModels(),
     state,
     objects,
     hosting: new FakeHosting(sm.endpoints, {
@@ -312,6 +314,7 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     state.leases.set("churn", { owner: "someone-else", expiresAt: Number.MAX_SAFE_INTEGER });
     const sm = new FakeSageMaker(objects, {});
     const tasks = createWorkflowTasks({
+      models: testModels(),
       state,
       objects,
       hosting: new FakeHosting(sm.endpoints),

@@ -2,15 +2,13 @@
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import {
-  aslFromTemplate,
-  renderRetrainingDefinition,
   SAGEMAKER_STATES,
   SNS_STATES,
   STATE,
   TASK_LAMBDA_STATES,
-  taskLambdaOverrides,
   WAIT_STATES,
-} from "../../lib/workflow-asl";
+} from "../../contracts/workflow";
+import { aslFromTemplate, renderRetrainingDefinition, taskLambdaOverrides } from "../../lib/workflow-asl";
 
 const FAKE = {
   TaskFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:tasks",
@@ -19,7 +17,7 @@ const FAKE = {
 };
 
 describe("buildRetrainingDefinition", () => {
-  const asl = renderRetrainingDefinition(FAKE, "[]", {
+  const asl = renderRetrainingDefinition(FAKE, {
     trainingSeconds: 7200,
     scoringSeconds: 3600,
     approvalSeconds: 60,

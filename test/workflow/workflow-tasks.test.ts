@@ -3,6 +3,7 @@
  * and the failure message composition, table-driven.
  */
 import { describe, expect, it } from "vitest";
+import type { RuntimeModel } from "../../contracts/model";
 import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/holdout-evaluation";
 import { deserializeProfile } from "../../lambdas/domain/profile";
 import {
@@ -10,7 +11,6 @@ import {
   isTransient,
   type RunPlan,
   runHoldMs,
-  type WorkflowModelSpec,
 } from "../../lambdas/handlers/workflow-tasks";
 import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "./harness";
 
@@ -80,6 +80,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
       instanceType: "ml.m5.large",
       initialInstanceCount: 1,
       deploymentConfig: {},
+      rollbackAlarms: { maxErrorRatePercent: 1, maxModelLatencyMs: 1000, evaluationPeriods: 3 },
       pollSeconds: 60,
       maxPolls: 90,
     },
@@ -91,6 +92,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
 
 function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
   return createWorkflowTasks({
+    models: [],
     state,
     objects,
     hosting: new FakeHosting(new Map()),
@@ -230,6 +232,7 @@ describe("fail: challenger cleanup", () => {
     const state = new MemoryStateStore();
     state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
     const tasks = createWorkflowTasks({
+      models: [],
       state,
       objects: new MemoryObjectStore(),
       hosting,
@@ -287,10 +290,12 @@ describe("fail: challenger cleanup", () => {
 describe("runHoldMs", () => {
   it("covers training, scoring, approval and the deployment budget", () => {
     const spec = {
-      training: { maxRuntimeSeconds: 3600 },
-      approval: { required: "always", timeoutHours: 24 },
-      deployment: { pollSeconds: 60, maxPolls: 90 },
-    } as unknown as WorkflowModelSpec;
+      retraining: {
+        training: { maxRuntimeSeconds: 3600 },
+        approval: { required: "always", timeoutHours: 24 },
+        deployment: { pollSeconds: 60, maxPolls: 90 },
+      },
+    } as unknown as RuntimeModel;
     expect(runHoldMs(spec)).toBe((3600 + 7200 + 24 * 3600 + 5400 + 3600) * 1000);
   });
 });

@@ -3,7 +3,7 @@
  * the world changed: the decision alerts and (with the data-quality gate) refuses to retrain, because
  * a model trained on broken data learns the breakage.
  */
-import type { DataQualitySignalConfig } from "../../../lib/policy";
+import type { DataQualitySignalConfig } from "../../../contracts/policy";
 import { compare, fmt, skipped, type Verdict } from "./verdict";
 
 export interface MissingRateInput {

@@ -8,7 +8,7 @@ import {
   type DriftSignalConfig,
   driftThreshold,
   type PredictionDriftSignalConfig,
-} from "../../../lib/policy";
+} from "../../../contracts/policy";
 import { compare, fmt, skipped, type Verdict } from "./verdict";
 
 /** The drift measures of one feature (structurally the STATS helper's FeatureDrift). */

@@ -8,7 +8,7 @@ import {
   PERFORMANCE_METRICS,
   type PerformanceMetricName,
   type PerformanceSignalConfig,
-} from "../../../lib/policy";
+} from "../../../contracts/policy";
 import { compare, fmt, skipped, type Verdict } from "./verdict";
 
 /** A metric measured on some sample: undefined value when the task does not produce it. */

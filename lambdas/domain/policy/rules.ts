@@ -2,7 +2,7 @@
  * Evaluation of a rule tree over signal verdicts. The result explains itself: which leaves held, and
  * for weighted scores each signal's contribution, so a decision record shows why the rule fired.
  */
-import type { Rule, SignalName } from "../../../lib/policy";
+import type { Rule, SignalName } from "../../../contracts/policy";
 import { fmt, type Verdict } from "./verdict";
 
 export interface Contribution {

@@ -5,7 +5,7 @@
  */
 
 import * as ss from "simple-statistics";
-import type { AdaptiveThresholdConfig, StabilityConfig } from "../../../lib/policy";
+import type { AdaptiveThresholdConfig, StabilityConfig } from "../../../contracts/policy";
 import type { Direction } from "./verdict";
 import { fmt } from "./verdict";
 

@@ -3,7 +3,7 @@
  * trained, the champion's age, and a calendar schedule.
  */
 import { Cron } from "croner";
-import type { LabelVolumeSignalConfig, ModelAgeSignalConfig } from "../../../lib/policy";
+import type { LabelVolumeSignalConfig, ModelAgeSignalConfig } from "../../../contracts/policy";
 import { compare, fmt, skipped, type Verdict } from "./verdict";
 
 const DAY_MS = 86_400_000;

@@ -6,69 +6,20 @@
  * at 3 a.m. in a Lambda. Every default lives in {@link DEFAULTS}, the single place the schema, the
  * stacks and docs/configuration.md take them from.
  *
- * The Lambdas do not receive this whole document: {@link lambdaModelCatalog} extracts the small
- * per-model part they need (environment variable `MODEL_CATALOG`), and {@link parseModelCatalog}
- * reads it back with the same policy schema. This module must stay free of CDK imports: the Lambda
- * bundles import it.
+ * The Lambdas do not receive this whole document: contracts/catalog.ts turns it into the model
+ * catalog every Lambda is bundled with. Like every module under contracts/, this one imports neither
+ * the CDK nor the AWS SDK.
  */
 import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
 import {
   ApprovalSchema,
-  DEFAULT_TRIGGER_POLICY,
   PERFORMANCE_METRICS,
   TimezoneSchema,
   TriggerPolicySchema,
   ValidationGateSchema,
 } from "./policy";
-
-/** CloudWatch namespace of every custom metric (Powertools `POWERTOOLS_METRICS_NAMESPACE`). */
-export const METRICS_NAMESPACE = "RetrainTriggers";
-
-/**
- * Custom metric names shared by the Lambdas (which emit them with Powertools metrics) and the
- * dashboard/alarms (which chart them). Dimensions: `service` (added by Powertools from
- * `POWERTOOLS_SERVICE_NAME`, see {@link SERVICE_NAMES}) and `modelId`.
- */
-export const METRIC_NAMES = {
-  /** ingest: every record seen for a model, valid or quarantined (Count). */
-  recordsReceived: "RecordsReceived",
-  /**
-   * ingest: records rejected and written to quarantine (Count); modelId `_unknown` when the model id is
-   * unreadable or not configured (reason `unknown-model`), which keeps producer-chosen ids out of the
-   * metric dimensions and puts those records under one alarm.
-   */
-  recordsQuarantined: "RecordsQuarantined",
-  /** ingest: prediction events aggregated into bucket profiles (Count). */
-  predictionsIngested: "PredictionsIngested",
-  /** ingest: label events joined or stored (Count). */
-  labelsIngested: "LabelsIngested",
-  /** evaluator: aggregated (importance-weighted) share of drifted features, 0..1 (None). */
-  driftScore: "DriftScore",
-  /** evaluator: realized value of the policy's performance metric in the window (None). */
-  performance: "Performance",
-  /** evaluator: label-free (CBPE) estimate of the policy's estimated metric (None). */
-  estimatedPerformance: "EstimatedPerformance",
-  /** evaluator: evaluations run (Count). */
-  evaluations: "Evaluations",
-  /** evaluator: decisions that started a retraining workflow (Count). */
-  retrainDecisions: "RetrainDecisions",
-  /** evaluator: decisions whose rule held but a stability control suppressed the retrain (Count). */
-  retrainsSuppressed: "RetrainsSuppressed",
-  /** evaluator: evaluations whose data-quality gate breached (alert instead of retrain) (Count). */
-  dataQualityBreaches: "DataQualityBreaches",
-} as const;
-
-/** `POWERTOOLS_SERVICE_NAME` of each Lambda; Powertools adds it to every metric as dimension `service`. */
-export const SERVICE_NAMES = {
-  ingest: "ingest",
-  evaluator: "evaluator",
-  workflow: "workflow",
-} as const;
-
-/** modelId dimension value for quarantined records whose model cannot be read from the payload or is not configured. */
-export const UNKNOWN_MODEL_ID = "_unknown";
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -624,113 +575,6 @@ export function loadConfig(pathOrObject: string | object): DeploymentConfig {
 /** Endpoint name of a model: the configured one, else the model id. */
 export function endpointNameOf(model: ModelConfig): string {
   return model.deployment.endpointName ?? model.id;
-}
-
-/** Per-model part of the configuration the Lambdas need (`MODEL_CATALOG`). */
-export const ModelCatalogSchema = z.object({
-  models: z.array(
-    z.object({
-      id: z.string(),
-      task: z.enum(["binary", "multiclass", "regression"]),
-      classes: z.array(z.string()).optional(),
-      features: z.array(
-        z.object({
-          name: z.string(),
-          kind: z.enum(["numeric", "categorical"]),
-          importance: z.number().min(0).optional(),
-        }),
-      ),
-      policy: TriggerPolicySchema.prefault({}),
-      labelHorizonHours: z.number().positive(),
-      bucketMinutes: z.number().int().positive(),
-      predictionIndex: z.boolean().default(DEFAULTS.model.predictionIndex),
-    }),
-  ),
-});
-export type ModelCatalog = z.output<typeof ModelCatalogSchema>;
-type ModelCatalogInput = z.input<typeof ModelCatalogSchema>;
-export type CatalogModel = ModelCatalog["models"][number];
-
-/**
- * Lambda environment variables are limited to 4 KB in total (names and values); the catalog gets most
- * of it, leaving about 700 bytes for the others (Powertools settings, table name, topic and state
- * machine ARNs, whose lengths grow with the stack name). Over this size synth fails with a clear
- * message rather than at deploy time.
- */
-export const MAX_MODEL_CATALOG_BYTES = 3400;
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * Removes from `value` every field equal to the same field of `defaults` (deeply). Parsing the result
- * with the same schema gives back `value`: the Lambdas are bundled with the same lib/policy.ts, so
- * the defaults they re-apply are the ones the synth validated against.
- */
-export function stripDefaults(value: unknown, defaults: unknown): unknown {
-  if (!isPlainObject(value) || !isPlainObject(defaults)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    const d = defaults[key];
-    if (JSON.stringify(v) === JSON.stringify(d)) continue;
-    const stripped = isPlainObject(v) && isPlainObject(d) ? stripDefaults(v, d) : v;
-    if (isPlainObject(stripped) && Object.keys(stripped).length === 0 && d !== undefined) continue;
-    out[key] = stripped;
-  }
-  return out;
-}
-
-/**
- * The JSON passed to the Lambdas in `MODEL_CATALOG`. Policies are validated and defaulted at synth
- * time and passed without the fields equal to their defaults (Lambda environment variables share
- * 4 KB); {@link parseModelCatalog} restores them with the same schema.
- */
-export function lambdaModelCatalog(config: DeploymentConfig): string {
-  const catalog: ModelCatalogInput = {
-    models: config.models.map((m) => ({
-      id: m.id,
-      task: m.task,
-      ...(m.classes ? { classes: m.classes } : {}),
-      features: m.features.map((f) => ({
-        name: f.name,
-        kind: f.kind,
-        ...(f.importance !== undefined ? { importance: f.importance } : {}),
-      })),
-      policy: stripDefaults(
-        m.policy,
-        DEFAULT_TRIGGER_POLICY,
-      ) as ModelCatalogInput["models"][number]["policy"],
-      labelHorizonHours: m.labelHorizonHours,
-      bucketMinutes: m.bucketMinutes,
-      ...(m.predictionIndex !== DEFAULTS.model.predictionIndex ? { predictionIndex: m.predictionIndex } : {}),
-    })),
-  };
-  const json = JSON.stringify(catalog);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_MODEL_CATALOG_BYTES)
-    throw new ConfigError("model catalog", [
-      {
-        path: "models",
-        message: `the Lambda model catalog is ${bytes} bytes, over the ${MAX_MODEL_CATALOG_BYTES}-byte budget of Lambda environment variables (4 KB in total): split the models over several deployments or shorten feature lists`,
-      },
-    ]);
-  return json;
-}
-
-/** Reads `MODEL_CATALOG` back (pure zod parse); throws ConfigError naming the field. */
-export function parseModelCatalog(json: string): ModelCatalog {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    throw new ConfigError("MODEL_CATALOG", [
-      { path: "(root)", message: `not valid JSON: ${(error as Error).message}` },
-    ]);
-  }
-  const result = ModelCatalogSchema.safeParse(value);
-  if (!result.success) throw new ConfigError("MODEL_CATALOG", toIssues(result.error));
-  return result.data;
 }
 
 /** Performance metric names known to the policy schema, re-exported for docs and tests. */
