@@ -12,21 +12,16 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import type { ProfileSpec } from "../contracts/model";
+import type { FeatureSpec, ProfileSpec } from "../contracts/model";
 import { parsePolicy } from "../contracts/policy";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
-import { evaluate, type FeatureInfo } from "../lambdas/domain/decision";
-import {
-  addOutcome,
-  addPrediction,
-  deserializeProfile,
-  emptyProfile,
-  mergeProfiles,
-  type Profile,
-  serializeProfile,
-} from "../lambdas/domain/profile";
+import { decide } from "../lambdas/domain/decision/decide";
+import { emptyProfile, type Profile } from "../lambdas/domain/stats/profile";
+import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
+import { addOutcome, addPrediction } from "../lambdas/domain/stats/profile-update";
 import { createEvaluator, type EvaluatedModel } from "../lambdas/handlers/evaluate";
 import { startEmulators } from "../local/emulators";
 import { mulberry32 as rng } from "../local/prng";
@@ -37,7 +32,7 @@ const NOW = Date.parse("2026-11-02T12:00:00Z");
 const FEATURE_COUNT = 50;
 const EVENTS_PER_HOUR = 1000;
 
-const features: FeatureInfo[] = Array.from({ length: FEATURE_COUNT }, (_, i) => ({
+const features: FeatureSpec[] = Array.from({ length: FEATURE_COUNT }, (_, i) => ({
   name: `f${String(i).padStart(2, "0")}`,
   kind: i % 5 === 4 ? "categorical" : "numeric",
   importance: 1 + (i % 3),
@@ -105,8 +100,8 @@ export async function run(): Promise<Record<string, unknown>> {
   }));
   const policy = parsePolicy({});
 
-  // 1. Pure evaluation CPU (evaluate is pure: the same input object serves every run).
-  const input: Parameters<typeof evaluate>[1] = {
+  // 1. Pure evaluation CPU (decide is pure: the same input object serves every run).
+  const input: Parameters<typeof decide>[1] = {
     modelId: "bench",
     spec,
     now: NOW,
@@ -116,9 +111,9 @@ export async function run(): Promise<Record<string, unknown>> {
     history: [],
     state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
   };
-  let decision = evaluate(policy, input);
+  let decision = decide(policy, input);
   const cpu = cpuTimes(15, () => {
-    decision = evaluate(policy, input);
+    decision = decide(policy, input);
   });
 
   // 1b. CPU of everything one model costs the Lambda except I/O: deserialize the 24 bucket items,
@@ -127,7 +122,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const modelCpu = cpuTimes(9, () => {
     const read = serialized.map((text, h) => ({ ...buckets[h]!, profile: deserializeProfile(text) }));
     const merged = read.map((b) => b.profile).reduce((a, b) => mergeProfiles(a, b));
-    evaluate(policy, {
+    decide(policy, {
       modelId: "bench",
       spec,
       now: NOW,

@@ -18,8 +18,6 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { type ProfileSpec, profileSpecOf } from "../contracts/model";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { keyId } from "../lambdas/adapters/dynamodb-stats-batching";
-import type { IngestModel } from "../lambdas/domain/event-validation";
-import { compileModels } from "../lambdas/domain/event-validation";
 import {
   classifyBatch,
   groupBatch,
@@ -29,8 +27,11 @@ import {
   indexPredictions,
   resolveBatch,
   type StoredPrediction,
-} from "../lambdas/domain/ingest-batch";
-import { deserializeProfile, mergeProfiles, serializeProfile } from "../lambdas/domain/profile";
+} from "../lambdas/domain/ingest/batch";
+import type { IngestModel } from "../lambdas/domain/ingest/event-validation";
+import { compileModels } from "../lambdas/domain/ingest/event-validation";
+import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
 import { createIngestBatch, createIngestHandler, type IngestStores } from "../lambdas/handlers/ingest";
 import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { startEmulators } from "../local/emulators";

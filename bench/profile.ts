@@ -7,16 +7,13 @@
  * - time to compute all drift metrics for the 50 features (10k vs 10k events, and 1M vs 1M).
  */
 
+import type { FeatureValue } from "../contracts/events";
 import type { FeatureKind, ProfileSpec } from "../contracts/model";
-import { compareProfiles } from "../lambdas/domain/drift";
-import type { FeatureValue } from "../lambdas/domain/events";
-import {
-  addPrediction,
-  emptyProfile,
-  mergeProfiles,
-  type Profile,
-  serializeProfile,
-} from "../lambdas/domain/profile";
+import { compareProfiles } from "../lambdas/domain/stats/drift";
+import { emptyProfile, type Profile } from "../lambdas/domain/stats/profile";
+import { serializeProfile } from "../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
+import { addPrediction } from "../lambdas/domain/stats/profile-update";
 import { Mulberry32 } from "../scripts/scipy-samples";
 import { cpuTimeOf, median, wallTimeOf } from "./timing";
 

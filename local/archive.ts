@@ -5,7 +5,7 @@
  * under `errors/yyyy/MM/dd/`. Objects live in a `MemoryObjectStore`, which the workflow tasks read
  * through the same `ObjectStore` port as S3.
  */
-import type { FeatureValue } from "../lambdas/domain/events";
+import type { FeatureValue } from "../contracts/events";
 import type { MemoryObjectStore } from "./object-store";
 import type { LabelledExample } from "./trainer";
 

@@ -12,7 +12,7 @@ import type { DeploymentConfig } from "../contracts/config";
 import { SERVICE_NAMES } from "../contracts/telemetry";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
-import type { Decision } from "../lambdas/domain/decision";
+import type { Decision } from "../lambdas/domain/decision/decision";
 import { createEvaluateHandler, type EvaluationReport } from "../lambdas/handlers/evaluate";
 import type { Notification, Notifier } from "../lambdas/ports/notifier";
 import type { WorkflowStart, WorkflowStarter, WorkflowStartResult } from "../lambdas/ports/workflow-starter";

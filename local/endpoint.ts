@@ -5,7 +5,7 @@
  * blue/green `UpdateEndpoint` does: requests before the swap see the old variant, after it the new one.
  * Traffic shifting (canary/linear) and rollback alarms are not simulated.
  */
-import type { FeatureValue } from "../lambdas/domain/events";
+import type { FeatureValue } from "../contracts/events";
 import { encode, type ModelArtifact, score } from "./trainer";
 
 export interface EndpointPrediction {

@@ -20,7 +20,7 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { buildModelCatalog } from "../contracts/catalog";
 import type { DeploymentConfig } from "../contracts/config";
 import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
-import { deserializeProfile } from "../lambdas/domain/profile";
+import { deserializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { createIngestHandler } from "../lambdas/handlers/ingest";
 import { type Emulators, startEmulators } from "./emulators";
 import { EsmPoller } from "./esm-poller";

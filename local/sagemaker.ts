@@ -7,8 +7,8 @@
  * really scores the holdout; endpoints are `LocalEndpoint`s. Nothing here calls AWS.
  */
 
+import type { FeatureValue } from "../contracts/events";
 import type { FeatureSpec } from "../contracts/model";
-import type { FeatureValue } from "../lambdas/domain/events";
 import type { ChallengerResources, EndpointInfo, ModelHosting } from "../lambdas/ports/model-hosting";
 import { LocalEndpoint, predictWith } from "./endpoint";
 import type { MemoryObjectStore } from "./object-store";

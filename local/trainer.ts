@@ -6,8 +6,8 @@
  */
 import LogisticRegression from "ml-logistic-regression";
 import { Matrix } from "ml-matrix";
+import type { FeatureValue } from "../contracts/events";
 import type { FeatureSpec } from "../contracts/model";
-import type { FeatureValue } from "../lambdas/domain/events";
 
 /** One training row: what the archive join of a prediction and its label yields. */
 export interface LabelledExample {

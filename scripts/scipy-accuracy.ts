@@ -6,8 +6,10 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compareProfiles, type FeatureDrift } from "../lambdas/domain/drift";
-import { addPrediction, emptyProfile, mergeProfiles, type Profile } from "../lambdas/domain/profile";
+import { compareProfiles, type FeatureDrift } from "../lambdas/domain/stats/drift";
+import { emptyProfile, type Profile } from "../lambdas/domain/stats/profile";
+import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
+import { addPrediction } from "../lambdas/domain/stats/profile-update";
 import { type SampleSpec, samples } from "./scipy-samples";
 
 export interface FixtureSide {

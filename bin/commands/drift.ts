@@ -7,10 +7,11 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Command, InvalidArgumentError } from "commander";
+import type { FeatureValue } from "../../contracts/events";
 import type { FeatureKind } from "../../contracts/model";
-import { compareProfiles, type FeatureDrift } from "../../lambdas/domain/drift";
-import type { FeatureValue } from "../../lambdas/domain/events";
-import { addPrediction, emptyProfile, type Profile } from "../../lambdas/domain/profile";
+import { compareProfiles, type FeatureDrift } from "../../lambdas/domain/stats/drift";
+import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
+import { addPrediction } from "../../lambdas/domain/stats/profile-update";
 
 /** Bad input (unreadable file, malformed line): reported with file and line, exit code 2. */
 export class DriftInputFileError extends Error {

@@ -25,10 +25,10 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import type { Decision } from "../domain/decision";
-import { EMPTY_LEDGER, type LabelLedger } from "../domain/label-ledger";
-import type { HistoryEntry } from "../domain/policy/stability";
-import { deserializeProfile, serializeProfile } from "../domain/profile";
+import type { Decision } from "../domain/decision/decision";
+import { EMPTY_LEDGER, type LabelLedger } from "../domain/decision/label-ledger";
+import type { HistoryEntry } from "../domain/decision/stability";
+import { deserializeProfile, serializeProfile } from "../domain/stats/profile-codec";
 import type {
   AcquireLeaseResult,
   DecisionRecord,

@@ -16,7 +16,7 @@
  * write unit per label.
  */
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { StoredLabel, StoredPrediction } from "../domain/ingest-batch";
+import type { StoredLabel, StoredPrediction } from "../domain/ingest/batch";
 import type { LabelMarker, PredictionIndex, PredictionRecord } from "../ports/stats-repository";
 import { keys, TTL_ATTRIBUTE } from "./dynamodb-keys";
 import { batchGet, batchPut, type Item, keyId } from "./dynamodb-stats-batching";

@@ -7,7 +7,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
-import type { QuarantineReason } from "../domain/event-validation";
+import type { QuarantineReason } from "../domain/ingest/event-validation";
 import type { QuarantineRecord, QuarantineStore } from "../ports/stats-repository";
 import { keys, TTL_ATTRIBUTE } from "./dynamodb-keys";
 import { batchPut, type Item, keyId } from "./dynamodb-stats-batching";

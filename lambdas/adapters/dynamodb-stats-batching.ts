@@ -11,7 +11,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { mapLimit } from "../domain/map-limit";
+import { mapLimit } from "../app/map-limit";
 
 export type Item = Record<string, AttributeValue>;
 export type Key = { pk: AttributeValue; sk: AttributeValue };

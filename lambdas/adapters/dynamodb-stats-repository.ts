@@ -20,9 +20,11 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { ProfileSpec } from "../../contracts/model";
-import { groupContribution, type IngestGroup } from "../domain/ingest-batch";
-import { mapLimit } from "../domain/map-limit";
-import { deserializeProfile, mergeProfiles, type Profile, serializeProfile } from "../domain/profile";
+import { mapLimit } from "../app/map-limit";
+import { groupContribution, type IngestGroup } from "../domain/ingest/batch";
+import type { Profile } from "../domain/stats/profile";
+import { deserializeProfile, serializeProfile } from "../domain/stats/profile-codec";
+import { mergeProfiles } from "../domain/stats/profile-merge";
 import type {
   BucketStats,
   BucketStatsStore,

@@ -3,7 +3,7 @@
  * repository over dynalite in local mode): the workflow and the evaluator share one lease, one state item
  * and one baseline store, so they cannot disagree about who runs a retrain or which baseline is current.
  */
-import { deserializeProfile } from "../domain/profile";
+import { deserializeProfile } from "../domain/stats/profile-codec";
 import type { ModelStateRepository } from "../ports/model-state-repository";
 import { LeaseNotHeldError, type Promotion, type WorkflowStateStore } from "../ports/workflow-state-store";
 

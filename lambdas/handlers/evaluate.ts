@@ -32,15 +32,10 @@ import { DynamoDbModelStateRepository } from "../adapters/dynamodb-model-state-r
 import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
 import { SfnWorkflowStarter } from "../adapters/sfn-workflow-starter";
 import { SnsNotifier } from "../adapters/sns-notifier";
-import {
-  type BaselineInput,
-  type Decision,
-  evaluate,
-  historyHours,
-  suppressRetrain,
-} from "../domain/decision";
-import { advanceLedger } from "../domain/label-ledger";
-import { mapLimit } from "../domain/map-limit";
+import { mapLimit } from "../app/map-limit";
+import { decide, suppressRetrain } from "../domain/decision/decide";
+import { type BaselineInput, type Decision, historyHours } from "../domain/decision/decision";
+import { advanceLedger } from "../domain/decision/label-ledger";
 import type { ModelState, ModelStateRepository, ResetAfterDeploy } from "../ports/model-state-repository";
 import type { Notifier } from "../ports/notifier";
 import type { StatsRepository } from "../ports/stats-repository";
@@ -292,7 +287,7 @@ export function createEvaluator(deps: EvaluateDeps) {
     const name = executionName(model.id, now);
     const lease = state.lease;
     const runActive = lease !== undefined && lease.expiresAt > now && lease.owner !== name;
-    let decision = evaluate(policy, {
+    let decision = decide(policy, {
       modelId: model.id,
       spec: profileSpecOf(model),
       now,

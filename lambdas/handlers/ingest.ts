@@ -24,17 +24,16 @@ import middy from "@middy/core";
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import type { ProfileSpec } from "../../contracts/model";
 import { profileSpecOf } from "../../contracts/model";
-import { DIAGNOSTIC_METRIC_NAMES, METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
+import {
+  DIAGNOSTIC_METRIC_NAMES,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  SERVICE_NAMES,
+  UNKNOWN_MODEL_ID,
+} from "../../contracts/telemetry";
 import { DynamoDbPredictionIndex } from "../adapters/dynamodb-prediction-index";
 import { DynamoDbQuarantineStore } from "../adapters/dynamodb-quarantine-store";
 import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
-import {
-  compileModels,
-  DEFAULT_VALIDATION_LIMITS,
-  type IngestModel,
-  type ValidationLimits,
-} from "../domain/event-validation";
-import type { Mutable } from "../domain/events";
 import {
   accountBatch,
   type BatchAccounting,
@@ -50,7 +49,14 @@ import {
   type StoredLabel,
   type StoredPrediction,
   usesPredictionIndex,
-} from "../domain/ingest-batch";
+} from "../domain/ingest/batch";
+import {
+  compileModels,
+  DEFAULT_VALIDATION_LIMITS,
+  type IngestModel,
+  type ValidationLimits,
+} from "../domain/ingest/event-validation";
+import type { Mutable } from "../domain/ingest/mutable";
 import type {
   BucketStatsStore,
   LabelMarker,

@@ -36,7 +36,7 @@ import {
   splitDataset,
   trainingLine,
   transformLine,
-} from "../domain/dataset";
+} from "../domain/retraining/dataset";
 import {
   parseScoredLine,
   profileFeatures,
@@ -44,15 +44,15 @@ import {
   type ScoredOutput,
   shiftValues,
   trainingBaseline,
-} from "../domain/holdout-evaluation";
-import { performanceMetrics } from "../domain/performance";
-import { deserializeProfile, serializeProfile } from "../domain/profile";
+} from "../domain/retraining/holdout-evaluation";
 import {
   applyValidationGate,
   type MetricValues,
   predictionShift,
   type ValidationGate,
-} from "../domain/validation-gate";
+} from "../domain/retraining/validation-gate";
+import { performanceMetrics } from "../domain/stats/performance";
+import { deserializeProfile, serializeProfile } from "../domain/stats/profile-codec";
 import type { EndpointInfo, ModelHosting } from "../ports/model-hosting";
 import type { ObjectStore } from "../ports/object-store";
 import type { WorkflowStateStore } from "../ports/workflow-state-store";

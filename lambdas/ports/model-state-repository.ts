@@ -4,10 +4,10 @@
  * acquire if absent, expired or already ours; release only by the owner; a deploy resets everything
  * a retrain decision depends on in one call.
  */
-import type { Decision } from "../domain/decision";
-import type { LabelLedger } from "../domain/label-ledger";
-import type { HistoryEntry } from "../domain/policy/stability";
-import type { Profile } from "../domain/profile";
+import type { Decision } from "../domain/decision/decision";
+import type { LabelLedger } from "../domain/decision/label-ledger";
+import type { HistoryEntry } from "../domain/decision/stability";
+import type { Profile } from "../domain/stats/profile";
 
 /** Who runs the retraining for a model right now, and until when the claim holds. */
 export interface Lease {

@@ -5,9 +5,9 @@
  */
 
 import type { ProfileSpec } from "../../contracts/model";
-import type { QuarantineReason } from "../domain/event-validation";
-import type { IngestGroup, StoredLabel, StoredPrediction } from "../domain/ingest-batch";
-import type { Profile } from "../domain/profile";
+import type { IngestGroup, StoredLabel, StoredPrediction } from "../domain/ingest/batch";
+import type { QuarantineReason } from "../domain/ingest/event-validation";
+import type { Profile } from "../domain/stats/profile";
 
 /** Statistics of one event-time bucket, merged over all shards that wrote it. */
 export interface BucketStats {

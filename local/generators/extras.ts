@@ -2,7 +2,7 @@
  * Wrappers that add what real payloads have besides the concept: features the concept ignores
  * (harmless drift lives there) and data-quality incidents (a feature turning null).
  */
-import type { FeatureValue } from "../../lambdas/domain/events";
+import type { FeatureValue } from "../../contracts/events";
 import type { SeededRandom } from "../prng";
 import type { Example, ExampleGenerator } from "./types";
 

@@ -3,7 +3,7 @@
  * *generator* draws feature vectors and labels at a simulated time, so that drift can be a function of
  * time (abrupt switch, gradual mixture, rotation) as in the concept-drift literature (MOA, river).
  */
-import type { FeatureValue } from "../../lambdas/domain/events";
+import type { FeatureValue } from "../../contracts/events";
 import type { SeededRandom } from "../prng";
 
 /** One labelled example before the inference service sees it. */

@@ -12,7 +12,7 @@ import {
   scheduleExpressionProblem,
 } from "../../contracts/config";
 import { DEFAULT_TRIGGER_POLICY } from "../../contracts/policy";
-import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/event-validation";
+import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/ingest/event-validation";
 
 const EXAMPLE = "config/example.config.json";
 

@@ -8,7 +8,7 @@ import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parsePolicy } from "../../contracts/policy";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
-import { mergeProfiles } from "../../lambdas/domain/profile";
+import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
 import {
   createEvaluateHandler,
   createEvaluator,

@@ -11,15 +11,11 @@ import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { profileSpecOf } from "../../contracts/model";
 import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
-import type { IngestModel } from "../../lambdas/domain/event-validation";
-import { bucketStartOf } from "../../lambdas/domain/ingest-batch";
-import {
-  addOutcome,
-  addPrediction,
-  emptyProfile,
-  type Profile,
-  serializeProfile,
-} from "../../lambdas/domain/profile";
+import { bucketStartOf } from "../../lambdas/domain/ingest/batch";
+import type { IngestModel } from "../../lambdas/domain/ingest/event-validation";
+import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
+import { serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { createIngestHandler } from "../../lambdas/handlers/ingest";
 import { createStream, createTable, type Emulators, startEmulators } from "../../local/emulators";
 import { EsmPoller } from "../../local/esm-poller";

@@ -10,26 +10,21 @@
  * where the inputs fall relative to the decision boundary.
  */
 
-import type { ProfileSpec } from "../../contracts/model";
+import type { FeatureSpec, ProfileSpec } from "../../contracts/model";
 import { parsePolicy, type TriggerPolicy, type TriggerPolicyInput } from "../../contracts/policy";
+import { decide } from "../../lambdas/domain/decision/decide";
 import {
   type BaselineInput,
   type Decision,
-  type EvaluationInputs,
-  evaluate,
-  type FeatureInfo,
+  type DecisionInputs,
   toHistoryEntry,
   type WindowBucket,
-} from "../../lambdas/domain/decision";
-import { advanceLedger, EMPTY_LEDGER, type LabelLedger } from "../../lambdas/domain/label-ledger";
-import type { HistoryEntry } from "../../lambdas/domain/policy/stability";
-import {
-  addOutcome,
-  addPrediction,
-  emptyProfile,
-  mergeProfiles,
-  type Profile,
-} from "../../lambdas/domain/profile";
+} from "../../lambdas/domain/decision/decision";
+import { advanceLedger, EMPTY_LEDGER, type LabelLedger } from "../../lambdas/domain/decision/label-ledger";
+import type { HistoryEntry } from "../../lambdas/domain/decision/stability";
+import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
+import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
+import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { mulberry32 } from "../../local/prng";
 
 export const HOUR = 3_600_000;
@@ -37,7 +32,7 @@ export const DAY = 24 * HOUR;
 /** Simulation start: a Monday, midnight UTC. */
 export const T0 = Date.parse("2026-10-05T00:00:00Z");
 
-export const FEATURES: readonly FeatureInfo[] = [
+export const FEATURES: readonly FeatureSpec[] = [
   { name: "x1", kind: "numeric", importance: 3 },
   { name: "x2", kind: "numeric", importance: 2 },
   { name: "x3", kind: "numeric", importance: 1 },
@@ -271,7 +266,7 @@ export class Simulation {
       this.championTrainedAt,
     );
     this.ledger = counted.ledger;
-    const inputs: EvaluationInputs = {
+    const inputs: DecisionInputs = {
       modelId: "churn",
       spec: SPEC,
       now,
@@ -288,7 +283,7 @@ export class Simulation {
         runActive: this.runFinishesAt !== undefined,
       },
     };
-    const decision = evaluate(this.policy, inputs);
+    const decision = decide(this.policy, inputs);
     this.decisions.push(decision);
     this.history.push(toHistoryEntry(decision));
     if (decision.action === "retrain") {

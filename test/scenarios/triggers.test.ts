@@ -4,7 +4,7 @@
  * synthetic hourly buckets on a simulated clock (see ./harness).
  */
 import { describe, expect, it } from "vitest";
-import type { Decision } from "../../lambdas/domain/decision";
+import type { Decision } from "../../lambdas/domain/decision/decision";
 import { DAY, describeDecisions, HOUR, NORMAL_WORLD, Simulation, T0 } from "./harness";
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kolmogorovSf, ks2SampPValue } from "../../lambdas/domain/distributions";
+import { kolmogorovSf, ks2SampPValue } from "../../lambdas/domain/stats/distributions";
 import { evaluateCase, loadFixtures, PARTIALS } from "../../scripts/scipy-accuracy";
 
 const fixtures = loadFixtures();

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { ProfileSpec } from "../../contracts/model";
+import type { FeatureSpec, ProfileSpec } from "../../contracts/model";
 import { parsePolicy, type TriggerPolicyInput } from "../../contracts/policy";
-import {
-  type BaselineInput,
-  type Decision,
-  type EvaluationInputs,
-  evaluate,
-  type FeatureInfo,
-  suppressRetrain,
-  type WindowBucket,
-} from "../../lambdas/domain/decision";
-import type { HistoryEntry } from "../../lambdas/domain/policy/stability";
-import { addOutcome, addPrediction, emptyProfile, mergeProfiles } from "../../lambdas/domain/profile";
+import { decide, suppressRetrain } from "../../lambdas/domain/decision/decide";
+import type {
+  BaselineInput,
+  Decision,
+  DecisionInputs,
+  WindowBucket,
+} from "../../lambdas/domain/decision/decision";
+import type { HistoryEntry } from "../../lambdas/domain/decision/stability";
+import { emptyProfile } from "../../lambdas/domain/stats/profile";
+import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
+import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
 import {
   baselineProfile,
   FEATURES,
@@ -55,9 +55,9 @@ const broken = buckets(
 function run(
   policy: TriggerPolicyInput,
   windowBuckets: WindowBucket[],
-  over: Partial<EvaluationInputs> = {},
+  over: Partial<DecisionInputs> = {},
 ): Decision {
-  return evaluate(parsePolicy(policy), {
+  return decide(parsePolicy(policy), {
     modelId: "m",
     spec: SPEC,
     now: NOW,
@@ -116,7 +116,7 @@ describe("evaluate", () => {
       [],
     ],
   ] as const)("%s", (_name, policy, windowBuckets, over, action, suppressed) => {
-    const d = run(policy, windowBuckets as unknown as WindowBucket[], over as Partial<EvaluationInputs>);
+    const d = run(policy, windowBuckets as unknown as WindowBucket[], over as Partial<DecisionInputs>);
     expect(d.action, d.summary).toBe(action);
     expect(reasons(d)).toEqual(suppressed);
     expect(d.severity).toBe(action === "retrain" ? "retrain" : action === "alert" ? "warn" : "info");
@@ -206,7 +206,7 @@ describe("evaluate", () => {
 describe("evaluate: the label-free estimate on models it does not apply to", () => {
   const SKIP_REASON = "label-free estimate only for binary classifiers";
   const CLASSES = ["a", "b", "c"] as const;
-  const features: readonly FeatureInfo[] = [{ name: "x", kind: "numeric" }];
+  const features: readonly FeatureSpec[] = [{ name: "x", kind: "numeric" }];
 
   /** One event of a healthy multiclass or regression model (predictions right ~90% / close to the label). */
   function event(task: "multiclass" | "regression", rng: Rng) {
@@ -274,7 +274,7 @@ describe("evaluate: the label-free estimate on models it does not apply to", () 
     });
     expect(policy.signals.estimatedPerformance.enabled).toBe(true);
     const history = [1, 2, 3, 4, 5, 6].map((h) => held(h, { estimatedPerformance: 0.9 + h / 100 }));
-    const d = evaluate(policy, {
+    const d = decide(policy, {
       modelId: "m",
       spec,
       now: NOW,

@@ -18,20 +18,17 @@ import { keys, padSequence } from "../../lambdas/adapters/dynamodb-keys";
 import { DynamoDbPredictionIndex } from "../../lambdas/adapters/dynamodb-prediction-index";
 import { DynamoDbQuarantineStore } from "../../lambdas/adapters/dynamodb-quarantine-store";
 import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
-import { compileModels, type IngestModel } from "../../lambdas/domain/event-validation";
 import {
   classifyBatch,
   groupBatch,
   type IngestGroup,
   indexPredictions,
   resolveBatch,
-} from "../../lambdas/domain/ingest-batch";
-import {
-  addPrediction,
-  deserializeProfile,
-  emptyProfile,
-  serializeProfile,
-} from "../../lambdas/domain/profile";
+} from "../../lambdas/domain/ingest/batch";
+import { compileModels, type IngestModel } from "../../lambdas/domain/ingest/event-validation";
+import { emptyProfile } from "../../lambdas/domain/stats/profile";
+import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import { addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { createIngestHandler } from "../../lambdas/handlers/ingest";
 import { lambdaKinesisRecord } from "../../local/kinesis-record";
 

@@ -14,8 +14,9 @@ import {
   groupContribution,
   type StoredLabel,
   type StoredPrediction,
-} from "../../lambdas/domain/ingest-batch";
-import { deserializeProfile, mergeProfiles, serializeProfile } from "../../lambdas/domain/profile";
+} from "../../lambdas/domain/ingest/batch";
+import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
 import { createIngestBatch, type IngestStores } from "../../lambdas/handlers/ingest";
 import type { QuarantineRecord } from "../../lambdas/ports/stats-repository";
 import { lambdaKinesisRecord } from "../../local/kinesis-record";

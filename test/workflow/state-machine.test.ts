@@ -5,7 +5,7 @@
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
 import { STATE } from "../../contracts/workflow";
-import { deserializeProfile } from "../../lambdas/domain/profile";
+import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { createWorkflowTasks } from "../../lambdas/handlers/workflow-tasks";
 import { aslFromTemplate, taskLambdaOverrides } from "../../lib/workflow-asl";
 import { mulberry32 as rng } from "../../local/prng";

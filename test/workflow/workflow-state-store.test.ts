@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { RepositoryWorkflowStateStore } from "../../lambdas/adapters/repository-workflow-state-store";
-import { addPrediction, emptyProfile, serializeProfile } from "../../lambdas/domain/profile";
+import { emptyProfile } from "../../lambdas/domain/stats/profile";
+import { serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import { addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { LeaseNotHeldError } from "../../lambdas/ports/workflow-state-store";
 import { type Emulators, startEmulators } from "../../local/emulators";
 

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RuntimeModel } from "../../contracts/model";
-import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/holdout-evaluation";
-import { deserializeProfile } from "../../lambdas/domain/profile";
+import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/retraining/holdout-evaluation";
+import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import {
   createWorkflowTasks,
   isTransient,

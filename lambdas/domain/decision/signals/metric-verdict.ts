@@ -1,15 +1,10 @@
 /**
- * Performance verdicts: realized (from joined labels) and estimated (label-free, CBPE). Both compare
- * the window's metric with an absolute floor and with a relative drop from the baseline's value; the
- * effective limit is the stricter of the two, so either condition breaches.
+ * The verdict shared by the performance signals, realized (from joined labels) and estimated
+ * (label-free, CBPE): both compare the window's metric with an absolute floor and with a relative drop
+ * from the baseline's value; the effective limit is the stricter of the two, so either condition breaches.
  */
-import {
-  type EstimatedPerformanceSignalConfig,
-  PERFORMANCE_METRICS,
-  type PerformanceMetricName,
-  type PerformanceSignalConfig,
-} from "../../../contracts/policy";
-import { compare, fmt, skipped, type Verdict } from "./verdict";
+import { PERFORMANCE_METRICS, type PerformanceMetricName } from "../../../../contracts/policy";
+import { compare, fmt, skipped, type Verdict } from "../verdict";
 
 /** A metric measured on some sample: undefined value when the task does not produce it. */
 export interface MetricSample {
@@ -36,7 +31,8 @@ export function performanceLimit(
   return higherIsBetter ? Math.max(floor, relative) : Math.min(floor, relative);
 }
 
-function metricVerdict(args: {
+/** Verdict of a metric against its floor and its baseline (direction from the metric). */
+export function metricVerdict(args: {
   signal: string;
   metric: PerformanceMetricName;
   enabled: boolean;
@@ -90,46 +86,4 @@ function metricVerdict(args: {
     message: `${verdict.message}; baseline ${fmt(base)} (${change >= 0 ? "+" : ""}${fmt(change * 100)} %), n=${args.current.n}`,
     evidence: { ...evidence, relativeChange: change },
   };
-}
-
-/** Realized performance on labelled pairs of the window versus floor and baseline. */
-export function realizedPerformanceVerdict(
-  config: PerformanceSignalConfig,
-  current: MetricSample,
-  baseline: MetricSample | undefined,
-  thresholdOverride?: number,
-): Verdict {
-  return metricVerdict({
-    signal: "performance",
-    metric: config.metric,
-    enabled: config.enabled,
-    floor: config.floor,
-    maxRelativeDrop: config.maxRelativeDrop,
-    minSamples: config.minLabels,
-    current,
-    baseline,
-    thresholdOverride,
-    unit: "labelled pairs",
-  });
-}
-
-/** Label-free estimate of the window versus the same estimate on the baseline (so calibration bias cancels). */
-export function estimatedPerformanceVerdict(
-  config: EstimatedPerformanceSignalConfig,
-  current: MetricSample,
-  baseline: MetricSample | undefined,
-  thresholdOverride?: number,
-): Verdict {
-  return metricVerdict({
-    signal: "estimatedPerformance",
-    metric: config.metric,
-    enabled: config.enabled,
-    floor: config.floor,
-    maxRelativeDrop: config.maxRelativeDrop,
-    minSamples: config.minSamples,
-    current,
-    baseline,
-    thresholdOverride,
-    unit: "scored predictions",
-  });
 }

@@ -11,7 +11,11 @@
  *    later record of the same shard (during an earlier, partly failed attempt) is ignored.
  */
 
-import type { ProfileSpec } from "../../contracts/model";
+import type { LabelEvent } from "../../../contracts/events";
+import type { ProfileSpec } from "../../../contracts/model";
+import { FeatureColumns } from "../stats/feature-columns";
+import { emptyProfile, type Profile } from "../stats/profile";
+import { addOutcome, addPredictionRows } from "../stats/profile-update";
 import {
   type ColumnarEvent,
   type ColumnarPrediction,
@@ -22,9 +26,7 @@ import {
   type ValidationLimits,
   validateRecordInto,
 } from "./event-validation";
-import type { LabelEvent, Mutable } from "./events";
-import { FeatureColumns } from "./feature-columns";
-import { addOutcome, addPredictionRows, emptyProfile, type Profile } from "./profile";
+import type { Mutable } from "./mutable";
 
 /** One Kinesis record as the ingest sees it. */
 export interface IncomingRecord {

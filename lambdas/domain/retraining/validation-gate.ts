@@ -5,7 +5,7 @@
  * predicts. Pure and explainable: every check reports its value, threshold and verdict, so the SNS
  * message and the run record say exactly why a challenger was rejected.
  */
-import type { TaskType } from "../../contracts/model";
+import type { TaskType } from "../../../contracts/model";
 
 /** Metrics the gate can be configured on (names as in the STATS helper's `PerformanceMetrics`). */
 export type GateMetric =

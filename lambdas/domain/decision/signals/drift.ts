@@ -3,13 +3,9 @@
  * sides) and the aggregate `drift` signal (share of judged features that drifted, optionally weighted
  * by feature importance, so that a feature the model ignores cannot trigger a retrain by itself).
  */
-import {
-  type DriftMethod,
-  type DriftSignalConfig,
-  driftThreshold,
-  type PredictionDriftSignalConfig,
-} from "../../../contracts/policy";
-import { compare, fmt, skipped, type Verdict } from "./verdict";
+import { type DriftMethod, type DriftSignalConfig, driftThreshold } from "../../../../contracts/policy";
+import { compare, fmt, skipped, type Verdict } from "../verdict";
+import type { Signal } from "./signal";
 
 /** The drift measures of one feature (structurally the STATS helper's FeatureDrift). */
 export interface DriftMeasures {
@@ -115,43 +111,6 @@ export function driftScore(features: readonly Verdict[]): number {
   return max;
 }
 
-/**
- * Prediction drift: the output distribution (predicted class/value and, for binary models, the score)
- * versus the baseline's. Value = the largest measure among the outputs given.
- */
-export function predictionDriftVerdict(
-  config: PredictionDriftSignalConfig,
-  outputs: Readonly<Record<string, DriftMeasures | undefined>>,
-  thresholdOverride?: number,
-): Verdict {
-  if (!config.enabled) return skipped("predictionDrift", "disabled");
-  let best: { name: string; value: number; n: DriftMeasures["n"] } | undefined;
-  const reasons: string[] = [];
-  for (const [name, m] of Object.entries(outputs)) {
-    if (m === undefined) continue;
-    if (Math.min(m.n.reference, m.n.current) < config.minSamples) {
-      reasons.push(`${name}: samples ${m.n.reference}/${m.n.current} < ${config.minSamples}`);
-      continue;
-    }
-    const value = m[config.method];
-    if (value === undefined || !Number.isFinite(value)) {
-      reasons.push(`${name}: ${config.method} n/a`);
-      continue;
-    }
-    if (best === undefined || value > best.value) best = { name, value, n: m.n };
-  }
-  if (best === undefined) return skipped("predictionDrift", reasons.join("; ") || "no output distribution");
-  return compare({
-    signal: "predictionDrift",
-    value: best.value,
-    threshold: thresholdOverride ?? config.threshold,
-    direction: "above",
-    neutral: 0,
-    label: `${best.name} ${config.method}`,
-    evidence: { output: best.name, method: config.method, n: best.n },
-  });
-}
-
 /** Top drifted features, largest value/threshold first, for alerts. */
 export function topDrifted(features: readonly Verdict[], k: number): string[] {
   return features
@@ -163,3 +122,39 @@ export function topDrifted(features: readonly Verdict[], k: number): string[] {
         `${v.signal.slice("featureDrift:".length)} ${String(v.evidence.method ?? "")} ${fmt(v.value)} (threshold ${fmt(v.threshold)})`,
     );
 }
+
+export const driftSignal: Signal = {
+  name: "drift",
+  deterministic: false,
+  measure(context) {
+    const config = context.policy.signals.drift;
+    const features = context.inputs.features;
+    if (context.inputs.baseline === undefined) {
+      const details = features.map((feature) => ({
+        ...featureDriftVerdict({ ...config, enabled: false }, feature.name, undefined),
+        skipped: "no baseline",
+        message: `${featureSignal(feature.name)}: not evaluated (no baseline)`,
+      }));
+      const verdict = aggregateDriftVerdict({ ...config, enabled: false }, [], context.importance);
+      return { verdict, details, metrics: { driftedShare: verdict.value, driftScore: null } };
+    }
+    const drifts = context.featureDrift();
+    const details = features.map((feature) =>
+      featureDriftVerdict(config, feature.name, drifts[feature.name], context.importance[feature.name]),
+    );
+    const verdict = aggregateDriftVerdict(
+      config,
+      details,
+      context.importance,
+      context.adaptiveThreshold("drift", config.maxDriftedShare, "above"),
+    );
+    return {
+      verdict,
+      details,
+      metrics: {
+        driftedShare: verdict.value,
+        driftScore: verdict.skipped === undefined ? driftScore(details) : null,
+      },
+    };
+  },
+};

@@ -11,8 +11,8 @@
  * Works on the profile's score summary (a mergeable sketch), so no per-event data is needed: each
  * sketch cell is a uniform mass on [lo, hi], split at the threshold when it straddles it.
  */
-import type { NumericSummary } from "./profile";
-import { sketchPieces } from "./sketch";
+import type { NumericSummary } from "../stats/profile";
+import { sketchPieces } from "../stats/sketch";
 
 export interface ExpectedConfusion {
   readonly tp: number;

@@ -6,8 +6,8 @@
  */
 import { chiSquaredSf, ks2SampPValue } from "./distributions";
 import type { CategoricalSummary, FeatureSummary, NumericSummary, Profile } from "./profile";
-import { categoryHash } from "./profile";
 import { type Piece, sketchPieces } from "./sketch";
+import { categoryHash } from "./top-k";
 
 export interface DriftOptions {
   /** Number of reference-quantile bins for numeric PSI and Jensen-Shannon (default 10). */

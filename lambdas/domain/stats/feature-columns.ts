@@ -13,9 +13,9 @@
  * `commitRow` if the record is valid. A rejected record's row is simply overwritten by the next.
  */
 
-import type { FeatureKind } from "../../contracts/model";
-import type { FeatureValue } from "./events";
-import type { FeatureRows } from "./profile";
+import type { FeatureValue } from "../../../contracts/events";
+import type { FeatureKind } from "../../../contracts/model";
+import type { FeatureRows } from "./profile-update";
 
 /**
  * Where a feature goes: numeric features get slot k >= 0 (numeric column k), categorical features get ~j

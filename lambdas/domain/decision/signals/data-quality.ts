@@ -3,8 +3,15 @@
  * the world changed: the decision alerts and (with the data-quality gate) refuses to retrain, because
  * a model trained on broken data learns the breakage.
  */
-import type { DataQualitySignalConfig } from "../../../contracts/policy";
-import { compare, fmt, skipped, type Verdict } from "./verdict";
+import * as ss from "simple-statistics";
+import type { DataQualitySignalConfig } from "../../../../contracts/policy";
+import type { FeatureSummary } from "../../stats/profile";
+import { missingRate } from "../../stats/profile";
+import { RECENT_VOLUME_HOURS } from "../decision";
+import { compare, fmt, skipped, type Verdict } from "../verdict";
+import type { Signal } from "./signal";
+
+const HOUR_MS = 3_600_000;
 
 export interface MissingRateInput {
   readonly feature: string;
@@ -113,3 +120,63 @@ export function dataQualityVerdict(checks: readonly Verdict[]): Verdict {
     evidence: { breached: breached.map((c) => c.signal), judged: judged.length },
   };
 }
+
+function median(values: readonly number[]): number | undefined {
+  return values.length === 0 ? undefined : ss.median([...values]);
+}
+
+/**
+ * `dataQuality`: missing rates per feature and the quarantine rate over the recent data-quality window,
+ * and the event volume over the main window; breached when any check breaches.
+ */
+export const dataQualitySignal: Signal = {
+  name: "dataQuality",
+  deterministic: false,
+  measure(context) {
+    const config = context.policy.signals.dataQuality;
+    const { baseline, now, history } = context.inputs;
+    const quality = context.recentWindow(config.windowHours);
+    const missingChecks: Verdict[] = [];
+    if (baseline !== undefined) {
+      for (const feature of context.inputs.features) {
+        const current: FeatureSummary | undefined = quality.profile.features[feature.name];
+        const reference: FeatureSummary | undefined = baseline.profile.features[feature.name];
+        if (current === undefined || reference === undefined) continue;
+        missingChecks.push(
+          missingRateVerdict(config, {
+            feature: feature.name,
+            baselineRate: missingRate(reference),
+            currentRate: missingRate(current),
+            currentTotal: current.count + current.missing,
+          }),
+        );
+      }
+    }
+    const quarantine = quarantineRateVerdict(config, quality.received, quality.quarantined);
+    const eventsPerHour = context.window.profile.count / context.policy.windowHours;
+    const baselinePerHour =
+      baseline?.hours !== undefined && baseline.hours > 0
+        ? baseline.profile.count / baseline.hours
+        : undefined;
+    const recentRates = history
+      .filter((h) => h.evaluatedAt < now && h.evaluatedAt >= now - RECENT_VOLUME_HOURS * HOUR_MS)
+      .map((h) => h.values.eventsPerHour)
+      .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+    const volume = volumeVerdict(
+      config,
+      eventsPerHour,
+      baselinePerHour,
+      median(recentRates),
+      context.adaptiveThreshold("volume", config.minVolumeRatio, "below"),
+    );
+    const verdict = config.enabled
+      ? dataQualityVerdict([...missingChecks, quarantine, volume])
+      : { ...dataQualityVerdict([]), skipped: "disabled", message: "dataQuality: not evaluated (disabled)" };
+    return {
+      verdict,
+      details: [...missingChecks, quarantine, volume],
+      values: { volume: volume.value, eventsPerHour },
+      metrics: { eventsPerHour },
+    };
+  },
+};

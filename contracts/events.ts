@@ -1,7 +1,8 @@
 /**
  * Event schema version 1: what inference services put on the Kinesis stream, one JSON object per
- * record. These are the *validated* shapes; decoding and validation (with quarantine reason codes)
- * live in `event-validation.ts`. Timestamps are normalized to epoch milliseconds on validation.
+ * record: the contract between inference services and the ingest. These are the *validated* shapes;
+ * decoding and validation (with quarantine reason codes) live in lambdas/domain/ingest/event-validation.ts.
+ * Timestamps are normalized to epoch milliseconds on validation.
  */
 
 /** A feature value as emitted by an inference service. `null` (or an absent key) means missing. */
@@ -40,6 +41,3 @@ export interface LabelEvent {
 }
 
 export type ModelEvent = PredictionEvent | LabelEvent;
-
-/** `T` with its readonly fields writable: for building an event field by field on the hot path. */
-export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -7,9 +7,10 @@
  * redelivery could change the stored statistics.
  */
 import { isUtf8 } from "node:buffer";
-import type { RuntimeModel, TaskType } from "../../contracts/model";
-import type { FeatureValue, LabelEvent, ModelEvent, Mutable, PredictionEvent } from "./events";
-import { type ColumnLayout, columnLayout, type FeatureColumns } from "./feature-columns";
+import type { FeatureValue, LabelEvent, ModelEvent, PredictionEvent } from "../../../contracts/events";
+import type { RuntimeModel, TaskType } from "../../../contracts/model";
+import { type ColumnLayout, columnLayout, type FeatureColumns } from "../stats/feature-columns";
+import type { Mutable } from "./mutable";
 
 /**
  * Why a record was quarantined. One code per failure mode, stable: codes are metric dimension values, keys

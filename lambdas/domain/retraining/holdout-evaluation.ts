@@ -5,9 +5,11 @@
  * (`trainingBaseline`), becomes the new baseline after promotion. Pure.
  */
 
-import type { ProfileSpec, TaskType } from "../../contracts/model";
-import type { FeatureValue } from "./events";
-import { addOutcome, addPrediction, emptyProfile, mergeProfiles, type Profile } from "./profile";
+import type { FeatureValue } from "../../../contracts/events";
+import type { ProfileSpec, TaskType } from "../../../contracts/model";
+import { emptyProfile, type Profile } from "../stats/profile";
+import { mergeProfiles } from "../stats/profile-merge";
+import { addOutcome, addPrediction } from "../stats/profile-update";
 
 /** One model output line of a batch transform, normalized. */
 export interface ScoredOutput {

@@ -5,7 +5,7 @@
  * fractions are arguments. Deterministic by requestId hash so that a re-run of the same window (or a
  * retried Lambda) produces exactly the same channels, and a request never moves between channels.
  */
-import type { FeatureValue, LabelEvent, ModelEvent, PredictionEvent } from "./events";
+import type { FeatureValue, LabelEvent, ModelEvent, PredictionEvent } from "../../../contracts/events";
 
 /** One labelled example: the features the live model saw and the ground truth that arrived later. */
 export interface LabelledRow {

@@ -1,0 +1,122 @@
+/**
+ * The decision's inputs and output: what the evaluator hands to {@link decide} (./decide.ts) for one model
+ * and evaluation time, and the explained decision it gets back, which is recorded, alerted on and (its
+ * scalar values) remembered as history for later evaluations.
+ */
+import type { FeatureSpec, ProfileSpec } from "../../../contracts/model";
+import type { Severity, TriggerPolicy } from "../../../contracts/policy";
+import type { Profile } from "../stats/profile";
+import type { RuleResult } from "./rules";
+import type { HistoryEntry, Suppression } from "./stability";
+import type { Verdict } from "./verdict";
+
+/** What a decision does: nothing, alert, or start a retrain. */
+export type Action = "none" | "alert" | "retrain";
+
+/** The volume check compares with the median event rate of the evaluations of the last 7 days. */
+export const RECENT_VOLUME_HOURS = 24 * 7;
+
+/**
+ * Hours of decision history an evaluation reads: the volume median's week or the adaptive lookback,
+ * whichever is longer. Persistence uses the last n - 1 entries within this span.
+ */
+export function historyHours(policy: TriggerPolicy): number {
+  const adaptive = policy.stability.adaptive.enabled ? policy.stability.adaptive.lookbackHours : 0;
+  return Math.max(RECENT_VOLUME_HOURS, adaptive);
+}
+
+/** One time bucket of the window (all shards merged), as the stats repository returns it. */
+export interface WindowBucket {
+  readonly bucketStart: number;
+  readonly profile: Profile;
+  /** Records received for the bucket (valid + quarantined), when known. */
+  readonly received?: number;
+  readonly quarantined?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The buckets read for the evaluation: at least the policy's window, longer when the performance
+ * signal scores an older window (late labels). The decision merges the sub-windows it needs.
+ */
+export interface WindowInput {
+  readonly buckets: readonly WindowBucket[];
+  /**
+   * Optional: all buckets in [from, to) already merged (the stats repository merges while reading).
+   * Used as the main window when the range matches it, saving a second merge of every bucket.
+   */
+  readonly merged?: { readonly from: number; readonly to: number; readonly profile: Profile };
+}
+
+/** A stored reference profile: the training data or a reference window after a deploy. */
+export interface BaselineInput {
+  readonly version: string;
+  readonly profile: Profile;
+  /** Hours of traffic the baseline covers, when it is a window of live traffic (gives a reference event rate). */
+  readonly hours?: number;
+}
+
+/** The part of the model's trigger state the policy needs. */
+export interface TriggerState {
+  readonly championTrainedAt?: number;
+  readonly lastRetrainAt?: number;
+  readonly lastDeployAt?: number;
+  /** Start times of recent retrains (for the budget). */
+  readonly retrainStarts: readonly number[];
+  /** Labelled pairs accumulated since the champion was trained. */
+  readonly labelsSinceTraining: number;
+  /** A retraining run currently holds the model's lease. */
+  readonly runActive: boolean;
+}
+
+/** Everything one decision looks at. The clock is an argument: the same inputs give the same decision. */
+export interface DecisionInputs {
+  readonly modelId: string;
+  /** Profile layout of the model (empty windows still produce a comparable, empty profile). */
+  readonly spec: ProfileSpec;
+  readonly now: number;
+  readonly features: readonly FeatureSpec[];
+  readonly window: WindowInput;
+  readonly baseline: BaselineInput | undefined;
+  /** Previous decisions (any order); entries at or after `now` are ignored. */
+  readonly history: readonly HistoryEntry[];
+  readonly state: TriggerState;
+}
+
+/** Headline numbers, also published as CloudWatch metrics. */
+export interface DecisionMetrics {
+  /** Aggregated (weighted) share of drifted features. */
+  readonly driftedShare: number | null;
+  /** Largest value/threshold ratio over judged features. */
+  readonly driftScore: number | null;
+  readonly realizedMetric: number | null;
+  readonly estimatedMetric: number | null;
+  readonly eventsPerHour: number;
+  readonly labelled: number;
+}
+
+export interface Decision {
+  readonly modelId: string;
+  readonly evaluatedAt: number;
+  readonly window: { readonly from: number; readonly to: number };
+  readonly baselineVersion: string | null;
+  readonly action: Action;
+  readonly severity: Severity;
+  /** The rule tree held (before stability controls). */
+  readonly ruleSatisfied: boolean;
+  readonly rule: RuleResult;
+  /** Top-level signals first, then per-feature and per-check details. */
+  readonly signals: readonly Verdict[];
+  readonly suppressions: readonly Suppression[];
+  readonly metrics: DecisionMetrics;
+  /** Scalar value per signal: what later evaluations use for persistence and adaptive limits. */
+  readonly values: Readonly<Record<string, number | null>>;
+  /** Human-readable explanation (SNS message body, decision record). */
+  readonly summary: string;
+}
+
+/** The history entry a decision leaves behind for later evaluations. */
+export function toHistoryEntry(
+  d: Pick<Decision, "evaluatedAt" | "ruleSatisfied" | "action" | "values">,
+): HistoryEntry {
+  return { evaluatedAt: d.evaluatedAt, ruleSatisfied: d.ruleSatisfied, action: d.action, values: d.values };
+}

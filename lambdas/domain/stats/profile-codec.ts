@@ -1,0 +1,400 @@
+/**
+ * The profile codec (format version 1): compact JSON with features and categories in sorted order, so
+ * equal profiles serialize to equal strings; sketches and score histograms are base64 varint blobs.
+ * Decoding validates everything and throws ProfileFormatError naming the field.
+ */
+import type { TaskType } from "../../../contracts/model";
+import {
+  type FeatureSummary,
+  type PerformanceStats,
+  PROFILE_VERSION,
+  type Profile,
+  ProfileFormatError,
+} from "./profile";
+import { CellTable, MAX_LEVEL, type Sketch, sketchCount } from "./sketch";
+
+class ByteWriter {
+  private buf = new Uint8Array(256);
+  private len = 0;
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  /** Unsigned varint for non-negative integers up to 2^53. */
+  uvarint(v: number): void {
+    this.ensure(8);
+    let x = v;
+    while (x >= 0x80) {
+      this.buf[this.len++] = (x % 0x80) | 0x80;
+      x = Math.floor(x / 0x80);
+    }
+    this.buf[this.len++] = x;
+  }
+  svarint(v: number): void {
+    this.uvarint(v < 0 ? -2 * v - 1 : 2 * v);
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    new DataView(this.buf.buffer).setFloat64(this.len, v, true);
+    this.len += 8;
+  }
+  base64(): string {
+    return Buffer.from(this.buf.subarray(0, this.len)).toString("base64");
+  }
+}
+
+class ByteReader {
+  private pos = 0;
+  private readonly view: DataView;
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+  uvarint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.pos >= this.buf.length) throw new ProfileFormatError("truncated varint in binary blob");
+      const byte = this.buf[this.pos++]!;
+      result += (byte & 0x7f) * scale;
+      if (byte < 0x80) return result;
+      scale *= 0x80;
+    }
+    throw new ProfileFormatError("varint too long in binary blob");
+  }
+  svarint(): number {
+    const u = this.uvarint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+  f64(): number {
+    if (this.pos + 8 > this.buf.length) throw new ProfileFormatError("truncated float in binary blob");
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+}
+
+function encodeSketch(s: Sketch): string {
+  const w = new ByteWriter();
+  // Keys sorted in a typed array (keys are distinct: same order as sorting [key, count] pairs by key).
+  const keys = s.level === 0 ? new Float64Array(s.cells.size) : new Int32Array(s.cells.size);
+  let i = 0;
+  s.cells.forEach((key) => {
+    keys[i++] = key;
+  });
+  keys.sort();
+  if (s.level === 0) {
+    for (const value of keys) {
+      w.f64(value);
+      w.uvarint(s.cells.get(value)!);
+    }
+  } else {
+    const shift = s.level - 1;
+    let prev = 0;
+    for (const key of keys) {
+      const code = key >> shift;
+      w.svarint(code - prev);
+      w.uvarint(s.cells.get(key)!);
+      prev = code;
+    }
+  }
+  return w.base64();
+}
+
+function decodeBlob(b64: unknown, where: string): ByteReader {
+  if (typeof b64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
+    throw new ProfileFormatError(`${where}: expected a base64 string`);
+  }
+  return new ByteReader(new Uint8Array(Buffer.from(b64, "base64")));
+}
+
+function decodeSketch(b64: unknown, level: number, capacity: number, where: string): Sketch {
+  const r = decodeBlob(b64, where);
+  const s: Sketch = { level, capacity, cells: new CellTable() };
+  // Cells are written in strictly increasing order (values at level 0, codes above); anything else is
+  // not a canonical sketch, and accepting it would give a profile whose round trip is not the identity.
+  let prev = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  while (!r.done) {
+    let key: number;
+    let order: number;
+    if (level === 0) {
+      key = r.f64();
+      if (!Number.isFinite(key)) throw new ProfileFormatError(`${where}: non-finite sketch value`);
+      order = key;
+    } else {
+      prev += r.svarint();
+      key = (prev << (level - 1)) | 0;
+      order = prev;
+    }
+    if (!(order > last) || Object.is(order, -0))
+      throw new ProfileFormatError(`${where}: sketch cells out of order`);
+    last = order;
+    const count = r.uvarint();
+    if (count < 1 || !s.cells.add(key, count)) throw new ProfileFormatError(`${where}: invalid sketch cell`);
+  }
+  if (s.cells.size > capacity && level < MAX_LEVEL)
+    throw new ProfileFormatError(`${where}: more cells than capacity`);
+  return s;
+}
+
+function encodeHistogram(m: Map<number, number>): string {
+  const w = new ByteWriter();
+  let prev = 0;
+  for (const key of [...m.keys()].sort((x, y) => x - y)) {
+    w.svarint(key - prev);
+    w.uvarint(m.get(key)!);
+    prev = key;
+  }
+  return w.base64();
+}
+
+function decodeHistogram(b64: unknown, where: string): Map<number, number> {
+  const r = decodeBlob(b64, where);
+  const m = new Map<number, number>();
+  let prev = 0;
+  let first = true;
+  while (!r.done) {
+    const delta = r.svarint();
+    if (!first && delta <= 0) throw new ProfileFormatError(`${where}: histogram bins out of order`);
+    first = false;
+    prev += delta;
+    m.set(prev, r.uvarint());
+  }
+  return m;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function encodeSummary(s: FeatureSummary): Json {
+  if (s.kind === "numeric") {
+    const empty = s.count === 0;
+    return [
+      "n",
+      s.count,
+      s.missing,
+      s.invalid,
+      s.mean,
+      s.m2,
+      empty ? null : s.min,
+      empty ? null : s.max,
+      s.sketch.level,
+      s.sketch.capacity,
+      encodeSketch(s.sketch),
+    ];
+  }
+  const counts: Record<string, number> = {};
+  for (const c of [...s.counts.keys()].sort()) counts[c] = s.counts.get(c)!;
+  return ["c", s.count, s.missing, s.invalid, s.topK, s.level, s.other, counts];
+}
+
+function encodePerformance(p: PerformanceStats): Json {
+  switch (p.task) {
+    case "binary":
+      return [
+        p.positive,
+        p.n,
+        p.tp,
+        p.fp,
+        p.tn,
+        p.fn,
+        p.scored,
+        p.logLossSum,
+        p.brierSum,
+        encodeHistogram(p.positiveScores),
+        encodeHistogram(p.negativeScores),
+        p.invalid,
+      ];
+    case "multiclass":
+      return [p.n, p.confusion, p.probabilityN, p.logLossSum, p.invalid];
+    case "regression":
+      return [p.n, p.absErrorSum, p.squaredErrorSum, p.absPercentErrorSum, p.absPercentN, p.invalid];
+  }
+}
+
+/** Serialize to a compact JSON string (format version 1). Category and feature order are canonical. */
+export function serializeProfile(p: Profile): string {
+  const features: Record<string, Json> = {};
+  for (const name of Object.keys(p.features).sort()) features[name] = encodeSummary(p.features[name]!);
+  const doc: Record<string, Json> = {
+    v: PROFILE_VERSION,
+    t: p.task,
+    n: p.count,
+    l: p.labelled,
+    f: features,
+    p: encodeSummary(p.prediction),
+    r: encodePerformance(p.performance),
+  };
+  if (p.score) doc.s = encodeSummary(p.score);
+  return JSON.stringify(doc);
+}
+
+function fail(where: string, what: string): never {
+  throw new ProfileFormatError(`${where}: ${what}`);
+}
+
+function count(v: unknown, where: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+    fail(where, "expected a non-negative integer");
+  return v;
+}
+
+/** A finite number; -0 is read as 0, since serialization writes -0 as 0 (so a profile round-trips). */
+function finite(v: unknown, where: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) fail(where, "expected a finite number");
+  return v === 0 ? 0 : v;
+}
+
+function array(v: unknown, length: number, where: string): unknown[] {
+  if (!Array.isArray(v) || v.length !== length) fail(where, `expected an array of ${length} elements`);
+  return v;
+}
+
+function record(v: unknown, where: string): Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(where, "expected an object");
+  return v as Record<string, unknown>;
+}
+
+function decodeSummary(v: unknown, where: string): FeatureSummary {
+  if (!Array.isArray(v)) fail(where, "expected a summary array");
+  if (v[0] === "n") {
+    const a = array(v, 11, where);
+    const n = count(a[1], `${where}.count`);
+    const level = count(a[8], `${where}.level`);
+    if (level > MAX_LEVEL) fail(`${where}.level`, "out of range");
+    const capacity = count(a[9], `${where}.capacity`);
+    if (capacity < 1) fail(`${where}.capacity`, "must be positive");
+    const sketch = decodeSketch(a[10], level, capacity, `${where}.sketch`);
+    if (sketchCount(sketch) !== n) fail(`${where}.sketch`, "cell counts do not add up to count");
+    const m2 = finite(a[5], `${where}.m2`);
+    if (m2 < 0) fail(`${where}.m2`, "must be non-negative");
+    return {
+      kind: "numeric",
+      count: n,
+      missing: count(a[2], `${where}.missing`),
+      invalid: count(a[3], `${where}.invalid`),
+      mean: finite(a[4], `${where}.mean`),
+      m2,
+      min: n === 0 ? Number.POSITIVE_INFINITY : finite(a[6], `${where}.min`),
+      max: n === 0 ? Number.NEGATIVE_INFINITY : finite(a[7], `${where}.max`),
+      sketch,
+    };
+  }
+  if (v[0] === "c") {
+    const a = array(v, 8, where);
+    const counts = new Map<string, number>();
+    let total = count(a[6], `${where}.other`);
+    for (const [c, n] of Object.entries(record(a[7], `${where}.counts`))) {
+      counts.set(c, count(n, `${where}.counts.${c}`));
+      total += n as number;
+    }
+    const n = count(a[1], `${where}.count`);
+    if (total !== n) fail(where, "category counts do not add up to count");
+    const level = count(a[5], `${where}.level`);
+    if (level > 31) fail(`${where}.level`, "out of range");
+    return {
+      kind: "categorical",
+      count: n,
+      missing: count(a[2], `${where}.missing`),
+      invalid: count(a[3], `${where}.invalid`),
+      topK: count(a[4], `${where}.topK`),
+      level,
+      counts,
+      other: count(a[6], `${where}.other`),
+    };
+  }
+  fail(where, "unknown summary kind");
+}
+
+function decodePerformance(task: TaskType, v: unknown, where: string): PerformanceStats {
+  switch (task) {
+    case "binary": {
+      const a = array(v, 12, where);
+      if (typeof a[0] !== "string") fail(`${where}.positive`, "expected a string");
+      return {
+        task,
+        positive: a[0],
+        n: count(a[1], `${where}.n`),
+        tp: count(a[2], `${where}.tp`),
+        fp: count(a[3], `${where}.fp`),
+        tn: count(a[4], `${where}.tn`),
+        fn: count(a[5], `${where}.fn`),
+        scored: count(a[6], `${where}.scored`),
+        logLossSum: finite(a[7], `${where}.logLossSum`),
+        brierSum: finite(a[8], `${where}.brierSum`),
+        positiveScores: decodeHistogram(a[9], `${where}.positiveScores`),
+        negativeScores: decodeHistogram(a[10], `${where}.negativeScores`),
+        invalid: count(a[11], `${where}.invalid`),
+      };
+    }
+    case "multiclass": {
+      const a = array(v, 5, where);
+      const confusion: Record<string, Record<string, number>> = {};
+      for (const [label, row] of Object.entries(record(a[1], `${where}.confusion`))) {
+        const out: Record<string, number> = {};
+        for (const [pred, n] of Object.entries(record(row, `${where}.confusion.${label}`))) {
+          out[pred] = count(n, `${where}.confusion.${label}.${pred}`);
+        }
+        confusion[label] = out;
+      }
+      return {
+        task,
+        n: count(a[0], `${where}.n`),
+        confusion,
+        probabilityN: count(a[2], `${where}.probabilityN`),
+        logLossSum: finite(a[3], `${where}.logLossSum`),
+        invalid: count(a[4], `${where}.invalid`),
+      };
+    }
+    case "regression": {
+      const a = array(v, 6, where);
+      return {
+        task,
+        n: count(a[0], `${where}.n`),
+        absErrorSum: finite(a[1], `${where}.absErrorSum`),
+        squaredErrorSum: finite(a[2], `${where}.squaredErrorSum`),
+        absPercentErrorSum: finite(a[3], `${where}.absPercentErrorSum`),
+        absPercentN: count(a[4], `${where}.absPercentN`),
+        invalid: count(a[5], `${where}.invalid`),
+      };
+    }
+  }
+}
+
+/** Parse and validate a serialized profile. Throws `ProfileFormatError` naming what is wrong. */
+export function deserializeProfile(s: string): Profile {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(s);
+  } catch (err) {
+    throw new ProfileFormatError(`profile is not valid JSON: ${(err as Error).message}`);
+  }
+  const d = record(doc, "profile");
+  if (d.v !== PROFILE_VERSION) fail("profile.v", `unsupported profile version ${JSON.stringify(d.v)}`);
+  const task = d.t;
+  if (task !== "binary" && task !== "multiclass" && task !== "regression") fail("profile.t", "unknown task");
+  const features: Record<string, FeatureSummary> = {};
+  for (const [name, enc] of Object.entries(record(d.f, "profile.f"))) {
+    if (name === "__proto__") fail("profile.f", "invalid feature name __proto__");
+    features[name] = decodeSummary(enc, `profile.f.${name}`);
+  }
+  const profile: Profile = {
+    version: PROFILE_VERSION,
+    task,
+    count: count(d.n, "profile.n"),
+    labelled: count(d.l, "profile.l"),
+    features,
+    prediction: decodeSummary(d.p, "profile.p"),
+    performance: decodePerformance(task, d.r, "profile.r"),
+  };
+  if (d.s !== undefined) {
+    const score = decodeSummary(d.s, "profile.s");
+    if (score.kind !== "numeric") fail("profile.s", "score summary must be numeric");
+    profile.score = score;
+  }
+  return profile;
+}

@@ -1,0 +1,220 @@
+/**
+ * Profiles: mergeable summaries of a set of prediction (and outcome) events. The ingest Lambda builds one
+ * per model, time bucket and shard; the evaluator merges the buckets of a window and compares the result
+ * with a baseline. This module holds the types and the empty profile; updates live in profile-update.ts,
+ * merges in profile-merge.ts, the serialized form in profile-codec.ts, the numeric sketch in sketch.ts and
+ * the categorical top-K in top-k.ts.
+ */
+
+import type { FeatureValue } from "../../../contracts/events";
+import type { ProfileSpec, TaskType } from "../../../contracts/model";
+import { DEFAULT_CAPACITY, emptySketch, type Sketch } from "./sketch";
+
+/** Current serialization format version; bumped on any incompatible change. */
+export const PROFILE_VERSION = 1;
+
+/** Default number of categories per categorical feature whose counts are kept exactly. */
+export const DEFAULT_TOP_K = 100;
+
+/** Summary of a numeric feature: moments, extremes and a canonical mergeable sketch. */
+export interface NumericSummary {
+  kind: "numeric";
+  /** Non-missing, finite values. */
+  count: number;
+  /** Missing values: null, absent, NaN, +-Infinity or a non-number (those also count as `invalid`). */
+  missing: number;
+  /** Subset of `missing` that was present but unusable (NaN, Infinity, wrong type). */
+  invalid: number;
+  mean: number;
+  /** Sum of squared deviations from the mean (Welford/Chan). */
+  m2: number;
+  /** Smallest and largest value; +Infinity / -Infinity when `count` is 0. */
+  min: number;
+  max: number;
+  sketch: Sketch;
+}
+
+/**
+ * Summary of a categorical feature. Counts are exact for every tracked category. At most `topK` categories
+ * are tracked: when a feature has more, the tracked set is cut down by a hash level (a category is kept if
+ * the low `level` bits of its hash are zero), so the tracked set depends only on the set of categories seen
+ * and merge stays exactly associative. Untracked categories are pooled in `other`.
+ */
+export interface CategoricalSummary {
+  kind: "categorical";
+  count: number;
+  missing: number;
+  invalid: number;
+  topK: number;
+  level: number;
+  counts: Map<string, number>;
+  other: number;
+}
+
+export type FeatureSummary = NumericSummary | CategoricalSummary;
+
+/** Binary classification sufficient statistics. */
+export interface BinaryPerformance {
+  task: "binary";
+  /** Label of the positive class. */
+  positive: string;
+  n: number;
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+  /** Outcomes with a valid score; the denominators of log loss and Brier. */
+  scored: number;
+  logLossSum: number;
+  brierSum: number;
+  /** Histograms of logit(score) in bins of width 1/32, per true class (for AUC). */
+  positiveScores: Map<number, number>;
+  negativeScores: Map<number, number>;
+  /** Outcomes that could not be used (e.g. a non-finite score or label). */
+  invalid: number;
+}
+
+/** Multiclass sufficient statistics: the confusion matrix, and log loss when probabilities are given. */
+export interface MulticlassPerformance {
+  task: "multiclass";
+  n: number;
+  /** confusion[label][prediction] = count. */
+  confusion: Record<string, Record<string, number>>;
+  probabilityN: number;
+  logLossSum: number;
+  invalid: number;
+}
+
+/** Regression sufficient statistics. */
+export interface RegressionPerformance {
+  task: "regression";
+  n: number;
+  absErrorSum: number;
+  squaredErrorSum: number;
+  /** Sum of |error / label| over labels != 0, and how many such labels. */
+  absPercentErrorSum: number;
+  absPercentN: number;
+  invalid: number;
+}
+
+export type PerformanceStats = BinaryPerformance | MulticlassPerformance | RegressionPerformance;
+
+export interface Profile {
+  readonly version: number;
+  task: TaskType;
+  /** Prediction events profiled. */
+  count: number;
+  /** Labelled (prediction, label) pairs in `performance`. */
+  labelled: number;
+  features: Record<string, FeatureSummary>;
+  prediction: FeatureSummary;
+  /** Distribution of scores (classification tasks). */
+  score?: NumericSummary;
+  performance: PerformanceStats;
+}
+
+/** A prediction as seen by the profile. */
+export interface ProfiledPrediction {
+  features: Readonly<Record<string, FeatureValue>>;
+  prediction: number | string;
+  score?: number;
+}
+
+/** A (prediction, label) pair; `probabilities` (class -> P) enables multiclass log loss. */
+export interface ProfiledOutcome {
+  prediction: number | string;
+  score?: number;
+  label: number | string;
+  probabilities?: Readonly<Record<string, number>>;
+}
+
+/** Raised by `deserializeProfile` on anything that is not a valid serialized profile. */
+export class ProfileFormatError extends Error {
+  override name = "ProfileFormatError";
+}
+
+export function emptyNumeric(capacity = DEFAULT_CAPACITY): NumericSummary {
+  return {
+    kind: "numeric",
+    count: 0,
+    missing: 0,
+    invalid: 0,
+    mean: 0,
+    m2: 0,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    sketch: emptySketch(capacity),
+  };
+}
+
+export function emptyCategorical(topK = DEFAULT_TOP_K): CategoricalSummary {
+  return {
+    kind: "categorical",
+    count: 0,
+    missing: 0,
+    invalid: 0,
+    topK,
+    level: 0,
+    counts: new Map(),
+    other: 0,
+  };
+}
+
+function emptyPerformance(spec: ProfileSpec): PerformanceStats {
+  switch (spec.task) {
+    case "binary":
+      return {
+        task: "binary",
+        positive: spec.classes?.[1] ?? "1",
+        n: 0,
+        tp: 0,
+        fp: 0,
+        tn: 0,
+        fn: 0,
+        scored: 0,
+        logLossSum: 0,
+        brierSum: 0,
+        positiveScores: new Map(),
+        negativeScores: new Map(),
+        invalid: 0,
+      };
+    case "multiclass":
+      return { task: "multiclass", n: 0, confusion: {}, probabilityN: 0, logLossSum: 0, invalid: 0 };
+    case "regression":
+      return {
+        task: "regression",
+        n: 0,
+        absErrorSum: 0,
+        squaredErrorSum: 0,
+        absPercentErrorSum: 0,
+        absPercentN: 0,
+        invalid: 0,
+      };
+  }
+}
+
+/** A new, empty profile for a model's schema. */
+export function emptyProfile(spec: ProfileSpec): Profile {
+  const topK = spec.topK ?? DEFAULT_TOP_K;
+  const features: Record<string, FeatureSummary> = {};
+  for (const [name, kind] of Object.entries(spec.features)) {
+    features[name] = kind === "numeric" ? emptyNumeric() : emptyCategorical(topK);
+  }
+  const profile: Profile = {
+    version: PROFILE_VERSION,
+    task: spec.task,
+    count: 0,
+    labelled: 0,
+    features,
+    prediction: spec.task === "regression" ? emptyNumeric() : emptyCategorical(topK),
+    performance: emptyPerformance(spec),
+  };
+  if (spec.task !== "regression") profile.score = emptyNumeric();
+  return profile;
+}
+
+/** Share of missing values (including invalid ones) among all values seen. 0 when nothing was seen. */
+export function missingRate(s: FeatureSummary): number {
+  const total = s.count + s.missing;
+  return total === 0 ? 0 : s.missing / total;
+}
