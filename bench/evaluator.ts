@@ -17,12 +17,13 @@ import { parsePolicy } from "../contracts/policy";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
+import { evaluateSlot } from "../lambdas/app/evaluate/evaluate-slot";
+import type { EvaluatedModel, EvaluatorDeps } from "../lambdas/app/evaluate/evaluator";
 import { decide } from "../lambdas/domain/decision/decide";
 import { emptyProfile, type Profile } from "../lambdas/domain/stats/profile";
 import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
 import { addOutcome, addPrediction } from "../lambdas/domain/stats/profile-update";
-import { createEvaluator, type EvaluatedModel } from "../lambdas/handlers/evaluate";
 import { startEmulators } from "../local/emulators";
 import { mulberry32 as rng } from "../local/prng";
 import { cpuTimes, median } from "./timing";
@@ -175,24 +176,23 @@ export async function run(): Promise<Record<string, unknown>> {
       policy,
     }));
     const published: string[] = [];
-    const evaluatorFor = (ms: EvaluatedModel[]) =>
-      createEvaluator({
-        models: ms,
-        stats: new DynamoDbStatsRepository({ client, tableName: table }),
-        state,
-        notifier: {
-          publish: async (n) => {
-            published.push(n.modelId);
-            return {};
-          },
+    const evaluatorFor = (ms: EvaluatedModel[]): EvaluatorDeps => ({
+      models: ms,
+      stats: new DynamoDbStatsRepository({ client, tableName: table }),
+      state,
+      notifier: {
+        publish: async (n) => {
+          published.push(n.modelId);
+          return {};
         },
-        workflow: { start: async (r) => ({ executionArn: r.name, alreadyStarted: false }) },
-      });
+      },
+      workflow: { start: async (r) => ({ executionArn: r.name, alreadyStarted: false }) },
+    });
 
     // One model, one evaluation: read units and wall time.
     const before = { ...counter };
     const t0 = performance.now();
-    await evaluatorFor(models.slice(0, 1)).evaluateAll({ time: new Date(NOW).toISOString() });
+    await evaluateSlot(evaluatorFor(models.slice(0, 1)), { time: new Date(NOW).toISOString() });
     const oneModelMs = performance.now() - t0;
     const oneModel = {
       readUnits: counter.read - before.read,
@@ -204,7 +204,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const before100 = { ...counter };
     const t1 = performance.now();
     const cpu100 = process.cpuUsage();
-    const report = await evaluatorFor(models).evaluateAll({ time: new Date(NOW + HOUR).toISOString() });
+    const report = await evaluateSlot(evaluatorFor(models), { time: new Date(NOW + HOUR).toISOString() });
     const used100 = process.cpuUsage(cpu100);
     const hundredMs = performance.now() - t1;
 

@@ -18,6 +18,7 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { type ProfileSpec, profileSpecOf } from "../contracts/model";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { keyId } from "../lambdas/adapters/dynamodb-stats-batching";
+import { createIngestBatch, type IngestStores } from "../lambdas/app/ingest/ingest-batch";
 import {
   classifyBatch,
   groupBatch,
@@ -32,7 +33,7 @@ import type { IngestModel } from "../lambdas/domain/ingest/event-validation";
 import { compileModels } from "../lambdas/domain/ingest/event-validation";
 import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
-import { createIngestBatch, createIngestHandler, type IngestStores } from "../lambdas/handlers/ingest";
+import { createIngestHandler, dynamoDbIngestStores } from "../lambdas/handlers/ingest";
 import type { GroupApplyResult, PredictionRecord, QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { startEmulators } from "../local/emulators";
 import { lambdaKinesisRecord } from "../local/kinesis-record";
@@ -242,8 +243,12 @@ export async function run(): Promise<Record<string, unknown>> {
     let t = cpuNowMs();
     decodeFloor(event);
     const f = cpuNowMs() - t;
-    const ingestBatch = createIngestBatch({ models: [model], stores: inMemoryStores(), logger });
-    const handler = createIngestHandler({ models: [model], stores: inMemoryStores(), logger, metrics });
+    const ingestBatch = createIngestBatch({ models: [model], stores: inMemoryStores(), log: logger });
+    const handler = createIngestHandler({
+      models: [model],
+      stores: inMemoryStores(),
+      tools: { logger, metrics },
+    });
     const heapBefore = process.memoryUsage().heapUsed;
     t = cpuNowMs();
     await handler(event, context);
@@ -302,10 +307,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const counter = counting(emu.createDynamoDbClient());
     const handler = createIngestHandler({
       models: [model],
-      dynamodb: counter.client,
-      tableName: emu.tableName,
-      logger,
-      metrics,
+      stores: dynamoDbIngestStores(counter.client, emu.tableName),
+      tools: { logger, metrics },
     });
     const event = makeEvent(nowMs, 99, 5_000_000);
     let t = performance.now();

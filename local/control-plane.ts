@@ -1,23 +1,15 @@
-/**
- * The scheduled side of local mode and replay: the REAL evaluate handler (lambdas/handlers/evaluate.ts)
- * with the REAL DynamoDB adapters against dynalite, fired by the simulated clock, plus local stand-ins
- * for the two things that would leave the account boundary: SNS (`RecordingNotifier`, keeps the
- * messages) and Step Functions' StartExecution (`QueueingWorkflowStarter`, hands the execution to a
- * local runner after the evaluation: the synthesized state machine in local mode, a lease release in
- * replay, where nothing is trained).
- */
-import type { Context } from "aws-lambda";
 import { buildModelCatalog } from "../contracts/catalog";
 import type { DeploymentConfig } from "../contracts/config";
 import { SERVICE_NAMES } from "../contracts/telemetry";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
+import type { EvaluationReport } from "../lambdas/app/evaluate/evaluator";
 import type { Decision } from "../lambdas/domain/decision/decision";
-import { createEvaluateHandler, type EvaluationReport } from "../lambdas/handlers/evaluate";
+import { createEvaluateHandler } from "../lambdas/handlers/evaluate";
 import type { Notification, Notifier } from "../lambdas/ports/notifier";
 import type { WorkflowStart, WorkflowStarter, WorkflowStartResult } from "../lambdas/ports/workflow-starter";
 import type { SimulatedClock } from "./clock";
-import { type LocalPipeline, localPowertools } from "./pipeline";
+import { type LocalPipeline, localContext, localPowertools } from "./pipeline";
 
 /** LOCAL STAND-IN for the SNS topic: keeps every alert. */
 export class RecordingNotifier implements Notifier {
@@ -104,20 +96,7 @@ export function outcomeOf(decision: Decision, driftMetric: string): EvaluationOu
   };
 }
 
-const EVALUATOR_CONTEXT = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: "local-evaluator",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:local-evaluator",
-  memoryLimitInMB: "1024",
-  awsRequestId: "local",
-  logGroupName: "/aws/lambda/local-evaluator",
-  logStreamName: "local",
-  getRemainingTimeInMillis: () => 300_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const EVALUATOR_CONTEXT = localContext("evaluator", 300_000);
 
 /** Runs a queued execution at simulated time `at` (local: the state machine; replay: release only). */
 export type WorkflowRunner = (start: WorkflowStart, at: number) => Promise<WorkflowRunRecord>;
@@ -162,7 +141,7 @@ export class ControlPlane {
       notifier: this.notifier,
       workflow: this.starter,
       clock: clock.nowFn,
-      ...localPowertools(SERVICE_NAMES.evaluator),
+      tools: localPowertools(SERVICE_NAMES.evaluator),
     });
     this.driftMetric = config.models[0]?.policy.signals.drift.numericMethod ?? "drift";
   }

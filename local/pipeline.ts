@@ -21,7 +21,7 @@ import { buildModelCatalog } from "../contracts/catalog";
 import type { DeploymentConfig } from "../contracts/config";
 import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
 import { deserializeProfile } from "../lambdas/domain/stats/profile-codec";
-import { createIngestHandler } from "../lambdas/handlers/ingest";
+import { createIngestHandler, dynamoDbIngestStores } from "../lambdas/handlers/ingest";
 import { type Emulators, startEmulators } from "./emulators";
 import { EsmPoller } from "./esm-poller";
 import { SeededRandom } from "./prng";
@@ -75,20 +75,25 @@ export interface IngestTotals {
   readonly quarantined: number;
 }
 
-const LAMBDA_CONTEXT = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: "local-ingest",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:local-ingest",
-  memoryLimitInMB: "1024",
-  awsRequestId: "local",
-  logGroupName: "/aws/lambda/local-ingest",
-  logStreamName: "local",
-  getRemainingTimeInMillis: () => 120_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+/** A Lambda context for a handler run in process (local mode calls the deployed handlers' compositions). */
+export function localContext(name: string, timeoutMs: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${name}`,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`,
+    memoryLimitInMB: "1024",
+    awsRequestId: "local",
+    logGroupName: `/aws/lambda/local-${name}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => timeoutMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const LAMBDA_CONTEXT = localContext("ingest", 120_000);
 
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -159,9 +164,8 @@ export class LocalPipeline {
       if (chaos) injectThrottling(dynamodb, rng, chaos.throttleRate ?? 0.05, stats);
       const ingest = createIngestHandler({
         models: buildModelCatalog(config).models,
-        dynamodb,
-        tableName: emulators.tableName,
-        ...localPowertools(SERVICE_NAMES.ingest),
+        stores: dynamoDbIngestStores(dynamodb, emulators.tableName),
+        tools: localPowertools(SERVICE_NAMES.ingest),
         // The deployed Lambda's limits (lib/config.ts ingest section), against simulated arrival times.
         limits: {
           maxRecordBytes: config.ingest.maxRecordBytes,

@@ -20,17 +20,19 @@ import { StateMachine } from "aws-local-stepfunctions";
 import { buildModelCatalog } from "../contracts/catalog";
 import type { DeploymentConfig } from "../contracts/config";
 import { profileSpecOf } from "../contracts/model";
+import { SERVICE_NAMES } from "../contracts/telemetry";
 import { DEFAULT_ARTIFACTS_PREFIX, DEFAULT_DATASETS_PREFIX, STATE } from "../contracts/workflow";
 import { RepositoryWorkflowStateStore } from "../lambdas/adapters/repository-workflow-state-store";
 import { emptyProfile } from "../lambdas/domain/stats/profile";
 import { serializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { addOutcome, addPrediction } from "../lambdas/domain/stats/profile-update";
-import { createWorkflowTasks } from "../lambdas/handlers/workflow-tasks";
+import { createWorkflowTaskHandler, type TaskEvent } from "../lambdas/handlers/workflow-tasks";
 import { aslFromTemplate, taskLambdaOverrides } from "../lib/workflow-asl";
 import type { SimulatedClock } from "./clock";
 import type { ControlPlane, WorkflowRunner, WorkflowRunRecord } from "./control-plane";
 import { predictWith } from "./endpoint";
 import type { MemoryObjectStore } from "./object-store";
+import { localContext, localPowertools } from "./pipeline";
 import type { LocalSageMaker } from "./sagemaker";
 import type { LabelledExample, ModelArtifact } from "./trainer";
 
@@ -148,8 +150,9 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
     return machine;
   };
   const stateStore = () => new RepositoryWorkflowStateStore(options.control().state);
-  const tasks = () =>
-    createWorkflowTasks({
+  // The deployed handler's composition (middy, Powertools, transient-error mapping) over local ports.
+  const taskHandler = () =>
+    createWorkflowTaskHandler({
       models: buildModelCatalog(options.config).models,
       state: stateStore(),
       objects,
@@ -160,6 +163,7 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
         artifactsPrefix: DEFAULT_ARTIFACTS_PREFIX,
       },
       now: clock.nowFn,
+      tools: localPowertools(SERVICE_NAMES.workflow),
     });
   const sns = async (input: Record<string, unknown>) => {
     const notifier = options.control().notifier;
@@ -207,9 +211,11 @@ export async function createWorkflowRunner(options: WorkflowRunnerOptions): Prom
     ].map((s) => [s, 0]),
   );
 
+  const WORKFLOW_CONTEXT = localContext("workflow-tasks", 900_000);
   const run: WorkflowRunner = async (start, at): Promise<WorkflowRunRecord> => {
     const modelId = String(start.input.modelId);
-    const real = tasks().handle;
+    const invoke = taskHandler();
+    const real = (event: TaskEvent) => invoke(event, WORKFLOW_CONTEXT);
     // aws-local-stepfunctions always sets $$.Execution.StartTime to the wall clock; the run plan (names,
     // training window) must follow simulated time, so ConfirmLease gets the simulated start instead.
     const handle = (event: { action: string } & Record<string, unknown>) =>

@@ -68,7 +68,7 @@ export function buildProfile(type: "numeric" | "categorical", side: FixtureSide)
 export function evaluateCase(c: FixtureCase): FeatureDrift {
   const ref = buildProfile(c.type, c.reference);
   const cur = buildProfile(c.type, c.current);
-  return compareProfiles(ref, cur, c.bins === undefined ? {} : { bins: c.bins })["x"]!;
+  return compareProfiles(ref, cur, c.bins === undefined ? {} : { bins: c.bins }).x!;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

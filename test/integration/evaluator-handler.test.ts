@@ -8,14 +8,10 @@ import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parsePolicy } from "../../contracts/policy";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
+import { evaluateSlot } from "../../lambdas/app/evaluate/evaluate-slot";
+import type { EvaluatedModel } from "../../lambdas/app/evaluate/evaluator";
 import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
-import {
-  createEvaluateHandler,
-  createEvaluator,
-  type EvaluatedModel,
-  EvaluationFailedError,
-  resetAfterDeploy,
-} from "../../lambdas/handlers/evaluate";
+import { createEvaluateHandler, EvaluationFailedError } from "../../lambdas/handlers/evaluate";
 import type { Notification, Notifier } from "../../lambdas/ports/notifier";
 import type { StatsRepository, WindowStats } from "../../lambdas/ports/stats-repository";
 import type {
@@ -116,7 +112,7 @@ const deps = (modelId = "churn") => ({
   state: repo,
   notifier,
   workflow: sfn,
-  metrics: new Metrics({ namespace: "RetrainTriggersTest", serviceName: "evaluator" }),
+  tools: { metrics: new Metrics({ namespace: "RetrainTriggersTest", serviceName: "evaluator" }) },
 });
 
 describe("evaluate handler", () => {
@@ -134,8 +130,8 @@ describe("evaluate handler", () => {
   });
 
   it("waits for a reference window fully covered by data before bootstrapping a baseline", async () => {
-    const evaluator = createEvaluator(deps("young"));
-    const report = await evaluator.evaluateAll({ time: new Date(T0 + 5 * HOUR).toISOString() });
+    const evaluator = deps("young");
+    const report = await evaluateSlot(evaluator, { time: new Date(T0 + 5 * HOUR).toISOString() });
     expect(report.models[0]).toMatchObject({ action: "none" });
     expect((await repo.getState("young")).baselineVersion).toBeUndefined();
     const decision = (await repo.getDecision("young", T0 + 5 * HOUR))!.decision;
@@ -187,8 +183,8 @@ describe("evaluate handler", () => {
   it("concurrent invocations of the same slot start at most one run", async () => {
     const m = "concurrent";
     const time = new Date(shiftAt + 3 * HOUR).toISOString();
-    const evaluators = Array.from({ length: 4 }, () => createEvaluator(deps(m)));
-    const reports = await Promise.all(evaluators.map((e) => e.evaluateAll({ time })));
+    const evaluators = Array.from({ length: 4 }, () => deps(m));
+    const reports = await Promise.all(evaluators.map((e) => evaluateSlot(e, { time })));
     expect(sfn.executions.size).toBe(1);
     const actions = reports.map((r) => r.models[0]!.action);
     expect(new Set(actions)).toEqual(new Set(["retrain"]));
@@ -197,10 +193,10 @@ describe("evaluate handler", () => {
 
   it("while a run is active, records the decision and does not start another; reset re-arms", async () => {
     const m = "active";
-    const evaluator = createEvaluator(deps(m));
-    await evaluator.evaluateAll({ time: new Date(shiftAt + 3 * HOUR).toISOString() });
+    const evaluator = deps(m);
+    await evaluateSlot(evaluator, { time: new Date(shiftAt + 3 * HOUR).toISOString() });
     expect(sfn.executions.size).toBe(1);
-    const next = await evaluator.evaluateAll({ time: new Date(shiftAt + 4 * HOUR).toISOString() });
+    const next = await evaluateSlot(evaluator, { time: new Date(shiftAt + 4 * HOUR).toISOString() });
     expect(next.models[0]).toMatchObject({ action: "alert", severity: "warn" });
     const recorded = await repo.getDecision(m, shiftAt + 4 * HOUR);
     expect(recorded?.decision.suppressions.map((s) => s.reason)).toEqual(
@@ -209,7 +205,7 @@ describe("evaluate handler", () => {
     expect(sfn.executions.size).toBe(1);
 
     const owner = [...sfn.executions.keys()][0]!;
-    await resetAfterDeploy(repo, {
+    await repo.resetAfterDeploy({
       modelId: m,
       championVersion: "v2",
       baselineVersion: "v2",
@@ -230,7 +226,7 @@ describe("evaluate handler", () => {
     });
     expect(state.lease).toBeUndefined();
     // Inside the cooldown after the deploy: no new run even though the lease is free.
-    const after = await evaluator.evaluateAll({ time: new Date(shiftAt + 7 * HOUR).toISOString() });
+    const after = await evaluateSlot(evaluator, { time: new Date(shiftAt + 7 * HOUR).toISOString() });
     expect(after.models[0]!.action).not.toBe("retrain");
     const cooled = await repo.getDecision(m, shiftAt + 7 * HOUR);
     expect(cooled?.decision.baselineVersion).toBe("v2");
@@ -257,9 +253,10 @@ describe("evaluate handler", () => {
       return true;
     });
     try {
-      await createEvaluator(deps("metrics")).evaluateAll({
-        time: new Date(shiftAt + 3 * HOUR).toISOString(),
-      });
+      await createEvaluateHandler(deps("metrics"))(
+        { time: new Date(shiftAt + 3 * HOUR).toISOString() },
+        context,
+      );
     } finally {
       spy.mockRestore();
     }

@@ -16,7 +16,7 @@ import type { IngestModel } from "../../lambdas/domain/ingest/event-validation";
 import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
 import { serializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
-import { createIngestHandler } from "../../lambdas/handlers/ingest";
+import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
 import { createStream, createTable, type Emulators, startEmulators } from "../../local/emulators";
 import { EsmPoller } from "../../local/esm-poller";
 import { mulberry32 } from "../../local/prng";
@@ -349,7 +349,11 @@ export class IngestTestBed {
   }
 
   handlerFor(tableName: string, dynamodb: DynamoDBClient = this.emu.dynamodb) {
-    const h = createIngestHandler({ models: MODELS, dynamodb, tableName, ...quietPowertools() });
+    const h = createIngestHandler({
+      models: MODELS,
+      stores: dynamoDbIngestStores(dynamodb, tableName),
+      tools: quietPowertools(),
+    });
     return async (e: KinesisStreamEvent) => (await h(e, {} as Context)) as KinesisStreamBatchResponse;
   }
 

@@ -29,7 +29,7 @@ import { compileModels, type IngestModel } from "../../lambdas/domain/ingest/eve
 import { emptyProfile } from "../../lambdas/domain/stats/profile";
 import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { addPrediction } from "../../lambdas/domain/stats/profile-update";
-import { createIngestHandler } from "../../lambdas/handlers/ingest";
+import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
 import { lambdaKinesisRecord } from "../../local/kinesis-record";
 
 const T0 = Date.UTC(2026, 10, 27, 10);
@@ -375,10 +375,11 @@ describe("ingest handler with a throttled table", () => {
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
   const handler = createIngestHandler({
     models: [spec],
-    dynamodb: client,
-    tableName: TABLE,
-    logger: new Logger({ logLevel: "ERROR" }),
-    metrics: new Metrics({ namespace: "RetrainTriggers" }),
+    stores: dynamoDbIngestStores(client, TABLE),
+    tools: {
+      logger: new Logger({ logLevel: "ERROR" }),
+      metrics: new Metrics({ namespace: "RetrainTriggers" }),
+    },
   });
   const invoke = async (e: KinesisStreamEvent) =>
     (await handler(e, {} as Context)) as KinesisStreamBatchResponse;

@@ -10,6 +10,7 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../lambdas/adapters/dynamodb-keys";
+import { createIngestBatch, type IngestStores } from "../../lambdas/app/ingest/ingest-batch";
 import {
   groupContribution,
   type StoredLabel,
@@ -17,7 +18,6 @@ import {
 } from "../../lambdas/domain/ingest/batch";
 import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
-import { createIngestBatch, type IngestStores } from "../../lambdas/handlers/ingest";
 import type { QuarantineRecord } from "../../lambdas/ports/stats-repository";
 import { lambdaKinesisRecord } from "../../local/kinesis-record";
 import { mulberry32 as prng } from "../../local/prng";

@@ -10,7 +10,7 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
-import { createIngestHandler } from "../../lambdas/handlers/ingest";
+import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
 import { lambdaKinesisRecord } from "../../local/kinesis-record";
 
 const T0 = Date.UTC(2026, 10, 27, 10);
@@ -172,9 +172,10 @@ function churnHandler() {
         predictionIndex: true,
       },
     ],
-    dynamodb: new DynamoDBClient({ region: "us-east-1" }),
-    tableName: "t",
-    logger: new Logger({ logLevel: "ERROR" }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.ingest }),
+    stores: dynamoDbIngestStores(new DynamoDBClient({ region: "us-east-1" }), "t"),
+    tools: {
+      logger: new Logger({ logLevel: "ERROR" }),
+      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAMES.ingest }),
+    },
   });
 }

@@ -5,8 +5,8 @@
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
 import { STATE } from "../../contracts/workflow";
+import { createWorkflowTasks } from "../../lambdas/app/retraining/workflow-tasks";
 import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { createWorkflowTasks } from "../../lambdas/handlers/workflow-tasks";
 import { aslFromTemplate, taskLambdaOverrides } from "../../lib/workflow-asl";
 import { mulberry32 as rng } from "../../local/prng";
 import { FakeSageMaker, type Scenario } from "./fake-sagemaker";

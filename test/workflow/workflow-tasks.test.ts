@@ -2,16 +2,17 @@
  * Task handlers called directly (no state machine): scoring-output parsing, the user-data dataset path,
  * and the failure message composition, table-driven.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { RuntimeModel } from "../../contracts/model";
+import { isTransient } from "../../lambdas/adapters/transient-errors";
+import type { RetrainingDeps, RunPlan } from "../../lambdas/app/retraining/run-plan";
+import { createWorkflowTasks } from "../../lambdas/app/retraining/workflow-tasks";
 import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/retraining/holdout-evaluation";
+import { runHoldMs } from "../../lambdas/domain/retraining/run-hold";
 import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import {
-  createWorkflowTasks,
-  isTransient,
-  type RunPlan,
-  runHoldMs,
-} from "../../lambdas/handlers/workflow-tasks";
+import { createWorkflowTaskHandler } from "../../lambdas/handlers/workflow-tasks";
 import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "./harness";
 
 describe("parseScoredLine", () => {
@@ -84,14 +85,14 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
       pollSeconds: 60,
       maxPolls: 90,
     },
-    gate: { metric: "rmse", minHoldout: 10 },
+    gate: { metric: "rmse", minHoldout: 10, minImprovement: 0, maxPredictionShift: 0.2 },
     approval: { required: false, timeoutHours: 24 },
     ...overrides,
   };
 }
 
-function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
-  return createWorkflowTasks({
+function depsWith(objects: MemoryObjectStore, state = new MemoryStateStore()): RetrainingDeps {
+  return {
     models: [],
     state,
     objects,
@@ -102,7 +103,11 @@ function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
       artifactsPrefix: "retraining/artifacts/",
     },
     now: () => T0,
-  });
+  };
+}
+
+function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
+  return createWorkflowTasks(depsWith(objects, state));
 }
 
 describe("prepareDataset", () => {
@@ -321,7 +326,11 @@ describe("transient errors", () => {
     objects.list = async () => {
       throw Object.assign(new Error("Please reduce your request rate."), { name: "SlowDown" });
     };
-    await expect(tasksWith(objects).handle({ action: "prepareDataset", run: plan() })).rejects.toMatchObject({
+    const handler = createWorkflowTaskHandler({
+      ...depsWith(objects),
+      tools: { logger: new Logger({ logLevel: "SILENT" }) },
+    });
+    await expect(handler({ action: "prepareDataset", run: plan() }, {} as Context)).rejects.toMatchObject({
       name: "TransientError",
       message: "SlowDown: Please reduce your request rate.",
     });

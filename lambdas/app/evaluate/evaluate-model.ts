@@ -1,0 +1,168 @@
+/**
+ * One model at one evaluation time: read the window, the baseline, the history and the trigger state;
+ * decide (pure); record the decision once; start the retraining under the lease when it says so; then
+ * publish. A retried slot finds the recorded decision and only completes what may be missing (the
+ * workflow start is re-issued and answered `alreadyStarted`; the alert is re-sent only if it had not
+ * gone out).
+ */
+import { profileSpecOf } from "../../../contracts/model";
+import { executionName } from "../../../contracts/workflow";
+import { decide, suppressRetrain } from "../../domain/decision/decide";
+import { type Decision, historyHours } from "../../domain/decision/decision";
+import { advanceLedger } from "../../domain/decision/label-ledger";
+import { NO_TELEMETRY, SILENT_LOG } from "../../ports/telemetry";
+import {
+  DEFAULT_LEASE_TTL_MS,
+  type EvaluatedModel,
+  type EvaluatorDeps,
+  type ModelOutcome,
+} from "./evaluator";
+import { loadBaseline } from "./load-baseline";
+import { emitDecisionMetrics, notifyDecision } from "./publish-decision";
+import { startRetraining } from "./start-retraining";
+
+const HOUR_MS = 3_600_000;
+
+const headlineOf = (decision: Decision): string => decision.summary.split("\n")[0] ?? "";
+
+/** A retried slot: the decision stands; finish what the first attempt may not have done. */
+async function resume(
+  deps: EvaluatorDeps,
+  model: EvaluatedModel,
+  decision: Decision,
+  notified: boolean,
+  recordedName: string | undefined,
+): Promise<ModelOutcome> {
+  let alreadyStarted: boolean | undefined;
+  const name =
+    recordedName ??
+    (decision.action === "retrain" ? executionName(model.id, decision.evaluatedAt) : undefined);
+  if (decision.action === "retrain" && name) {
+    const run = await startRetraining(deps, decision, name);
+    alreadyStarted = run.alreadyStarted || !run.started;
+    if (run.started && !run.alreadyStarted)
+      await deps.state.saveEvaluation(model.id, {
+        labelLedger: (await deps.state.getState(model.id)).labelLedger,
+        decision,
+        retrainStartedAt: decision.evaluatedAt,
+      });
+  }
+  const sent = notified ? false : await notifyDecision(deps, model.policy, decision, name);
+  return {
+    modelId: model.id,
+    action: decision.action,
+    severity: decision.severity,
+    reused: true,
+    ...(name ? { executionName: name } : {}),
+    ...(alreadyStarted !== undefined ? { alreadyStarted } : {}),
+    notified: notified || sent,
+    headline: headlineOf(decision),
+  };
+}
+
+export async function evaluateModel(
+  deps: EvaluatorDeps,
+  model: EvaluatedModel,
+  now: number,
+): Promise<ModelOutcome> {
+  const policy = model.policy;
+  const log = deps.log ?? SILENT_LOG;
+  const existing = await deps.state.getDecision(model.id, now);
+  if (existing) return resume(deps, model, existing.decision, existing.notified, existing.executionName);
+
+  const state = await deps.state.getState(model.id);
+  const baseline = await loadBaseline(deps, model, state, now);
+  const longestHours = Math.max(policy.windowHours, policy.signals.performance.windowHours ?? 0);
+  const [window, history] = await Promise.all([
+    deps.stats.readWindow(model.id, now - longestHours * HOUR_MS, now),
+    deps.state.listHistory(model.id, now - historyHours(policy) * HOUR_MS, now),
+  ]);
+  const mainFrom = now - policy.windowHours * HOUR_MS;
+  const ledger = advanceLedger(
+    state.labelLedger,
+    window.buckets
+      .filter((b) => b.bucketStart >= mainFrom)
+      .map((b) => ({ bucketStart: b.bucketStart, labelled: b.profile.labelled })),
+    mainFrom,
+    state.championTrainedAt,
+  );
+  const name = executionName(model.id, now);
+  const lease = state.lease;
+  const runActive = lease !== undefined && lease.expiresAt > now && lease.owner !== name;
+  let decision = decide(policy, {
+    modelId: model.id,
+    spec: profileSpecOf(model),
+    now,
+    features: model.features,
+    window: {
+      buckets: window.buckets,
+      ...(window.profile !== undefined
+        ? { merged: { from: window.fromMs, to: window.toMs, profile: window.profile } }
+        : {}),
+    },
+    baseline,
+    history,
+    state: {
+      ...(state.championTrainedAt !== undefined ? { championTrainedAt: state.championTrainedAt } : {}),
+      ...(state.lastRetrainAt !== undefined ? { lastRetrainAt: state.lastRetrainAt } : {}),
+      ...(state.lastDeployAt !== undefined ? { lastDeployAt: state.lastDeployAt } : {}),
+      retrainStarts: state.retrainStarts,
+      labelsSinceTraining: ledger.labelsSinceTraining,
+      runActive,
+    },
+  });
+
+  if (decision.action === "retrain") {
+    const acquired = await deps.state.acquireLease(
+      model.id,
+      name,
+      now,
+      deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    );
+    if (!acquired.acquired)
+      decision = suppressRetrain(
+        decision,
+        { reason: "runActive", message: `run ${acquired.lease?.owner ?? "?"} holds the lease` },
+        policy,
+      );
+  }
+  const recorded = await deps.state.recordDecision(
+    { decision, notified: false, ...(decision.action === "retrain" ? { executionName: name } : {}) },
+    policy.decisionRetentionDays,
+  );
+  if (!recorded.recorded && recorded.existing)
+    return resume(
+      deps,
+      model,
+      recorded.existing.decision,
+      recorded.existing.notified,
+      recorded.existing.executionName,
+    );
+
+  const run = decision.action === "retrain" ? await startRetraining(deps, decision, name) : undefined;
+  await deps.state.saveEvaluation(model.id, {
+    labelLedger: ledger.ledger,
+    decision,
+    ...(run?.started ? { retrainStartedAt: now } : {}),
+  });
+  emitDecisionMetrics(deps.telemetry ?? NO_TELEMETRY, decision);
+  const notified = await notifyDecision(deps, policy, decision, run?.started ? name : undefined);
+  log.info("model evaluated", {
+    modelId: model.id,
+    action: decision.action,
+    severity: decision.severity,
+    suppressions: decision.suppressions.map((s) => s.reason),
+    rule: decision.rule.explanation,
+  });
+  return {
+    modelId: model.id,
+    action: decision.action,
+    severity: decision.severity,
+    reused: false,
+    ...(decision.action === "retrain"
+      ? { executionName: name, alreadyStarted: run?.alreadyStarted ?? false }
+      : {}),
+    notified,
+    headline: headlineOf(decision),
+  };
+}
