@@ -14,6 +14,7 @@ import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { FeatureSpec, ProfileSpec } from "../contracts/model";
 import { parsePolicy } from "../contracts/policy";
+import { HOUR_MS as HOUR } from "../contracts/time";
 import { keys } from "../lambdas/adapters/dynamodb-keys";
 import { DynamoDbModelStateRepository } from "../lambdas/adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
@@ -28,7 +29,6 @@ import { startEmulators } from "../local/emulators";
 import { mulberry32 as rng } from "../local/prng";
 import { cpuTimes, median } from "./timing";
 
-const HOUR = 3_600_000;
 const NOW = Date.parse("2026-11-02T12:00:00Z");
 const FEATURE_COUNT = 50;
 const EVENTS_PER_HOUR = 1000;

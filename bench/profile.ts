@@ -28,7 +28,7 @@ for (let i = 0; i < CATEGORICAL; i++) features[`cat_${i}`] = "categorical";
 const spec: ProfileSpec = { task: "binary", features };
 
 /** Realistic mix: normal, lognormal, integer counts, bounded ratios; a few nulls; categories of 2..40 values. */
-function makeEvent(rng: Mulberry32, shift: number, i: number): Record<string, unknown> {
+function makeRecord(rng: Mulberry32, shift: number, i: number): Record<string, unknown> {
   const f: Record<string, FeatureValue> = {};
   for (let j = 0; j < NUMERIC; j++) {
     if (rng.nextU32() % 50 === 0) {
@@ -67,7 +67,7 @@ function makeEvent(rng: Mulberry32, shift: number, i: number): Record<string, un
   };
 }
 
-function profileOf(lines: string[]): Profile {
+function profileLines(lines: string[]): Profile {
   const p = emptyProfile(spec);
   for (const line of lines) addPrediction(p, JSON.parse(line));
   return p;
@@ -75,7 +75,7 @@ function profileOf(lines: string[]): Profile {
 
 export async function run(): Promise<Record<string, unknown>> {
   const rng = new Mulberry32(42);
-  const lines = Array.from({ length: EVENTS }, (_, i) => JSON.stringify(makeEvent(rng, 0, i)));
+  const lines = Array.from({ length: EVENTS }, (_, i) => JSON.stringify(makeRecord(rng, 0, i)));
   const inputBytes = lines.reduce((s, l) => s + l.length, 0);
 
   let sink = 0;
@@ -89,7 +89,7 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     parseAndProfile.push(
       wallTimeOf(() => {
-        sink += profileOf(lines).count;
+        sink += profileLines(lines).count;
       }),
     );
   }
@@ -103,16 +103,18 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     parseAndProfileCpu.push(
       cpuTimeOf(() => {
-        sink += profileOf(lines).count;
+        sink += profileLines(lines).count;
       }),
     );
   }
   const parseMs = median(parseOnly);
   const parseProfileMs = median(parseAndProfile);
 
-  const ref = profileOf(lines);
+  const ref = profileLines(lines);
   const curRng = new Mulberry32(43);
-  const cur = profileOf(Array.from({ length: EVENTS }, (_, i) => JSON.stringify(makeEvent(curRng, 0.1, i))));
+  const cur = profileLines(
+    Array.from({ length: EVENTS }, (_, i) => JSON.stringify(makeRecord(curRng, 0.1, i))),
+  );
   const drift10k = median(Array.from({ length: 9 }, () => wallTimeOf(() => void compareProfiles(ref, cur))));
 
   // 1M-event profiles: 10 distinct numeric and 2 categorical features profiled event by event; the other 38
@@ -125,7 +127,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const p = emptyProfile({ task: "binary", features: small });
     const g = new Mulberry32(seed);
     for (let i = 0; i < 1_000_000; i++) {
-      const e = makeEvent(g, shift, i) as { features: Record<string, FeatureValue> };
+      const e = makeRecord(g, shift, i) as { features: Record<string, FeatureValue> };
       addPrediction(p, e as never);
     }
     const full = emptyProfile(spec);

@@ -6,11 +6,12 @@
  * accuracy of served predictions per day, which the report compares with what the evaluator saw.
  */
 
+import { DAY_MS, HOUR_MS } from "../contracts/time";
 import type { LocalEndpoint } from "./endpoint";
 import { malformedPayload } from "./generators/extras";
 import type { StreamRecord } from "./pipeline";
 import { SeededRandom } from "./prng";
-import { DAY_MS, HOUR_MS, type Scenario } from "./scenarios/types";
+import type { Scenario } from "./scenarios/types";
 
 /** Served predictions and correct ones, per simulated day index. */
 export interface DailyTally {

@@ -20,6 +20,7 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { buildModelCatalog } from "../contracts/catalog";
 import type { DeploymentConfig } from "../contracts/config";
 import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
+import { DAY_MS } from "../contracts/time";
 import { deserializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { createIngestHandler, dynamoDbIngestStores } from "../lambdas/handlers/ingest";
 import { type Emulators, startEmulators } from "./emulators";
@@ -170,7 +171,7 @@ export class LocalPipeline {
         limits: {
           maxRecordBytes: config.ingest.maxRecordBytes,
           maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,
-          retentionMs: config.ingest.maxEventAgeDays * 86_400_000,
+          retentionMs: config.ingest.maxEventAgeDays * DAY_MS,
         },
       });
       const history: KinesisStreamEvent[] = [];

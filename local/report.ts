@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { DAY_MS } from "../contracts/time";
 
 /** A time series point: simulated time (epoch ms) and value. */
 export type Point = readonly [t: number, value: number];
@@ -234,13 +235,13 @@ export function renderReport(data: ReportData): string {
   const decisionRows = notable
     .map(
       (d) =>
-        `<tr><td>${escapeHtml(new Date(d.t).toISOString().slice(0, 16).replace("T", " "))}</td><td>day ${((d.t - data.start) / 86_400_000).toFixed(2)}</td><td class="${d.action}">${d.action}</td><td>${escapeHtml(d.reason)}</td></tr>`,
+        `<tr><td>${escapeHtml(new Date(d.t).toISOString().slice(0, 16).replace("T", " "))}</td><td>day ${((d.t - data.start) / DAY_MS).toFixed(2)}</td><td class="${d.action}">${d.action}</td><td>${escapeHtml(d.reason)}</td></tr>`,
     )
     .join("");
   const deployRows = data.deployments
     .map(
       (d) =>
-        `<tr><td>${escapeHtml(new Date(d.t).toISOString().slice(0, 16).replace("T", " "))}</td><td>day ${((d.t - data.start) / 86_400_000).toFixed(2)}</td><td>${escapeHtml(d.label)}</td></tr>`,
+        `<tr><td>${escapeHtml(new Date(d.t).toISOString().slice(0, 16).replace("T", " "))}</td><td>day ${((d.t - data.start) / DAY_MS).toFixed(2)}</td><td>${escapeHtml(d.label)}</td></tr>`,
     )
     .join("");
   return `<!doctype html>

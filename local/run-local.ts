@@ -13,6 +13,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { DeploymentConfig } from "../contracts/config";
+import { DAY_MS } from "../contracts/time";
 import { LocalArchive } from "./archive";
 import { ScheduleTimer, SimulatedClock } from "./clock";
 import { ControlPlane, type EvaluationOutcome, type WorkflowRunRecord } from "./control-plane";
@@ -34,7 +35,6 @@ import {
 import { LocalSageMaker } from "./sagemaker";
 import { LOCAL_ARCHIVE_BUCKET, scenarioConfig, scenarioConfigInput } from "./scenario-config";
 import { createScenario, type Scenario } from "./scenarios";
-import { DAY_MS } from "./scenarios/types";
 import { trainLogisticRegression } from "./trainer";
 import { createWorkflowRunner } from "./workflow";
 

@@ -4,12 +4,12 @@
  * tests. The initial model serves throughout (nothing is retrained while generating).
  */
 
+import { DAY_MS } from "../contracts/time";
 import { InferenceService } from "./inference-service";
 import { MemoryObjectStore } from "./object-store";
 import { SeededRandom } from "./prng";
 import { LocalSageMaker } from "./sagemaker";
 import { createScenario, type ScenarioOptions } from "./scenarios";
-import { DAY_MS } from "./scenarios/types";
 import { trainLogisticRegression } from "./trainer";
 
 /** The JSON lines of a scenario run (in arrival order) and the scenario's model id. */

@@ -25,6 +25,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { DAY_MS } from "../../contracts/time";
 import type { Decision } from "../domain/decision/decision";
 import { EMPTY_LEDGER, type LabelLedger } from "../domain/decision/label-ledger";
 import type { HistoryEntry } from "../domain/decision/stability";
@@ -40,7 +41,6 @@ import type {
 } from "../ports/model-state-repository";
 import { keys, TTL_ATTRIBUTE } from "./dynamodb-keys";
 
-const DAY_MS = 86_400_000;
 /** Only the most recent retrain starts matter for a budget; older ones are ignored when read. */
 const MAX_RETRAIN_STARTS = 100;
 const HISTORY_PREFIX = "H#";

@@ -7,6 +7,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
+import { DAY_MS } from "../../contracts/time";
 import type { QuarantineReason } from "../domain/ingest/event-validation";
 import type { QuarantineRecord, QuarantineStore } from "../ports/stats-repository";
 import { keys, TTL_ATTRIBUTE } from "./dynamodb-keys";
@@ -27,7 +28,7 @@ export class DynamoDbQuarantineStore implements QuarantineStore {
   async save(records: readonly QuarantineRecord[]): Promise<{ failed: QuarantineRecord[] }> {
     if (records.length === 0) return { failed: [] };
     const maxChars = this.options.maxPayloadChars ?? 262_144;
-    const ttlMs = (this.options.retentionDays ?? 14) * 86_400_000;
+    const ttlMs = (this.options.retentionDays ?? 14) * DAY_MS;
     const items: Item[] = records.map((r) => {
       const k = keys.quarantine(r.arrivalMs, r.shardId, r.sequenceNumber);
       const truncated = r.data.length > maxChars;

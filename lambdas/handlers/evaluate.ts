@@ -12,6 +12,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { SERVICE_NAMES } from "../../contracts/telemetry";
+import { HOUR_MS } from "../../contracts/time";
 import { DynamoDbModelStateRepository } from "../adapters/dynamodb-model-state-repository";
 import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
 import { SfnWorkflowStarter } from "../adapters/sfn-workflow-starter";
@@ -20,8 +21,6 @@ import { type EvaluateEvent, evaluateSlot } from "../app/evaluate/evaluate-slot"
 import type { EvaluationReport, EvaluatorDeps } from "../app/evaluate/evaluator";
 import { loadModelCatalog, optionalNumber, requireEnv } from "./environment";
 import { failWhen, type Powertools, powertools, telemetryOf, withPowertools } from "./powertools";
-
-const HOUR_MS = 3_600_000;
 
 /** Thrown after all models ran when some failed, so the scheduler retries the slot (idempotently). */
 export class EvaluationFailedError extends Error {

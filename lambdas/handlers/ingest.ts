@@ -8,6 +8,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { SERVICE_NAMES } from "../../contracts/telemetry";
+import { DAY_MS } from "../../contracts/time";
 import { DynamoDbPredictionIndex } from "../adapters/dynamodb-prediction-index";
 import { DynamoDbQuarantineStore } from "../adapters/dynamodb-quarantine-store";
 import { DynamoDbStatsRepository } from "../adapters/dynamodb-stats-repository";
@@ -15,8 +16,6 @@ import { createIngestBatch, type IngestDeps, type IngestStores } from "../app/in
 import { DEFAULT_VALIDATION_LIMITS, type ValidationLimits } from "../domain/ingest/event-validation";
 import { type Environment, loadModelCatalog, optionalNumber, requireEnv } from "./environment";
 import { type Powertools, powertools, telemetryOf, withPowertools } from "./powertools";
-
-const DAY_MS = 86_400_000;
 
 /** Validation limits from the environment, defaults for what is unset. */
 export function limitsFromEnv(env: Environment): ValidationLimits {

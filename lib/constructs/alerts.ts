@@ -15,6 +15,7 @@ import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { DEFAULTS } from "../../contracts/config";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
+import { MINUTE_MS } from "../../contracts/time";
 
 /** Alarm thresholds (the `alerts` config section). */
 export interface AlertThresholds {
@@ -90,7 +91,7 @@ export class Alerts extends Construct {
     add(
       "IngestIteratorAge",
       props.ingestFunction.metric("IteratorAge", { statistic: "Maximum", period: Duration.minutes(1) }),
-      t.iteratorAgeMinutes * 60_000,
+      t.iteratorAgeMinutes * MINUTE_MS,
       `Ingest is more than ${t.iteratorAgeMinutes} min behind the stream: statistics and decisions are stale.`,
     );
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {

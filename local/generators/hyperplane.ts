@@ -6,11 +6,11 @@
  * `rotation` is active (MOA changes them per instance; per unit of time makes the drift independent
  * of traffic volume). An abrupt change is a new weight vector, see `ConceptDriftStream`.
  */
+
+import { DAY_MS } from "../../contracts/time";
 import type { SeededRandom } from "../prng";
 import { round } from "./sea";
 import type { Example, ExampleGenerator } from "./types";
-
-const DAY_MS = 86_400_000;
 
 export interface HyperplaneOptions {
   /** Number of attributes, named x1..xd. @default 5 */

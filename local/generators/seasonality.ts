@@ -4,7 +4,7 @@
  * `stationary-seasonal` scenario checks.
  */
 
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from "../../contracts/time";
 
 /**
  * Multiplicative daily cycle with mean 1: `1 + amplitude * cos(2 pi (hour - peakHour) / 24)`.

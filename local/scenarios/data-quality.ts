@@ -3,9 +3,11 @@
  * `f1` null for 70% of events and 5% of records arrive malformed. The world did not change, the
  * pipeline broke: the policy's data-quality gate should ALERT and must not retrain on broken data.
  */
+
+import { DAY_MS } from "../../contracts/time";
 import { WithMissingFeature } from "../generators/extras";
 import { SEA_FEATURES, SeaGenerator } from "../generators/sea";
-import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
+import { SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function dataQualityScenario(options: ScenarioOptions = {}): Scenario {
   const days = options.days ?? 30;

@@ -5,11 +5,13 @@
  * towards a rotated hyperplane, with covariate shift of x1 so feature drift shows). Labels arrive
  * 2 to 12 hours late; traffic follows the day.
  */
+
+import { DAY_MS } from "../../contracts/time";
 import { ConceptDriftStream } from "../generators/drift";
 import { categorical, WithIgnoredFeatures } from "../generators/extras";
 import { RotatingHyperplane } from "../generators/hyperplane";
 import { dailyCycle } from "../generators/seasonality";
-import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
+import { SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function driftScenario(options: ScenarioOptions = {}): Scenario {
   const days = options.days ?? 30;

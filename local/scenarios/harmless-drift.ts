@@ -3,9 +3,11 @@
  * from day 30% on (and a new `device` category appears). Feature drift is large, model accuracy is
  * unchanged: an importance-weighted policy should not retrain (a warning that names the drifted features is expected).
  */
+
+import { DAY_MS } from "../../contracts/time";
 import { categorical, WithIgnoredFeatures } from "../generators/extras";
 import { SEA_FEATURES, SeaGenerator } from "../generators/sea";
-import { DAY_MS, SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
+import { SCENARIO_EPOCH, type Scenario, type ScenarioOptions } from "./types";
 
 export function harmlessDriftScenario(options: ScenarioOptions = {}): Scenario {
   const days = options.days ?? 30;

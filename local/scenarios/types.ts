@@ -6,9 +6,6 @@
 import type { FeatureSpec } from "../../contracts/model";
 import type { ExampleGenerator } from "../generators/types";
 
-export const DAY_MS = 86_400_000;
-export const HOUR_MS = 3_600_000;
-
 /** A point in simulated time worth marking on the report. */
 export interface ScenarioMarker {
   readonly at: number;

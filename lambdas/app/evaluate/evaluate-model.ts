@@ -6,6 +6,7 @@
  * gone out).
  */
 import { profileSpecOf } from "../../../contracts/model";
+import { HOUR_MS } from "../../../contracts/time";
 import { executionName } from "../../../contracts/workflow";
 import { decide, suppressRetrain } from "../../domain/decision/decide";
 import { type Decision, historyHours } from "../../domain/decision/decision";
@@ -20,8 +21,6 @@ import {
 import { loadBaseline } from "./load-baseline";
 import { emitDecisionMetrics, notifyDecision } from "./publish-decision";
 import { startRetraining } from "./start-retraining";
-
-const HOUR_MS = 3_600_000;
 
 const headlineOf = (decision: Decision): string => decision.summary.split("\n")[0] ?? "";
 

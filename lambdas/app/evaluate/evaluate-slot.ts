@@ -3,12 +3,12 @@
  * truncated to the minute, so a retried or late invocation evaluates the window it was meant for). One
  * model's failure is reported in its outcome and does not stop the others.
  */
+
+import { MINUTE_MS } from "../../../contracts/time";
 import { SILENT_LOG } from "../../ports/telemetry";
 import { mapLimit } from "../map-limit";
 import { evaluateModel } from "./evaluate-model";
 import type { EvaluationReport, EvaluatorDeps } from "./evaluator";
-
-const MINUTE_MS = 60_000;
 
 export interface EvaluateEvent {
   /** Scheduled time (ISO-8601); the evaluation time is this, truncated to the minute. */

@@ -7,14 +7,13 @@
  */
 import type { RuntimeModel } from "../../../contracts/model";
 import type { Severity } from "../../../contracts/policy";
+import { HOUR_MS } from "../../../contracts/time";
 import type { Action } from "../../domain/decision/decision";
 import type { ModelStateRepository } from "../../ports/model-state-repository";
 import type { Notifier } from "../../ports/notifier";
 import type { StatsRepository } from "../../ports/stats-repository";
 import type { Log, Telemetry } from "../../ports/telemetry";
 import type { WorkflowStarter } from "../../ports/workflow-starter";
-
-const HOUR_MS = 3_600_000;
 
 /** The part of a runtime model (contracts/model.ts) the evaluator reads. */
 export type EvaluatedModel = Pick<RuntimeModel, "id" | "task" | "classes" | "features" | "policy">;

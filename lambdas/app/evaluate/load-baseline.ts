@@ -2,12 +2,12 @@
  * The baseline of an evaluation: the stored one (from training), or, when none was stored, the first
  * `referenceWindowHours` of traffic after the deploy, bootstrapped once as `ref-<iso>`.
  */
+
+import { HOUR_MS } from "../../../contracts/time";
 import type { BaselineInput } from "../../domain/decision/decision";
 import type { ModelState } from "../../ports/model-state-repository";
 import { SILENT_LOG } from "../../ports/telemetry";
 import type { EvaluatedModel, EvaluatorDeps } from "./evaluator";
-
-const HOUR_MS = 3_600_000;
 
 export async function loadBaseline(
   deps: Pick<EvaluatorDeps, "state" | "stats" | "log">,

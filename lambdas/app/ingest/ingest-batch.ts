@@ -12,6 +12,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda"
 import type { ProfileSpec } from "../../../contracts/model";
 import { profileSpecOf } from "../../../contracts/model";
 import { DIAGNOSTIC_METRIC_NAMES, METRIC_NAMES, UNKNOWN_MODEL_ID } from "../../../contracts/telemetry";
+import { HOUR_MS } from "../../../contracts/time";
 import {
   accountBatch,
   type BatchAccounting,
@@ -163,7 +164,7 @@ export function createIngestBatch(deps: IngestDeps): (event: KinesisStreamEvent)
         const model = models.get(d.event.modelId);
         if (d.indexed || !usesPredictionIndex(model)) continue;
         const e = d.event;
-        const horizonMs = model!.spec.labelHorizonHours * 3_600_000;
+        const horizonMs = model!.spec.labelHorizonHours * HOUR_MS;
         // Built without a conditional spread: once per prediction on the hot path.
         const p: Mutable<PredictionRecord> = {
           modelId: e.modelId,
@@ -195,7 +196,7 @@ export function createIngestBatch(deps: IngestDeps): (event: KinesisStreamEvent)
           requestId: d.event.requestId,
           shardId,
           seq: r.seq,
-          expiresAtMs: d.predictionTimestamp + model!.spec.labelHorizonHours * 3_600_000,
+          expiresAtMs: d.predictionTimestamp + model!.spec.labelHorizonHours * HOUR_MS,
         });
       }
     }

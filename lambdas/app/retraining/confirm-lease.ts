@@ -3,6 +3,8 @@
  * time) and fixes the run plan: names, S3 locations, the window, the champion the endpoint serves now.
  * It refuses to deploy onto an endpoint that is not InService or whose model it cannot tell.
  */
+
+import { DAY_MS } from "../../../contracts/time";
 import type { RetrainingRequest } from "../../../contracts/workflow";
 import { runHoldMs } from "../../domain/retraining/run-hold";
 import {
@@ -13,8 +15,6 @@ import {
   type RunPlan,
   WorkflowInputError,
 } from "./run-plan";
-
-const DAY = 86_400_000;
 
 export async function confirmLease(
   deps: RetrainingDeps,
@@ -36,7 +36,7 @@ export async function confirmLease(
   const startMs = parseIso(input.execution.startTime, "execution start time") ?? now;
   const toMs =
     parseIso(request.window?.to, "window.to") ?? parseIso(request.decisionTime, "decisionTime") ?? startMs;
-  const fromMs = toMs - plan.trainingWindowDays * DAY;
+  const fromMs = toMs - plan.trainingWindowDays * DAY_MS;
   const runId = `${model.id}-${compactTime(startMs)}`;
   const [champion, endpoint] = await Promise.all([
     state.getChampion(model.id),

@@ -6,10 +6,9 @@
 
 import * as ss from "simple-statistics";
 import type { AdaptiveThresholdConfig, StabilityConfig } from "../../../contracts/policy";
+import { HOUR_MS } from "../../../contracts/time";
 import type { Direction } from "./verdict";
 import { fmt } from "./verdict";
-
-const HOUR_MS = 3_600_000;
 
 export type SuppressionReason =
   | "persistence"

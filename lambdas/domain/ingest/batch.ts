@@ -13,6 +13,7 @@
 
 import type { LabelEvent } from "../../../contracts/events";
 import type { ProfileSpec } from "../../../contracts/model";
+import { HOUR_MS, MINUTE_MS } from "../../../contracts/time";
 import { FeatureColumns } from "../stats/feature-columns";
 import { emptyProfile, type Profile } from "../stats/profile";
 import { addOutcome, addPredictionRows } from "../stats/profile-update";
@@ -149,7 +150,7 @@ export const predictionKey = (modelId: string, requestId: string) => `${modelId}
 
 /** Start of the event-time bucket containing `timestampMs`. */
 export function bucketStartOf(timestampMs: number, bucketMinutes: number): number {
-  const width = bucketMinutes * 60_000;
+  const width = bucketMinutes * MINUTE_MS;
   return Math.floor(timestampMs / width) * width;
 }
 
@@ -310,7 +311,7 @@ export function resolveBatch(
       out.push(withDisposition(c, quarantine("label-without-prediction", detail, e)));
       continue;
     }
-    const horizonMs = model.spec.labelHorizonHours * 3_600_000;
+    const horizonMs = model.spec.labelHorizonHours * HOUR_MS;
     if (e.timestamp - predictionTimestamp > horizonMs) {
       const detail = `label ${e.timestamp - predictionTimestamp} ms after its prediction, horizon ${horizonMs} ms`;
       out.push(withDisposition(c, quarantine("label-without-prediction", detail, e)));

@@ -9,6 +9,7 @@
 import { isUtf8 } from "node:buffer";
 import type { FeatureValue, LabelEvent, ModelEvent, PredictionEvent } from "../../../contracts/events";
 import type { RuntimeModel, TaskType } from "../../../contracts/model";
+import { DAY_MS, MINUTE_MS } from "../../../contracts/time";
 import { type ColumnLayout, columnLayout, type FeatureColumns } from "../stats/feature-columns";
 import type { Mutable } from "./mutable";
 
@@ -58,8 +59,8 @@ export interface ValidationLimits {
 /** Defaults for `ValidationLimits`: 64 KiB records, 5 minutes of clock skew, 30 days of retention. */
 export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
   maxRecordBytes: 64 * 1024,
-  maxFutureSkewMs: 5 * 60_000,
-  retentionMs: 30 * 86_400_000,
+  maxFutureSkewMs: 5 * MINUTE_MS,
+  retentionMs: 30 * DAY_MS,
 };
 
 /** A model spec with its feature schema indexed for the hot path. */

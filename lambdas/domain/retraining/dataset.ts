@@ -6,6 +6,7 @@
  * retried Lambda) produces exactly the same channels, and a request never moves between channels.
  */
 import type { FeatureValue, LabelEvent, ModelEvent, PredictionEvent } from "../../../contracts/events";
+import { DAY_MS } from "../../../contracts/time";
 
 /** One labelled example: the features the live model saw and the ground truth that arrived later. */
 export interface LabelledRow {
@@ -310,9 +311,8 @@ export function splitDataset(
  * Arrival lags event time, so callers widen `toMs` by the label horizon to catch late labels.
  */
 export function archiveDayPrefixes(modelId: string, fromMs: number, toMs: number): string[] {
-  const day = 86_400_000;
   const prefixes: string[] = [];
-  for (let t = Math.floor(fromMs / day) * day; t < toMs; t += day) {
+  for (let t = Math.floor(fromMs / DAY_MS) * DAY_MS; t < toMs; t += DAY_MS) {
     const d = new Date(t);
     const mm = String(d.getUTCMonth() + 1).padStart(2, "0");
     const dd = String(d.getUTCDate()).padStart(2, "0");

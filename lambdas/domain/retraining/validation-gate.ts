@@ -78,7 +78,8 @@ export function defaultGateMetric(task: TaskType): GateMetric {
   return task === "binary" ? "auc" : task === "multiclass" ? "macroF1" : "rmse";
 }
 
-const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
+/** A metric value in the gate's reasons: integers as is, else 4 significant digits. */
+const metricText = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
 
 /**
  * Applies the gate. A missing challenger metric is a rejection (a model we cannot measure is not
@@ -113,7 +114,7 @@ export function applyValidationGate(gate: ValidationGate, input: GateInput): Gat
       detail:
         challenger === undefined
           ? `challenger ${metric} is not available`
-          : `challenger ${metric} ${fmt(challenger)} ${better ? ">=" : "<="} ${fmt(min)} required`,
+          : `challenger ${metric} ${metricText(challenger)} ${better ? ">=" : "<="} ${metricText(min)} required`,
     });
   } else if (challenger === undefined) {
     checks.push({
@@ -141,7 +142,7 @@ export function applyValidationGate(gate: ValidationGate, input: GateInput): Gat
       detail:
         improvement === undefined
           ? `${metric} missing for ${challenger === undefined ? "challenger" : "champion"}`
-          : `challenger ${metric} ${fmt(challenger!)} vs champion ${fmt(champion!)}: improvement ${fmt(improvement)} >= ${fmt(minImprovement)} required`,
+          : `challenger ${metric} ${metricText(challenger!)} vs champion ${metricText(champion!)}: improvement ${metricText(improvement)} >= ${metricText(minImprovement)} required`,
     });
   }
 
@@ -151,7 +152,7 @@ export function applyValidationGate(gate: ValidationGate, input: GateInput): Gat
       value: input.predictionShift,
       threshold: gate.maxPredictionShift,
       passed: input.predictionShift <= gate.maxPredictionShift,
-      detail: `prediction shift ${fmt(input.predictionShift)} <= ${fmt(gate.maxPredictionShift)} allowed`,
+      detail: `prediction shift ${metricText(input.predictionShift)} <= ${metricText(gate.maxPredictionShift)} allowed`,
     });
   }
 

@@ -5,14 +5,13 @@
  * and the decision inputs only.
  */
 import type { AdaptiveSignalName, TriggerPolicy } from "../../../../contracts/policy";
+import { HOUR_MS } from "../../../../contracts/time";
 import { compareProfiles, summaryDrift } from "../../stats/drift";
 import type { DecisionInputs } from "../decision";
 import { adaptiveLimit } from "../stability";
 import type { Direction } from "../verdict";
 import { countsOf, type MergedWindow, mergeWindow } from "../window";
 import type { DriftMeasures } from "./drift";
-
-const HOUR_MS = 3_600_000;
 
 const measuresOf = (drift: unknown): DriftMeasures | undefined =>
   drift === undefined || drift === null ? undefined : (drift as DriftMeasures);

@@ -5,13 +5,12 @@
  */
 import * as ss from "simple-statistics";
 import type { DataQualitySignalConfig } from "../../../../contracts/policy";
+import { HOUR_MS } from "../../../../contracts/time";
 import type { FeatureSummary } from "../../stats/profile";
 import { missingRate } from "../../stats/profile";
 import { RECENT_VOLUME_HOURS } from "../decision";
 import { compare, fmt, skipped, type Verdict } from "../verdict";
 import type { Signal } from "./signal";
-
-const HOUR_MS = 3_600_000;
 
 export interface MissingRateInput {
   readonly feature: string;

@@ -1,9 +1,8 @@
 /** `modelAge`: the champion is older than the configured age (a calendar fact). */
 import type { ModelAgeSignalConfig } from "../../../../contracts/policy";
+import { DAY_MS } from "../../../../contracts/time";
 import { compare, skipped, type Verdict } from "../verdict";
 import type { Signal } from "./signal";
-
-const DAY_MS = 86_400_000;
 
 /** The champion is older than `maxAgeDays`. */
 export function modelAgeVerdict(

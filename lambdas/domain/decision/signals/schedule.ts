@@ -1,6 +1,7 @@
 /** `schedule`: a cron occurrence passed since the champion was trained or the last retrain started. */
 import { Cron } from "croner";
 import type { ModelAgeSignalConfig } from "../../../../contracts/policy";
+import { HOUR_MS } from "../../../../contracts/time";
 import { fmt, skipped, type Verdict } from "../verdict";
 import type { Signal } from "./signal";
 
@@ -25,7 +26,7 @@ export function scheduleVerdict(
   if (next === null) return skipped("schedule", "schedule has no future occurrence", evidence);
   const dueAt = next.getTime();
   const breached = dueAt <= now;
-  const overdueHours = (now - dueAt) / 3_600_000;
+  const overdueHours = (now - dueAt) / HOUR_MS;
   return {
     signal: "schedule",
     value: overdueHours,
