@@ -1,8 +1,8 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import aslValidator from "asl-validator";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { deploymentConfigOf, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
 import { STATE } from "../../contracts/workflow";
 import { ecrRepositoryArn } from "../../lib/constructs/retraining-workflow";
@@ -10,7 +10,10 @@ import { aslFromTemplate } from "../../lib/workflow-asl";
 import { ACCOUNT, REGION, synthWorkflow } from "./harness";
 
 // One synthesis per file, with the real esbuild bundling of the task Lambda.
-const { app, template, config, catalog } = synthWorkflow({ bundle: true, modelPackageGroupPrefix: "retrain-" });
+const { app, template, config, catalog } = synthWorkflow({
+  bundle: true,
+  modelPackageGroupPrefix: "retrain-",
+});
 const json = template.toJSON();
 const asl = aslFromTemplate(json) as { States: Record<string, Record<string, unknown>>; StartAt: string };
 
