@@ -7,7 +7,7 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { type IFunction, Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
@@ -15,11 +15,12 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { DefinitionBody, LogLevel, StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { MODEL_CATALOG_FILE, type ModelCatalog, rollbackAlarmNames } from "../../contracts/catalog";
-import type { RuntimeModel } from "../../contracts/model";
 import { SERVICE_NAMES } from "../../contracts/telemetry";
 import { DEFAULT_ARTIFACTS_PREFIX, DEFAULT_DATASETS_PREFIX } from "../../contracts/workflow";
-import { buildRetrainingDefinition, SUBSTITUTIONS, type WorkflowTimeouts } from "../workflow-asl";
 import { NodeFunction } from "./node-function";
+import { buildRetrainingWorkflow, definitionSubstitutions, workflowTimeouts } from "./workflow/definition";
+import type { IamGrant } from "./workflow/grants";
+import { workflowResources } from "./workflow/resources";
 
 /** Properties of {@link RetrainingWorkflow}. */
 export interface RetrainingWorkflowProps {
@@ -59,24 +60,8 @@ export interface RetrainingWorkflowProps {
 export const RETRAINING_WORKFLOW_DEFAULTS = {
   datasetsPrefix: DEFAULT_DATASETS_PREFIX,
   artifactsPrefix: DEFAULT_ARTIFACTS_PREFIX,
-  scoringTimeout: Duration.hours(2),
   logRetention: RetentionDays.THREE_MONTHS,
 } as const;
-
-/**
- * Static task timeouts of the definition: training = longest max runtime + 1 h (SageMaker stops each job
- * at its own max runtime first), scoring = the default transform budget, approval = the longest
- * approval timeout of the models that require approval (at least 1 s).
- */
-export function workflowTimeouts(models: readonly RuntimeModel[]): WorkflowTimeouts {
-  const maxRuntime = Math.max(0, ...models.map((m) => m.retraining.training.maxRuntimeSeconds));
-  const approvalHours = Math.max(0, ...models.map((m) => m.retraining.approval.timeoutHours));
-  return {
-    trainingSeconds: maxRuntime + 3600,
-    scoringSeconds: RETRAINING_WORKFLOW_DEFAULTS.scoringTimeout.toSeconds(),
-    approvalSeconds: Math.max(1, Math.round(approvalHours > 0 ? approvalHours * 3600 : 24 * 3600)),
-  };
-}
 
 /** `123.dkr.ecr.eu-west-1.amazonaws.com/repo/name:tag` -> the repository ARN, when it is an ECR URI. */
 export function ecrRepositoryArn(imageUri: string): string | undefined {
@@ -91,10 +76,11 @@ function s3UriParts(uri: string): { bucket: string; key: string } {
 }
 
 /**
- * The retraining state machine (definition in lib/workflow-asl.ts) with its task Lambda, the SageMaker
- * execution role, and the per-model rollback alarms. Least privilege throughout: SageMaker reads only
- * the dataset and artifact prefixes and writes only the artifact prefix; the state machine may create
- * SageMaker resources only under the configured models' name prefixes and pass only that role.
+ * The retraining state machine (built from the state builders of lib/constructs/workflow/) with its task
+ * Lambda, the SageMaker execution role, and the per-model rollback alarms. Least privilege throughout:
+ * SageMaker reads only the dataset and artifact prefixes and writes only the artifact prefix; the state
+ * machine role gets exactly the grants its states declare (SageMaker resources only under the
+ * configured models' name prefixes, only that role to pass).
  */
 export class RetrainingWorkflow extends Construct {
   /** The retraining state machine; the evaluator starts one execution per retraining decision. */
@@ -105,6 +91,8 @@ export class RetrainingWorkflow extends Construct {
   public readonly taskFunction: IFunction;
   /** Rollback alarms per model id (errors, latency), watched by blue/green deployments. */
   public readonly rollbackAlarms: Readonly<Record<string, readonly Alarm[]>>;
+  /** What the states declared and the state machine role was granted (besides CDK's logging and tracing). */
+  public readonly stateGrants: readonly IamGrant[];
 
   constructor(scope: Construct, id: string, props: RetrainingWorkflowProps) {
     super(scope, id);
@@ -335,88 +323,38 @@ export class RetrainingWorkflow extends Construct {
       role.addToPolicy(new PolicyStatement({ actions: ["cloudwatch:DescribeAlarms"], resources: alarmArns }));
     }
 
-    // State machine. Task timeouts are static (see WorkflowTimeouts): the longest of all models.
-    const timeouts = workflowTimeouts(models);
+    const resources = workflowResources(
+      models,
+      (service, resource, resourceName) => stack.formatArn({ service, resource, resourceName }),
+      {
+        taskFunctionArn: fn.functionArn,
+        executionRoleArn: role.roleArn,
+        topicArn: props.topic.topicArn,
+        topicKeyArn: props.topic.masterKey?.keyArn,
+        rollbackAlarmArns: alarmArns,
+      },
+    );
+    // Task timeouts are static (see WorkflowTimeouts): the longest of all models.
+    const { definition, grants } = buildRetrainingWorkflow(resources, workflowTimeouts(models));
     const logGroup = new LogGroup(this, "ExecutionLogs", {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new StateMachine(this, "StateMachine", {
-      definitionBody: DefinitionBody.fromString(JSON.stringify(buildRetrainingDefinition(timeouts))),
-      definitionSubstitutions: {
-        [SUBSTITUTIONS.taskFunctionArn]: fn.functionArn,
-        [SUBSTITUTIONS.sageMakerRoleArn]: role.roleArn,
-        [SUBSTITUTIONS.topicArn]: props.topic.topicArn,
-      },
+      definitionBody: DefinitionBody.fromString(JSON.stringify(definition)),
+      definitionSubstitutions: definitionSubstitutions(resources),
       tracingEnabled: true,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
-    this.grantStateMachine(this.stateMachine.role, models, role);
-    if (alarmArns.length > 0) {
+    for (const grant of grants) {
       this.stateMachine.addToRolePolicy(
-        new PolicyStatement({ actions: ["cloudwatch:DescribeAlarms"], resources: alarmArns }),
+        new PolicyStatement({
+          actions: [...grant.actions],
+          resources: [...grant.resources],
+          ...(grant.conditions ? { conditions: grant.conditions } : {}),
+        }),
       );
     }
-    fn.grantInvoke(this.stateMachine);
-    props.topic.grantPublish(this.stateMachine);
-  }
-
-  private grantStateMachine(smRole: IRole, models: readonly RuntimeModel[], executionRole: Role): void {
-    const stack = Stack.of(this);
-    const arn = (resource: string, name: string) =>
-      stack.formatArn({ service: "sagemaker", resource, resourceName: name });
-    const ids = models.map((m) => m.id.toLowerCase());
-    const jobs = (resource: string) => ids.map((id) => arn(resource, `${id}-*`));
-    const policy = (actions: string[], resources: string[]) =>
-      smRole.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
-    policy(
-      ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"],
-      jobs("training-job"),
-    );
-    policy(
-      ["sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"],
-      jobs("transform-job"),
-    );
-    policy(["sagemaker:CreateModel"], jobs("model"));
-    policy(["sagemaker:CreateEndpointConfig"], jobs("endpoint-config"));
-    const endpoints = models.map((m) => arn("endpoint", m.retraining.deployment.endpointName.toLowerCase()));
-    policy(
-      ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
-      [...endpoints, ...jobs("endpoint-config")],
-    );
-    policy(["sagemaker:DescribeEndpoint"], endpoints);
-    // Create* calls carry tags; .sync integrations read them back.
-    policy(
-      ["sagemaker:AddTags", "sagemaker:ListTags"],
-      [
-        ...jobs("training-job"),
-        ...jobs("transform-job"),
-        ...jobs("model"),
-        ...jobs("endpoint-config"),
-        ...endpoints,
-      ],
-    );
-    policy(
-      ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-      [
-        stack.formatArn({
-          service: "events",
-          resource: "rule",
-          resourceName: "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
-        }),
-        stack.formatArn({
-          service: "events",
-          resource: "rule",
-          resourceName: "StepFunctionsGetEventsForSageMakerTransformJobsRule",
-        }),
-      ],
-    );
-    smRole.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ["iam:PassRole"],
-        resources: [executionRole.roleArn],
-        conditions: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
-      }),
-    );
+    this.stateGrants = grants;
   }
 }

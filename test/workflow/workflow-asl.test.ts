@@ -8,20 +8,22 @@ import {
   TASK_LAMBDA_STATES,
   WAIT_STATES,
 } from "../../contracts/workflow";
-import { aslFromTemplate, renderRetrainingDefinition, taskLambdaOverrides } from "../../lib/workflow-asl";
+import {
+  aslFromTemplate,
+  fakeWorkflowResources,
+  renderRetrainingDefinition,
+  taskLambdaOverrides,
+} from "../../lib/workflow-asl";
+import { testModels } from "./harness";
 
-const FAKE = {
-  TaskFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:tasks",
-  SageMakerRoleArn: "arn:aws:iam::000000000000:role/sm",
-  TopicArn: "arn:aws:sns:us-east-1:000000000000:alerts",
-};
-
-describe("buildRetrainingDefinition", () => {
-  const asl = renderRetrainingDefinition(FAKE, {
+describe("buildRetrainingWorkflow", () => {
+  const resources = fakeWorkflowResources(testModels());
+  const { definition, grants } = renderRetrainingDefinition(resources, {
     trainingSeconds: 7200,
     scoringSeconds: 3600,
     approvalSeconds: 60,
-  }) as { States: Record<string, Record<string, unknown>> };
+  });
+  const asl = definition as { States: Record<string, Record<string, unknown>> };
 
   it("is valid ASL", () => {
     expect(aslValidator(asl, { checkPaths: true, checkArn: true }).errors).toEqual([]);
@@ -44,6 +46,35 @@ describe("buildRetrainingDefinition", () => {
   it("uses the static timeouts", () => {
     expect(asl.States[STATE.trainChallenger]?.TimeoutSeconds).toBe(7200);
     expect(asl.States[STATE.requestApproval]?.TimeoutSeconds).toBe(60);
+  });
+
+  it("fills the placeholders with the resources the grants are scoped to", () => {
+    expect(asl.States[STATE.confirmLease]?.Resource).toBe(resources.taskFunctionArn);
+    expect((asl.States[STATE.trainChallenger]!.Parameters as Record<string, unknown>).RoleArn).toBe(
+      resources.executionRoleArn,
+    );
+    expect(JSON.stringify(asl)).not.toMatch(/\$\{[A-Za-z]+\}/);
+    const granted = (action: string) =>
+      grants.filter((g) => g.actions.includes(action)).flatMap((g) => g.resources);
+    expect(granted("lambda:InvokeFunction")).toEqual([
+      resources.taskFunctionArn,
+      `${resources.taskFunctionArn}:*`,
+    ]);
+    expect(granted("sagemaker:CreateTrainingJob")).toEqual([
+      "arn:aws:sagemaker:us-east-1:000000000000:training-job/churn-*",
+      "arn:aws:sagemaker:us-east-1:000000000000:training-job/eta-*",
+    ]);
+    expect(granted("iam:PassRole")).toEqual([resources.executionRoleArn]);
+    expect(granted("sns:Publish")).toEqual([resources.topicArn]);
+  });
+
+  it("merges the states' grants into one statement per resource list, without duplicates", () => {
+    const keys = grants.map((g) => JSON.stringify([g.resources, g.conditions ?? null]));
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const g of grants) expect(new Set(g.actions).size).toBe(g.actions.length);
+    // The six task-Lambda states share one invoke statement; the four SNS states one publish statement.
+    expect(grants.filter((g) => g.actions.includes("lambda:InvokeFunction"))).toHaveLength(1);
+    expect(grants.filter((g) => g.actions.includes("sns:Publish"))).toHaveLength(1);
   });
 });
 
