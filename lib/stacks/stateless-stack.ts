@@ -7,8 +7,8 @@ import { Alerts } from "../constructs/alerts";
 import { RetrainDashboard } from "../constructs/dashboard";
 import { acknowledge, acknowledgeWildcards } from "../constructs/nag";
 import { PredictionIngest } from "../constructs/prediction-ingest";
-import { RetrainingWorkflow } from "../constructs/retraining-workflow";
 import { TriggerSchedule } from "../constructs/trigger-schedule";
+import { RetrainingWorkflow } from "../constructs/workflow/retraining-workflow";
 import type { StatefulStack } from "./stateful-stack";
 
 /** Entry files of the Lambda handlers (overridable for forks that swap a handler). */

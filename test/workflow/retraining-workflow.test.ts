@@ -5,7 +5,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { deploymentConfigOf, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
 import { STATE } from "../../contracts/workflow";
-import { ecrRepositoryArn } from "../../lib/constructs/retraining-workflow";
+import { ecrRepositoryArn } from "../../lib/constructs/workflow/execution-role";
 import { aslFromTemplate } from "../../lib/workflow-asl";
 import { ACCOUNT, REGION, synthWorkflow } from "./harness";
 
