@@ -24,7 +24,7 @@ import { DEFAULT_ARTIFACTS_PREFIX, DEFAULT_DATASETS_PREFIX, STATE } from "../con
 import { RepositoryWorkflowStateStore } from "../lambdas/adapters/repository-workflow-state-store";
 import { addOutcome, addPrediction, emptyProfile, serializeProfile } from "../lambdas/domain/profile";
 import { createWorkflowTasks } from "../lambdas/handlers/workflow-tasks";
-import { aslFromTemplate, taskLambdaOverrides } from "../lib/workflow-asl";
+import { aslFromTemplate, taskLambdaOverrides } from "./asl";
 import type { SimulatedClock } from "./clock";
 import type { ControlPlane, WorkflowRunner, WorkflowRunRecord } from "./control-plane";
 import { predictWith } from "./endpoint";
@@ -96,7 +96,7 @@ export async function cachedSynthesizedDefinition(
   const sources = await Promise.all(
     [
       ...workflowFiles,
-      "lib/workflow-asl.ts",
+      "local/asl.ts",
       "contracts/workflow.ts",
       "contracts/catalog.ts",
       "node_modules/aws-cdk-lib/package.json",

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { deploymentConfigOf, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
 import { STATE } from "../../contracts/workflow";
 import { ecrRepositoryArn } from "../../lib/constructs/workflow/execution-role";
-import { aslFromTemplate } from "../../lib/workflow-asl";
+import { aslFromTemplate } from "../../local/asl";
 import { ACCOUNT, REGION, synthWorkflow } from "./harness";
 
 // One synthesis per file, with the real esbuild bundling of the task Lambda.

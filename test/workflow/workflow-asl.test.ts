@@ -13,7 +13,7 @@ import {
   fakeWorkflowResources,
   renderRetrainingDefinition,
   taskLambdaOverrides,
-} from "../../lib/workflow-asl";
+} from "../../local/asl";
 import { testModels } from "./harness";
 
 describe("buildRetrainingWorkflow", () => {

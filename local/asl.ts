@@ -1,9 +1,11 @@
 /**
- * The retraining definition without CDK: takes the deployed definition back out of a synthesized
- * template (local mode runs exactly what would be deployed), wires the task-Lambda states to an
- * in-process dispatcher, and renders the state builders (lib/constructs/workflow/) with fake ARNs for
- * tests. Kept free of CDK imports so that local mode and tests can load it cheaply.
- */ import { rollbackAlarmNames } from "../contracts/catalog";
+ * The retraining definition outside AWS, without CDK: takes the deployed definition back out of a
+ * synthesized template (local mode runs exactly what would be deployed), wires the task-Lambda states to
+ * an in-process dispatcher, and renders the state builders with fake ARNs for tests. Used only by local
+ * mode (local/workflow.ts) and the tests, hence here and not in lib/, where the construct and the state
+ * builders live (lib/constructs/workflow/).
+ */
+import { rollbackAlarmNames } from "../contracts/catalog";
 import type { RuntimeModel } from "../contracts/model";
 import { TASK_LAMBDA_STATES } from "../contracts/workflow";
 import {
@@ -12,8 +14,8 @@ import {
   definitionSubstitutions,
   type RetrainingWorkflowDefinition,
   type WorkflowTimeouts,
-} from "./constructs/workflow/definition";
-import { type WorkflowResources, workflowResources } from "./constructs/workflow/resources";
+} from "../lib/constructs/workflow/definition";
+import { type WorkflowResources, workflowResources } from "../lib/constructs/workflow/resources";
 
 /**
  * aws-local-stepfunctions `taskResourceLocalHandlers` for the task-Lambda states, calling an in-process
