@@ -35,7 +35,7 @@ const sageMakerRetry = [retry(SAGEMAKER_TRANSIENT, 5, 5, 120)];
 const modelTag = [{ Key: "retrain-triggers:model", "Value.$": "$.modelId" }];
 
 /** Managed EventBridge rules through which `.sync` integrations learn that a job finished. */
-export const SYNC_RULES = {
+const SYNC_RULES = {
   trainingJobs: "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
   transformJobs: "StepFunctionsGetEventsForSageMakerTransformJobsRule",
 } as const;
