@@ -2,7 +2,8 @@
  * The retraining workflow construct: composes the SageMaker execution role (execution-role.ts), the task
  * Lambda (task-function.ts), the per-model rollback alarms (rollback-alarms.ts) and the state machine
  * assembled from its state builders (definition.ts). The state machine role gets exactly the grants
- * the states declare, nothing written by hand here.
+ * the states declare, nothing written by hand here; the cdk-nag findings of all of them are
+ * acknowledged in nag-acknowledgments.ts.
  */
 import { RemovalPolicy, Stack } from "aws-cdk-lib";
 import type { Alarm } from "aws-cdk-lib/aws-cloudwatch";
@@ -19,6 +20,7 @@ import { DEFAULT_ARTIFACTS_PREFIX, DEFAULT_DATASETS_PREFIX } from "../../../cont
 import { buildRetrainingWorkflow, definitionSubstitutions, workflowTimeouts } from "./definition";
 import { SageMakerExecutionRole } from "./execution-role";
 import type { IamGrant } from "./grants";
+import { acknowledgeWorkflowFindings } from "./nag-acknowledgments";
 import { workflowResources } from "./resources";
 import { createRollbackAlarms } from "./rollback-alarms";
 import { workflowTaskFunction } from "./task-function";
@@ -142,5 +144,14 @@ export class RetrainingWorkflow extends Construct {
     });
     for (const grant of grants) this.stateMachine.addToRolePolicy(toPolicyStatement(grant));
     this.stateGrants = grants;
+
+    acknowledgeWorkflowFindings({
+      workflow: this,
+      stateMachineRole: this.stateMachine.role,
+      taskFunction: this.taskFunction,
+      modelIds: models.map((model) => model.id),
+      datasetsPrefix,
+      artifactsPrefix,
+    });
   }
 }
