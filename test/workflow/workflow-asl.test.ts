@@ -1,4 +1,4 @@
-/** The pure definition builder and the template extractor, without CDK synthesis. */
+/** The pure definition builder, its grants and the template extractor, without CDK synthesis. */
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import {
@@ -8,6 +8,8 @@ import {
   TASK_LAMBDA_STATES,
   WAIT_STATES,
 } from "../../contracts/workflow";
+import { type IamGrant, mergeGrants } from "../../lib/constructs/workflow/grants";
+import { combineStates } from "../../lib/constructs/workflow/state-builder";
 import {
   aslFromTemplate,
   fakeWorkflowResources,
@@ -137,5 +139,70 @@ describe("taskLambdaOverrides", () => {
     expect(Object.keys(overrides).sort()).toEqual([...TASK_LAMBDA_STATES].sort());
     expect(await overrides[STATE.promote]!({ action: "promote", run: {} })).toEqual({ ok: "promote" });
     expect(seen).toEqual([{ action: "promote", run: {} }]);
+  });
+});
+
+describe("mergeGrants", () => {
+  const passRole = { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } };
+  const cases: [string, IamGrant[], IamGrant[]][] = [
+    [
+      "unions the actions of grants on the same resources, in first-seen order",
+      [
+        { actions: ["sagemaker:CreateEndpoint"], resources: ["endpoint/a", "config/a-*"] },
+        {
+          actions: ["sagemaker:UpdateEndpoint", "sagemaker:CreateEndpoint"],
+          resources: ["endpoint/a", "config/a-*"],
+        },
+      ],
+      [
+        {
+          actions: ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
+          resources: ["endpoint/a", "config/a-*"],
+        },
+      ],
+    ],
+    [
+      "keeps grants on other resources, or under other conditions, apart",
+      [
+        { actions: ["iam:PassRole"], resources: ["role/sm"], conditions: passRole },
+        { actions: ["iam:GetRole"], resources: ["role/sm"] },
+        { actions: ["iam:PassRole"], resources: ["role/other"], conditions: passRole },
+      ],
+      [
+        { actions: ["iam:PassRole"], resources: ["role/sm"], conditions: passRole },
+        { actions: ["iam:GetRole"], resources: ["role/sm"] },
+        { actions: ["iam:PassRole"], resources: ["role/other"], conditions: passRole },
+      ],
+    ],
+    [
+      "drops duplicates and grants without resources or actions",
+      [
+        { actions: ["sns:Publish"], resources: ["topic"] },
+        { actions: ["cloudwatch:DescribeAlarms"], resources: [] },
+        { actions: [], resources: ["topic"] },
+        { actions: ["sns:Publish", "sns:Publish"], resources: ["topic"] },
+      ],
+      [{ actions: ["sns:Publish"], resources: ["topic"] }],
+    ],
+  ];
+  it.each(cases)("%s", (_name, grants, expected) => {
+    expect(mergeGrants(grants)).toEqual(expected);
+  });
+});
+
+describe("combineStates", () => {
+  it("keeps the states in the order of the parts and collects every grant", () => {
+    const grant = { actions: ["sns:Publish"], resources: ["topic"] };
+    const combined = combineStates(
+      { states: { B: { Type: "Pass" } }, grants: [grant] },
+      { states: { A: { Type: "Succeed" } }, grants: [grant] },
+    );
+    expect(Object.keys(combined.states)).toEqual(["B", "A"]);
+    expect(combined.grants).toEqual([grant, grant]);
+  });
+
+  it("refuses a state built twice", () => {
+    const part = { states: { A: { Type: "Pass" } }, grants: [] };
+    expect(() => combineStates(part, part)).toThrow(/A is built twice/);
   });
 });
