@@ -201,7 +201,7 @@ function appCase(): Case {
   });
   const stateful = Template.fromStack(built.stateful).toJSON() as Case["template"];
   // The topic's key is exported by the stateful stack; the stateless stack imports it by export name.
-  const topic = Object.values(stateful.Resources).find((r) => r.Type === "AWS::SNS::Topic")!;
+  const topic = Object.values(stateful.Resources).find((resource) => resource.Type === "AWS::SNS::Topic")!;
   const [keyId] = (topic.Properties.KmsMasterKeyId as { "Fn::GetAtt": string[] })["Fn::GetAtt"];
   const keyExport = Object.values(stateful.Outputs as Record<string, { Value: unknown; Export: Json }>).find(
     (output) => JSON.stringify(output.Value) === JSON.stringify({ "Fn::GetAtt": [keyId, "Arn"] }),
@@ -254,14 +254,14 @@ function expectedResources(scope: Scope, testCase: Case, substitutions: Record<s
 function analyse(testCase: Case) {
   const resources = testCase.template.Resources;
   const [, machine] = Object.entries(resources).find(
-    ([, r]) => r.Type === "AWS::StepFunctions::StateMachine",
+    ([, resource]) => resource.Type === "AWS::StepFunctions::StateMachine",
   )!;
   const roleId = (machine.Properties.RoleArn as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!;
   const statements = Object.values(resources)
     .filter(
-      (r) =>
-        r.Type === "AWS::IAM::Policy" &&
-        (r.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+      (resource) =>
+        resource.Type === "AWS::IAM::Policy" &&
+        (resource.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
     )
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 
@@ -289,11 +289,13 @@ function analyse(testCase: Case) {
       ),
     ),
   );
-  const granted = statements.flatMap((s) =>
-    listOf(s.Action)
+  const granted = statements.flatMap((statement) =>
+    listOf(statement.Action)
       .filter((action) => !CDK_MANAGED_ACTIONS.has(action))
       .flatMap((action) =>
-        listOf(s.Resource).map((resource) => tuple(action, normalizeArn(flatten(resource)), s.Condition)),
+        listOf(statement.Resource).map((resource) =>
+          tuple(action, normalizeArn(flatten(resource)), statement.Condition),
+        ),
       ),
   );
   const unique = (values: string[]) => [...new Set(values)].sort();
@@ -302,7 +304,9 @@ function analyse(testCase: Case) {
     tasks: taskStates(asl.States),
     requiredActions: unique(needs.flatMap((need) => [...need.actions])),
     grantedActions: unique(
-      statements.flatMap((s) => listOf(s.Action)).filter((action) => !CDK_MANAGED_ACTIONS.has(action)),
+      statements
+        .flatMap((statement) => listOf(statement.Action))
+        .filter((action) => !CDK_MANAGED_ACTIONS.has(action)),
     ),
     required: unique(required),
     granted: unique(granted),
@@ -315,17 +319,19 @@ describe.each(cases)("state machine role of the $name", (testCase) => {
   const result = analyse(testCase);
 
   it("has only Allow statements", () => {
-    expect(result.statements.map((s) => s.Effect)).toEqual(result.statements.map(() => "Allow"));
+    expect(result.statements.map((statement) => statement.Effect)).toEqual(
+      result.statements.map(() => "Allow"),
+    );
   });
 
   it("maps every integration the definition uses, and none it does not use", () => {
     const resources = new Set(result.tasks.map(([, state]) => String(state.Resource)));
-    expect([...resources].filter((r) => r.startsWith("arn:aws:states:::")).sort()).toEqual(
+    expect([...resources].filter((resource) => resource.startsWith("arn:aws:states:::")).sort()).toEqual(
       Object.keys(NEEDS)
         .filter((key) => key !== "lambda function")
         .sort(),
     );
-    expect([...resources].some((r) => r.startsWith("arn:aws:lambda:"))).toBe(true);
+    expect([...resources].some((resource) => resource.startsWith("arn:aws:lambda:"))).toBe(true);
   });
 
   it("grants exactly the actions the Task states need", () => {
@@ -337,8 +343,10 @@ describe.each(cases)("state machine role of the $name", (testCase) => {
   });
 
   it("grants `*` only to CDK's logging and tracing actions, which support no resource-level permissions", () => {
-    const unscoped = result.statements.filter((s) => listOf(s.Resource).includes("*"));
-    expect(unscoped.flatMap((s) => listOf(s.Action)).sort()).toEqual([...CDK_MANAGED_ACTIONS].sort());
+    const unscoped = result.statements.filter((statement) => listOf(statement.Resource).includes("*"));
+    expect(unscoped.flatMap((statement) => listOf(statement.Action)).sort()).toEqual(
+      [...CDK_MANAGED_ACTIONS].sort(),
+    );
   });
 });
 

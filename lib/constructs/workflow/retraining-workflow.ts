@@ -116,7 +116,9 @@ export class RetrainingWorkflow extends Construct {
       ...(props.taskFunction ? { taskFunction: props.taskFunction } : {}),
     });
     this.rollbackAlarms = createRollbackAlarms(this, models);
-    const alarmArns = Object.values(this.rollbackAlarms).flatMap((alarms) => alarms.map((a) => a.alarmArn));
+    const alarmArns = Object.values(this.rollbackAlarms).flatMap((alarms) =>
+      alarms.map((alarm) => alarm.alarmArn),
+    );
     this.executionRole.grantDescribeAlarms(alarmArns);
 
     const resources = workflowResources(
