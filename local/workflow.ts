@@ -1,8 +1,8 @@
 /**
  * The retraining workflow in local mode: the state machine definition is taken from a SYNTHESIZED
- * template of the real `RetrainingWorkflow` construct (lib/constructs/retraining-workflow.ts, built in
- * process with the run's configuration, as `cdk synth` would) and executed by aws-local-stepfunctions.
- * Task states are overridden by name (the contract in lib/workflow-asl.ts):
+ * template of the real `RetrainingWorkflow` construct (lib/constructs/workflow/, built in process with
+ * the run's configuration, as `cdk synth` would) and executed by aws-local-stepfunctions.
+ * Task states are overridden by name (the contract in contracts/workflow.ts):
  * - task-Lambda states call the REAL workflow task handler (lambdas/handlers/workflow-tasks.ts) with
  *   local clients: the evaluator's DynamoDB repository on dynalite, the in-memory S3 stand-in, and the
  *   SIMULATED SageMaker as model hosting;
@@ -13,7 +13,7 @@
  * run executes (it completes at the evaluation instant that started it).
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StateMachine } from "aws-local-stepfunctions";
@@ -27,7 +27,7 @@ import { emptyProfile } from "../lambdas/domain/stats/profile";
 import { serializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { addOutcome, addPrediction } from "../lambdas/domain/stats/profile-update";
 import { createWorkflowTaskHandler, type TaskEvent } from "../lambdas/handlers/workflow-tasks";
-import { aslFromTemplate, taskLambdaOverrides } from "../lib/workflow-asl";
+import { aslFromTemplate, taskLambdaOverrides } from "./asl";
 import type { SimulatedClock } from "./clock";
 import type { ControlPlane, WorkflowRunner, WorkflowRunRecord } from "./control-plane";
 import { predictWith } from "./endpoint";
@@ -50,7 +50,7 @@ export async function synthesizedDefinition(config: DeploymentConfig): Promise<R
       import("aws-cdk-lib/aws-lambda"),
       import("aws-cdk-lib/aws-s3"),
       import("aws-cdk-lib/aws-sns"),
-      import("../lib/constructs/retraining-workflow"),
+      import("../lib/constructs/workflow/retraining-workflow"),
     ]);
   const app = new App();
   const stack = new Stack(app, "LocalRetraining", { env: { account: "000000000000", region: "us-east-1" } });
@@ -81,23 +81,35 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Where synthesized definitions are cached (like other tools' caches, under node_modules/.cache). */
 export const SYNTH_CACHE_DIR = join(ROOT, "node_modules", ".cache", "retrain-triggers");
 
+/** Directory of the workflow construct and its state builders: every file in it shapes the definition. */
+const WORKFLOW_SOURCES_DIR = "lib/constructs/workflow";
+
 /**
  * The synthesized definition, cached on disk by a hash of everything it depends on (the configuration,
- * the construct and ASL sources, the aws-cdk-lib version): synthesis costs seconds, a cache hit
- * milliseconds. Returns where it came from, for the report.
+ * the construct and state-builder sources, the template extraction, the contracts, the aws-cdk-lib
+ * version): synthesis costs seconds, a cache hit milliseconds. Returns where it came from, for the report.
  */
 export async function cachedSynthesizedDefinition(
   config: DeploymentConfig,
 ): Promise<{ definition: Record<string, unknown>; cached: boolean; ms: number }> {
   const started = performance.now();
+  const workflowFiles = (await readdir(join(ROOT, WORKFLOW_SOURCES_DIR)))
+    .filter((name) => name.endsWith(".ts"))
+    .sort()
+    .map((name) => `${WORKFLOW_SOURCES_DIR}/${name}`);
   const sources = await Promise.all(
     [
-      "lib/workflow-asl.ts",
-      "lib/constructs/retraining-workflow.ts",
+      ...workflowFiles,
+      "local/asl.ts",
       "contracts/workflow.ts",
       "contracts/catalog.ts",
       "node_modules/aws-cdk-lib/package.json",
-    ].map((f) => readFile(join(ROOT, f), "utf8").catch(() => f)),
+    ].map((file) =>
+      readFile(join(ROOT, file), "utf8").then(
+        (text) => `${file}\u0000${text}`,
+        () => file,
+      ),
+    ),
   );
   const key = createHash("sha256")
     .update(JSON.stringify(config))

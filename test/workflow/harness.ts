@@ -19,7 +19,7 @@ import {
   type Promotion,
   type WorkflowStateStore,
 } from "../../lambdas/ports/workflow-state-store";
-import { RetrainingWorkflow } from "../../lib/constructs/retraining-workflow";
+import { RetrainingWorkflow } from "../../lib/constructs/workflow/retraining-workflow";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";

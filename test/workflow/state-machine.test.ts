@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { STATE } from "../../contracts/workflow";
 import { createWorkflowTasks } from "../../lambdas/app/retraining/workflow-tasks";
 import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { aslFromTemplate, taskLambdaOverrides } from "../../lib/workflow-asl";
+import { aslFromTemplate, taskLambdaOverrides } from "../../local/asl";
 import { mulberry32 as rng } from "../../local/prng";
 import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
 import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow, testModels } from "./harness";
