@@ -99,17 +99,8 @@ export class SeededRandom {
 }
 
 /**
- * Mulberry32 as a function: uniform numbers in [0, 1) from a 32-bit seed. The benchmarks and test
- * fixtures use it for reproducible synthetic batches (scripts/scipy-samples.ts keeps its own class,
- * which mirrors the Python generator of the SciPy fixtures bit for bit).
+ * Mulberry32 as a function (lambdas/domain/stats/mulberry32.ts): the benchmarks and test fixtures use it
+ * for reproducible synthetic batches (scripts/scipy-samples.ts keeps its own class, which mirrors the
+ * Python generator of the SciPy fixtures bit for bit).
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../lambdas/domain/stats/mulberry32";

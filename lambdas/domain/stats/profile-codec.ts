@@ -1,7 +1,7 @@
 /**
- * The profile codec (format version 1): compact JSON with features and categories in sorted order, so
- * equal profiles serialize to equal strings; sketches and score histograms are base64 varint blobs.
- * Decoding validates everything and throws ProfileFormatError naming the field.
+ * The profile codec (format version 2; version 1 is still read): compact JSON with features and
+ * categories in sorted order, so equal profiles serialize to equal strings; sketches and score histograms
+ * are base64 varint blobs. Decoding validates everything and throws ProfileFormatError naming the field.
  */
 import type { TaskType } from "../../../contracts/model";
 import {
@@ -208,15 +208,26 @@ function encodePerformance(p: PerformanceStats): Json {
         encodeHistogram(p.positiveScores),
         encodeHistogram(p.negativeScores),
         p.invalid,
+        p.logLossSquaredSum ?? null,
+        p.brierSquaredSum ?? null,
       ];
     case "multiclass":
-      return [p.n, p.confusion, p.probabilityN, p.logLossSum, p.invalid];
+      return [p.n, p.confusion, p.probabilityN, p.logLossSum, p.invalid, p.logLossSquaredSum ?? null];
     case "regression":
-      return [p.n, p.absErrorSum, p.squaredErrorSum, p.absPercentErrorSum, p.absPercentN, p.invalid];
+      return [
+        p.n,
+        p.absErrorSum,
+        p.squaredErrorSum,
+        p.absPercentErrorSum,
+        p.absPercentN,
+        p.invalid,
+        p.fourthPowerErrorSum ?? null,
+        p.absPercentErrorSquaredSum ?? null,
+      ];
   }
 }
 
-/** Serialize to a compact JSON string (format version 1). Category and feature order are canonical. */
+/** Serialize to a compact JSON string (format version 2). Category and feature order are canonical. */
 export function serializeProfile(p: Profile): string {
   const features: Record<string, Json> = {};
   for (const name of Object.keys(p.features).sort()) features[name] = encodeSummary(p.features[name]!);
@@ -310,10 +321,21 @@ function decodeSummary(v: unknown, where: string): FeatureSummary {
   fail(where, "unknown summary kind");
 }
 
-function decodePerformance(task: TaskType, v: unknown, where: string): PerformanceStats {
+/**
+ * An optional sum appended in format version 2 (null or absent: unknown, e.g. merged with a version-1
+ * profile); as a field to spread.
+ */
+function optionalFinite<K extends string>(name: K, v: unknown, where: string): { [P in K]?: number } {
+  if (v === undefined || v === null) return {};
+  return { [name]: finite(v, `${where}.${name}`) } as { [P in K]?: number };
+}
+
+function decodePerformance(task: TaskType, v: unknown, where: string, version: number): PerformanceStats {
+  // Version 2 appended sums of squares to each task's array; version 1 arrays are read without them.
+  const extra = (v1Length: number, v2Length: number): number => (version >= 2 ? v2Length : v1Length);
   switch (task) {
     case "binary": {
-      const a = array(v, 12, where);
+      const a = array(v, extra(12, 14), where);
       if (typeof a[0] !== "string") fail(`${where}.positive`, "expected a string");
       return {
         task,
@@ -329,10 +351,12 @@ function decodePerformance(task: TaskType, v: unknown, where: string): Performan
         positiveScores: decodeHistogram(a[9], `${where}.positiveScores`),
         negativeScores: decodeHistogram(a[10], `${where}.negativeScores`),
         invalid: count(a[11], `${where}.invalid`),
+        ...optionalFinite("logLossSquaredSum", a[12], where),
+        ...optionalFinite("brierSquaredSum", a[13], where),
       };
     }
     case "multiclass": {
-      const a = array(v, 5, where);
+      const a = array(v, extra(5, 6), where);
       const confusion: Record<string, Record<string, number>> = {};
       for (const [label, row] of Object.entries(record(a[1], `${where}.confusion`))) {
         const out: Record<string, number> = {};
@@ -348,10 +372,11 @@ function decodePerformance(task: TaskType, v: unknown, where: string): Performan
         probabilityN: count(a[2], `${where}.probabilityN`),
         logLossSum: finite(a[3], `${where}.logLossSum`),
         invalid: count(a[4], `${where}.invalid`),
+        ...optionalFinite("logLossSquaredSum", a[5], where),
       };
     }
     case "regression": {
-      const a = array(v, 6, where);
+      const a = array(v, extra(6, 8), where);
       return {
         task,
         n: count(a[0], `${where}.n`),
@@ -360,6 +385,8 @@ function decodePerformance(task: TaskType, v: unknown, where: string): Performan
         absPercentErrorSum: finite(a[3], `${where}.absPercentErrorSum`),
         absPercentN: count(a[4], `${where}.absPercentN`),
         invalid: count(a[5], `${where}.invalid`),
+        ...optionalFinite("fourthPowerErrorSum", a[6], where),
+        ...optionalFinite("absPercentErrorSquaredSum", a[7], where),
       };
     }
   }
@@ -374,7 +401,9 @@ export function deserializeProfile(s: string): Profile {
     throw new ProfileFormatError(`profile is not valid JSON: ${(err as Error).message}`);
   }
   const d = record(doc, "profile");
-  if (d.v !== PROFILE_VERSION) fail("profile.v", `unsupported profile version ${JSON.stringify(d.v)}`);
+  if (d.v !== 1 && d.v !== PROFILE_VERSION)
+    fail("profile.v", `unsupported profile version ${JSON.stringify(d.v)}`);
+  const version = d.v;
   const task = d.t;
   if (task !== "binary" && task !== "multiclass" && task !== "regression") fail("profile.t", "unknown task");
   const features: Record<string, FeatureSummary> = {};
@@ -389,7 +418,7 @@ export function deserializeProfile(s: string): Profile {
     labelled: count(d.l, "profile.l"),
     features,
     prediction: decodeSummary(d.p, "profile.p"),
-    performance: decodePerformance(task, d.r, "profile.r"),
+    performance: decodePerformance(task, d.r, "profile.r", version),
   };
   if (d.s !== undefined) {
     const score = decodeSummary(d.s, "profile.s");

@@ -69,7 +69,23 @@ function mergeMaps(a: Map<number, number>, b: Map<number, number>): Map<number, 
   return out;
 }
 
-function mergePerformance(a: PerformanceStats, b: PerformanceStats): PerformanceStats {
+/** Sum of two optional sums: unknown (undefined) as soon as either side does not carry it. */
+function sumIfKnown(a: number | undefined, b: number | undefined): { value?: number } {
+  return a === undefined || b === undefined ? {} : { value: a + b };
+}
+
+/** Optional field `name` set to the sum of both sides when both carry it. */
+function optionalSum<K extends string>(
+  name: K,
+  a: number | undefined,
+  b: number | undefined,
+): { [P in K]?: number } {
+  const sum = sumIfKnown(a, b);
+  return (sum.value === undefined ? {} : { [name]: sum.value }) as { [P in K]?: number };
+}
+
+/** Merge the performance statistics of two profiles of the same task. */
+export function mergePerformance(a: PerformanceStats, b: PerformanceStats): PerformanceStats {
   if (a.task === "binary" && b.task === "binary") {
     return {
       task: "binary",
@@ -82,6 +98,8 @@ function mergePerformance(a: PerformanceStats, b: PerformanceStats): Performance
       scored: a.scored + b.scored,
       logLossSum: a.logLossSum + b.logLossSum,
       brierSum: a.brierSum + b.brierSum,
+      ...optionalSum("logLossSquaredSum", a.logLossSquaredSum, b.logLossSquaredSum),
+      ...optionalSum("brierSquaredSum", a.brierSquaredSum, b.brierSquaredSum),
       positiveScores: mergeMaps(a.positiveScores, b.positiveScores),
       negativeScores: mergeMaps(a.negativeScores, b.negativeScores),
       invalid: a.invalid + b.invalid,
@@ -102,6 +120,7 @@ function mergePerformance(a: PerformanceStats, b: PerformanceStats): Performance
       confusion,
       probabilityN: a.probabilityN + b.probabilityN,
       logLossSum: a.logLossSum + b.logLossSum,
+      ...optionalSum("logLossSquaredSum", a.logLossSquaredSum, b.logLossSquaredSum),
       invalid: a.invalid + b.invalid,
     };
   }
@@ -113,6 +132,8 @@ function mergePerformance(a: PerformanceStats, b: PerformanceStats): Performance
       squaredErrorSum: a.squaredErrorSum + b.squaredErrorSum,
       absPercentErrorSum: a.absPercentErrorSum + b.absPercentErrorSum,
       absPercentN: a.absPercentN + b.absPercentN,
+      ...optionalSum("fourthPowerErrorSum", a.fourthPowerErrorSum, b.fourthPowerErrorSum),
+      ...optionalSum("absPercentErrorSquaredSum", a.absPercentErrorSquaredSum, b.absPercentErrorSquaredSum),
       invalid: a.invalid + b.invalid,
     };
   }

@@ -244,9 +244,13 @@ export function addOutcome(p: Profile, o: ProfiledOutcome): void {
       if (o.score !== undefined) {
         const s = o.score;
         const clamped = Math.min(1 - LOG_EPS, Math.max(LOG_EPS, s));
+        const loss = -(y ? Math.log(clamped) : Math.log(1 - clamped));
+        const brier = (s - (y ? 1 : 0)) ** 2;
         perf.scored++;
-        perf.logLossSum -= y ? Math.log(clamped) : Math.log(1 - clamped);
-        perf.brierSum += (s - (y ? 1 : 0)) ** 2;
+        perf.logLossSum += loss;
+        perf.brierSum += brier;
+        if (perf.logLossSquaredSum !== undefined) perf.logLossSquaredSum += loss * loss;
+        if (perf.brierSquaredSum !== undefined) perf.brierSquaredSum += brier * brier;
         addCount(y ? perf.positiveScores : perf.negativeScores, scoreBin(s));
       }
       break;
@@ -260,8 +264,10 @@ export function addOutcome(p: Profile, o: ProfiledOutcome): void {
       perf.n++;
       const prob = o.probabilities?.[label];
       if (o.probabilities !== undefined && isFiniteNumber(prob)) {
+        const loss = -Math.log(Math.min(1 - LOG_EPS, Math.max(LOG_EPS, prob)));
         perf.probabilityN++;
-        perf.logLossSum -= Math.log(Math.min(1 - LOG_EPS, Math.max(LOG_EPS, prob)));
+        perf.logLossSum += loss;
+        if (perf.logLossSquaredSum !== undefined) perf.logLossSquaredSum += loss * loss;
       }
       break;
     }
@@ -276,9 +282,12 @@ export function addOutcome(p: Profile, o: ProfiledOutcome): void {
       perf.n++;
       perf.absErrorSum += Math.abs(err);
       perf.squaredErrorSum += err * err;
+      if (perf.fourthPowerErrorSum !== undefined) perf.fourthPowerErrorSum += err ** 4;
       if (y !== 0) {
-        perf.absPercentErrorSum += Math.abs(err / y);
+        const ape = Math.abs(err / y);
+        perf.absPercentErrorSum += ape;
         perf.absPercentN++;
+        if (perf.absPercentErrorSquaredSum !== undefined) perf.absPercentErrorSquaredSum += ape * ape;
       }
       break;
     }

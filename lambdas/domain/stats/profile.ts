@@ -11,7 +11,7 @@ import type { ProfileSpec, TaskType } from "../../../contracts/model";
 import { DEFAULT_CAPACITY, emptySketch, type Sketch } from "./sketch";
 
 /** Current serialization format version; bumped on any incompatible change. */
-export const PROFILE_VERSION = 1;
+export const PROFILE_VERSION = 2;
 
 /** Default number of categories per categorical feature whose counts are kept exactly. */
 export const DEFAULT_TOP_K = 100;
@@ -67,6 +67,12 @@ export interface BinaryPerformance {
   scored: number;
   logLossSum: number;
   brierSum: number;
+  /**
+   * Sums of squared per-outcome log loss and Brier score (standard errors). Absent in profiles of format
+   * version 1, whose standard errors are then unknown.
+   */
+  logLossSquaredSum?: number;
+  brierSquaredSum?: number;
   /** Histograms of logit(score) in bins of width 1/32, per true class (for AUC). */
   positiveScores: Map<number, number>;
   negativeScores: Map<number, number>;
@@ -82,6 +88,8 @@ export interface MulticlassPerformance {
   confusion: Record<string, Record<string, number>>;
   probabilityN: number;
   logLossSum: number;
+  /** Sum of squared per-outcome log loss (absent in format version 1). */
+  logLossSquaredSum?: number;
   invalid: number;
 }
 
@@ -94,6 +102,9 @@ export interface RegressionPerformance {
   /** Sum of |error / label| over labels != 0, and how many such labels. */
   absPercentErrorSum: number;
   absPercentN: number;
+  /** Sums of error^4 and of squared |error / label| (standard errors of RMSE and MAPE; absent in format version 1). */
+  fourthPowerErrorSum?: number;
+  absPercentErrorSquaredSum?: number;
   invalid: number;
 }
 
@@ -174,12 +185,22 @@ function emptyPerformance(spec: ProfileSpec): PerformanceStats {
         scored: 0,
         logLossSum: 0,
         brierSum: 0,
+        logLossSquaredSum: 0,
+        brierSquaredSum: 0,
         positiveScores: new Map(),
         negativeScores: new Map(),
         invalid: 0,
       };
     case "multiclass":
-      return { task: "multiclass", n: 0, confusion: {}, probabilityN: 0, logLossSum: 0, invalid: 0 };
+      return {
+        task: "multiclass",
+        n: 0,
+        confusion: {},
+        probabilityN: 0,
+        logLossSum: 0,
+        logLossSquaredSum: 0,
+        invalid: 0,
+      };
     case "regression":
       return {
         task: "regression",
@@ -188,6 +209,8 @@ function emptyPerformance(spec: ProfileSpec): PerformanceStats {
         squaredErrorSum: 0,
         absPercentErrorSum: 0,
         absPercentN: 0,
+        fourthPowerErrorSum: 0,
+        absPercentErrorSquaredSum: 0,
         invalid: 0,
       };
   }
