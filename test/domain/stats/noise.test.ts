@@ -128,7 +128,6 @@ function exceedance(
   draw: Draw,
   n: number,
   m: number,
-  alpha: number,
   statistic: (ref: Float64Array, cur: Float64Array) => { value: number; floor: number },
   replicates = 1500,
 ): number {
@@ -153,11 +152,11 @@ describe.each(DISTRIBUTIONS)("noise floors hold alpha under the null: %s", (_nam
   };
 
   it("PSI and JS over reference-quantile bins", () => {
-    const psiRate = exceedance(draw, 600, 400, alpha, (ref, cur) => {
+    const psiRate = exceedance(draw, 600, 400, (ref, cur) => {
       const { r, c } = binned(ref, cur, 10);
       return { value: psi(r, c), floor: psiNoiseFloor(ref.length, cur.length, r.length, alpha) };
     });
-    const jsRate = exceedance(draw, 600, 400, alpha, (ref, cur) => {
+    const jsRate = exceedance(draw, 600, 400, (ref, cur) => {
       const { r, c } = binned(ref, cur, 10);
       return {
         value: jensenShannon(r, c),
@@ -169,7 +168,7 @@ describe.each(DISTRIBUTIONS)("noise floors hold alpha under the null: %s", (_nam
   });
 
   it("KS", () => {
-    const rate = exceedance(draw, 600, 400, alpha, (ref, cur) => ({
+    const rate = exceedance(draw, 600, 400, (ref, cur) => ({
       value: ksExact(ref, cur),
       floor: ksNoiseFloor(ref.length, cur.length, alpha),
     }));
@@ -179,7 +178,7 @@ describe.each(DISTRIBUTIONS)("noise floors hold alpha under the null: %s", (_nam
 
   it("W1 from the reference's bridge-integral moments", () => {
     within(
-      exceedance(draw, 600, 400, alpha, (ref, cur) => ({
+      exceedance(draw, 600, 400, (ref, cur) => ({
         value: w1Exact(ref, cur),
         floor: wassersteinNoiseFloor(
           ref.length,
@@ -205,7 +204,7 @@ describe("categorical and rate floors under the null", () => {
   };
 
   it("L-infinity over categories", () => {
-    const rate = exceedance(drawCategory, 500, 300, alpha, (ref, cur) => {
+    const rate = exceedance(drawCategory, 500, 300, (ref, cur) => {
       const share = (xs: Float64Array, k: number) => xs.filter((x) => x === k).length / xs.length;
       let value = 0;
       let maxSd = 0;
@@ -226,7 +225,6 @@ describe("categorical and rate floors under the null", () => {
       (rng) => (rng.next() < 0.1 ? 1 : 0),
       2000,
       200,
-      alpha,
       (ref, cur) => {
         const baseline = ref.reduce((s, x) => s + x, 0) / ref.length;
         const current = cur.reduce((s, x) => s + x, 0) / cur.length;
