@@ -108,6 +108,8 @@ export async function run(): Promise<Record<string, unknown>> {
     now: NOW,
     features,
     window: { buckets },
+    labelHorizonHours: 168,
+    bucketMinutes: 60,
     baseline: { version: "v1", profile: baseline },
     history: [],
     state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
@@ -129,6 +131,8 @@ export async function run(): Promise<Record<string, unknown>> {
       now: NOW,
       features,
       window: { buckets: read, merged: { from: NOW - 24 * HOUR, to: NOW, profile: merged } },
+      labelHorizonHours: 168,
+      bucketMinutes: 60,
       baseline: { version: "v1", profile: deserializeProfile(serializeProfile(baseline)) },
       history: [],
       state: { retrainStarts: [], labelsSinceTraining: 0, runActive: false },
@@ -174,6 +178,8 @@ export async function run(): Promise<Record<string, unknown>> {
       classes: ["0", "1"],
       features,
       policy,
+      labelHorizonHours: 168,
+      bucketMinutes: 60,
     }));
     const published: string[] = [];
     const evaluatorFor = (ms: EvaluatedModel[]): EvaluatorDeps => ({

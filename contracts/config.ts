@@ -16,6 +16,7 @@ import { z } from "zod";
 import {
   ApprovalSchema,
   PERFORMANCE_METRICS,
+  TASK_METRICS,
   TimezoneSchema,
   TriggerPolicySchema,
   ValidationGateSchema,
@@ -373,12 +374,6 @@ export const IngestSchema = z.strictObject({
   firehoseBufferMb: intIn(64, 128).default(DEFAULTS.ingest.firehoseBufferMb),
 });
 
-const TASK_METRICS: Record<"binary" | "multiclass" | "regression", readonly string[]> = {
-  binary: ["accuracy", "precision", "recall", "f1", "auc", "logLoss", "brier"],
-  multiclass: ["accuracy", "macroF1", "logLoss"],
-  regression: ["mae", "rmse", "mape"],
-};
-
 type ModelInput = z.output<typeof ModelConfigSchema>;
 
 /** Cross-field checks of one model; paths are relative to the model. */
@@ -411,14 +406,14 @@ function checkModel(
         message: `unknown feature "${name}" (not in the model's features)`,
       });
   }
-  const allowed = TASK_METRICS[model.task];
+  const allowed: readonly string[] = TASK_METRICS[model.task];
   const performance = model.policy.signals.performance;
-  if (performance.enabled && !allowed.includes(performance.metric))
+  if (performance.enabled && performance.metric !== undefined && !allowed.includes(performance.metric))
     ctx.addIssue({
       path: ["policy", "signals", "performance", "metric"],
       message: `"${performance.metric}" is not defined for ${model.task} models (use one of ${allowed.join(", ")})`,
     });
-  if (!allowed.includes(model.validationGate.metric))
+  if (model.validationGate.metric !== undefined && !allowed.includes(model.validationGate.metric))
     ctx.addIssue({
       path: ["validationGate", "metric"],
       message: `"${model.validationGate.metric}" is not defined for ${model.task} models (use one of ${allowed.join(", ")})`,

@@ -55,6 +55,23 @@ const performanceMetricNames = Object.keys(PERFORMANCE_METRICS) as [
   ...PerformanceMetricName[],
 ];
 
+/** Learning tasks, as the configuration names them. */
+export type Task = "binary" | "multiclass" | "regression";
+
+/** The performance metrics each task produces. */
+export const TASK_METRICS: Readonly<Record<Task, readonly PerformanceMetricName[]>> = {
+  binary: ["accuracy", "precision", "recall", "f1", "auc", "logLoss", "brier"],
+  multiclass: ["accuracy", "macroF1", "logLoss"],
+  regression: ["mae", "rmse", "mape"],
+};
+
+/** The metric watched (and gated on) when the policy names none: it follows the task. */
+export const DEFAULT_TASK_METRIC: Readonly<Record<Task, PerformanceMetricName>> = {
+  binary: "accuracy",
+  multiclass: "accuracy",
+  regression: "rmse",
+};
+
 /** Metrics the label-free estimate (CBPE) can produce from calibrated binary scores. */
 export const ESTIMATED_METRICS = ["accuracy", "precision", "recall", "f1"] as const;
 export type EstimatedMetricName = (typeof ESTIMATED_METRICS)[number];
@@ -118,18 +135,28 @@ export const TimezoneSchema = z.string().refine(
 export const PerformanceSignalSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** Metric to watch; must be one the model's task produces (accuracy for classifiers, rmse for regression...). */
-    metric: z.enum(performanceMetricNames).default("accuracy"),
+    /** Metric to watch; one the model's task produces. Default: the task's (accuracy for classifiers, rmse for regression). */
+    metric: z.enum(performanceMetricNames).optional(),
     /** Absolute limit: below it (above it for error metrics) the signal breaches regardless of the baseline. */
     floor: z.number().optional(),
     /** Relative degradation versus the baseline's metric that breaches, e.g. 0.05 = 5 % worse. */
     maxRelativeDrop: z.number().min(0).max(10).default(0.05),
-    /** Fewer labelled pairs in the window and the signal is skipped: small samples are noise. */
-    minLabels: positiveInt.default(200),
     /**
-     * Hours of buckets (ending now) whose labelled pairs are scored; default: the policy's windowHours.
-     * Labels join the bucket of their prediction, so with labels arriving D hours late set this to at
-     * least D + windowHours, or the window holds no labels yet.
+     * Minimum of the metric's own denominator (labelled pairs for accuracy, positives for recall, predicted
+     * positives for precision, the smaller class for AUC) before the metric is judged; below it the window
+     * widens (up to `maxWindowHours`), then the signal is skipped.
+     */
+    minLabels: positiveInt.default(100),
+    /**
+     * Significance of the one-sided test "the window is worse than the limit", which includes the
+     * window's and the baseline's sampling error. 0.001 per evaluation: about 3 % false alarms a month
+     * over the 30 daily windows (Bonferroni over the looks).
+     */
+    alpha: z.number().gt(0).lt(0.5).default(0.001),
+    /**
+     * Hours of mature buckets whose labelled pairs are scored; default: the policy's windowHours. The
+     * evaluator finds the latest window whose labels have arrived (from the label coverage of each
+     * bucket), so late labels need no setting here.
      */
     windowHours: z
       .number()
@@ -155,8 +182,13 @@ export const EstimatedPerformanceSignalSchema = z
     floor: fraction.optional(),
     /** Score threshold that turns a score into the positive class. */
     decisionThreshold: fraction.default(0.5),
-    /** Minimum scored predictions in the window. */
+    /**
+     * Minimum scored predictions in the window, and minimum labelled scores in the baseline to calibrate
+     * the scores on.
+     */
     minSamples: positiveInt.default(500),
+    /** Significance of the one-sided test of the estimate against its limit (as for realized performance). */
+    alpha: z.number().gt(0).lt(0.5).default(0.001),
   })
   .strict();
 
@@ -181,6 +213,11 @@ export const DriftSignalSchema = z
     categoricalThreshold: z.number().positive().optional(),
     /** Minimum non-missing values on BOTH sides (baseline and window) before a feature is judged. */
     minSamples: positiveInt.default(500),
+    /**
+     * A feature breaches only when its distance also exceeds what sampling alone reaches at these sample
+     * sizes with probability `alpha` (the noise floor, stats/noise.ts). Per feature and evaluation.
+     */
+    alpha: z.number().gt(0).lt(0.5).default(1e-4),
     /** Share of judged features (importance-weighted if `weighting` says so) that must drift for `drift` to breach. */
     maxDriftedShare: fraction.default(0.3),
     /** `importance`: weight features by FeatureSpec.importance (missing importance = 1); `uniform`: count them. */
@@ -197,6 +234,8 @@ export const PredictionDriftSignalSchema = z
     method: z.enum(["psi", "jensenShannon", "ks"]).default("jensenShannon"),
     threshold: z.number().positive().default(0.1),
     minSamples: positiveInt.default(500),
+    /** Significance of the noise floor the output's distance must also exceed (as for features). */
+    alpha: z.number().gt(0).lt(0.5).default(1e-4),
   })
   .strict();
 
@@ -359,6 +398,15 @@ export const TriggerPolicySchema = z
       .max(24 * 31)
       .default(24),
     /**
+     * Low-volume models are not left blind: when a window holds fewer samples than a signal's minimum,
+     * it widens (older buckets are added) up to this many hours, and the decision record says so.
+     */
+    maxWindowHours: z
+      .number()
+      .positive()
+      .max(24 * 31)
+      .default(24 * 7),
+    /**
      * When no baseline was stored by a training run, the first `referenceWindowHours` of data after the
      * deploy become the baseline.
      */
@@ -393,7 +441,8 @@ export const DEFAULT_TRIGGER_POLICY: TriggerPolicy = TriggerPolicySchema.parse({
 /** What a challenger must achieve on the shared holdout before it may replace the champion. */
 export const ValidationGateSchema = z
   .object({
-    metric: z.enum(performanceMetricNames).default("accuracy"),
+    /** Holdout metric compared; default: the task's (accuracy for classifiers, rmse for regression). */
+    metric: z.enum(performanceMetricNames).optional(),
     /** Absolute floor (ceiling for error metrics) on the challenger's holdout metric. */
     minMetric: z.number().optional(),
     /** Required improvement over the champion on the same holdout, in metric units (may be negative to allow parity-minus). */
@@ -478,4 +527,17 @@ export function driftThreshold(
   if (override !== undefined) return override;
   if (kind === "numeric") return drift.numericThreshold ?? DEFAULT_DRIFT_THRESHOLDS[drift.numericMethod];
   return drift.categoricalThreshold ?? DEFAULT_DRIFT_THRESHOLDS[drift.categoricalMethod];
+}
+
+/** The performance metric a policy watches for a task: the configured one, else the task's default. */
+export function performanceMetricOf(
+  policy: Pick<TriggerPolicy, "signals">,
+  task: Task,
+): PerformanceMetricName {
+  return policy.signals.performance.metric ?? DEFAULT_TASK_METRIC[task];
+}
+
+/** The metric a validation gate compares for a task: the configured one, else the task's default. */
+export function gateMetricOf(gate: Pick<ValidationGate, "metric">, task: Task): PerformanceMetricName {
+  return gate.metric ?? DEFAULT_TASK_METRIC[task];
 }

@@ -21,10 +21,17 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { ProfileSpec } from "../../contracts/model";
 import { mapLimit } from "../app/map-limit";
+import type { OutcomeBucket } from "../domain/decision/decision";
 import { groupContribution, type IngestGroup } from "../domain/ingest/batch";
 import type { Profile } from "../domain/stats/profile";
-import { deserializeProfile, serializeProfile } from "../domain/stats/profile-codec";
-import { mergeProfiles } from "../domain/stats/profile-merge";
+import {
+  deserializeOutcomes,
+  deserializeProfile,
+  type ProfileOutcomes,
+  serializeOutcomes,
+  serializeProfile,
+} from "../domain/stats/profile-codec";
+import { mergePerformance, mergeProfiles } from "../domain/stats/profile-merge";
 import type {
   BucketStats,
   BucketStatsStore,
@@ -130,6 +137,7 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
               shardId: { S: shardId },
               bucketStart: { N: String(group.bucketStart) },
               profile: { S: serializeProfile(profile) },
+              outcomes: { S: serializeOutcomes(profile) },
               seq: { S: contribution.lastSeq },
               received: { N: String(received) },
               quarantined: {
@@ -222,5 +230,65 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
       addCounts(quarantined, b.quarantined);
     }
     return { modelId, fromMs, toMs, profile, received, quarantined, buckets };
+  }
+
+  async readOutcomes(modelId: string, fromMs: number, toMs: number): Promise<OutcomeBucket[]> {
+    const { client, tableName } = this.options;
+    const range = keys.statsRange(fromMs, toMs);
+    const byBucket = new Map<number, OutcomeBucket>();
+    const add = (bucketStart: number, outcomes: ProfileOutcomes) => {
+      const known = byBucket.get(bucketStart);
+      byBucket.set(
+        bucketStart,
+        known === undefined
+          ? {
+              bucketStart,
+              predictions: outcomes.count,
+              labelled: outcomes.labelled,
+              performance: outcomes.performance,
+            }
+          : {
+              bucketStart,
+              predictions: known.predictions + outcomes.count,
+              labelled: known.labelled + outcomes.labelled,
+              performance: mergePerformance(known.performance, outcomes.performance),
+            },
+      );
+    };
+    // Items written before the outcomes attribute existed: their profile is read instead.
+    const withoutOutcomes: Array<{ pk: AttributeValue; sk: AttributeValue }> = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+          ExpressionAttributeValues: {
+            ":pk": { S: keys.statsPartition(modelId) },
+            ":from": { S: range.from },
+            ":to": { S: range.to },
+          },
+          ProjectionExpression: "pk, sk, bucketStart, outcomes",
+          ExclusiveStartKey: startKey,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.outcomes?.S === undefined) {
+          withoutOutcomes.push({ pk: item.pk!, sk: item.sk! });
+          continue;
+        }
+        add(Number(item.bucketStart?.N), deserializeOutcomes(item.outcomes.S));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (withoutOutcomes.length > 0) {
+      const items = await batchGet(client, tableName, withoutOutcomes, { consistentRead: false });
+      for (const item of items.values()) {
+        const profile = deserializeProfile(item.profile?.S ?? "");
+        add(Number(item.bucketStart?.N), profile);
+      }
+    }
+    return [...byBucket.values()].sort((a, b) => a.bucketStart - b.bucketStart);
   }
 }

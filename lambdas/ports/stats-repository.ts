@@ -5,6 +5,7 @@
  */
 
 import type { ProfileSpec } from "../../contracts/model";
+import type { OutcomeBucket } from "../domain/decision/decision";
 import type { IngestGroup, StoredLabel, StoredPrediction } from "../domain/ingest/batch";
 import type { QuarantineReason } from "../domain/ingest/event-validation";
 import type { Profile } from "../domain/stats/profile";
@@ -39,6 +40,12 @@ export interface WindowStats {
 export interface StatsRepository {
   /** Merge every shard item of every bucket starting in [fromMs, toMs). */
   readWindow(modelId: string, fromMs: number, toMs: number): Promise<WindowStats>;
+  /**
+   * The labelled outcomes (label coverage and performance statistics, all shards merged) of every bucket
+   * starting in [fromMs, toMs), in time order: what the realized-performance signal reads over the label
+   * horizon, without the feature statistics.
+   */
+  readOutcomes(modelId: string, fromMs: number, toMs: number): Promise<OutcomeBucket[]>;
 }
 
 /** Outcome of merging one group into its bucket item. */

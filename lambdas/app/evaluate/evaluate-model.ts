@@ -11,6 +11,7 @@ import { executionName } from "../../../contracts/workflow";
 import { decide, suppressRetrain } from "../../domain/decision/decide";
 import { type Decision, historyHours } from "../../domain/decision/decision";
 import { advanceLedger } from "../../domain/decision/label-ledger";
+import { distributionMinimum } from "../../domain/decision/signals/context";
 import { NO_TELEMETRY, SILENT_LOG } from "../../ports/telemetry";
 import {
   DEFAULT_LEASE_TTL_MS,
@@ -71,11 +72,20 @@ export async function evaluateModel(
 
   const state = await deps.state.getState(model.id);
   const baseline = await loadBaseline(deps, model, state, now);
-  const longestHours = Math.max(policy.windowHours, policy.signals.performance.windowHours ?? 0);
-  const [window, history] = await Promise.all([
-    deps.stats.readWindow(model.id, now - longestHours * HOUR_MS, now),
+  // Features over the evaluation window; labelled outcomes over the label horizon plus the widest
+  // performance window, since the performance signal judges the latest window of mature labels.
+  const outcomesHours = model.labelHorizonHours + policy.maxWindowHours;
+  const [recent, outcomes, history] = await Promise.all([
+    deps.stats.readWindow(model.id, now - policy.windowHours * HOUR_MS, now),
+    deps.stats.readOutcomes(model.id, now - outcomesHours * HOUR_MS, now),
     deps.state.listHistory(model.id, now - historyHours(policy) * HOUR_MS, now),
   ]);
+  // A low-volume model: the distribution signals widen into older buckets (signals/context.ts), so read
+  // up to maxWindowHours of them. Low volume keeps these reads small.
+  const window =
+    (recent.profile?.count ?? 0) < distributionMinimum(policy) && policy.maxWindowHours > policy.windowHours
+      ? await deps.stats.readWindow(model.id, now - policy.maxWindowHours * HOUR_MS, now)
+      : recent;
   const mainFrom = now - policy.windowHours * HOUR_MS;
   const ledger = advanceLedger(
     state.labelLedger,
@@ -99,6 +109,9 @@ export async function evaluateModel(
         ? { merged: { from: window.fromMs, to: window.toMs, profile: window.profile } }
         : {}),
     },
+    outcomes,
+    labelHorizonHours: model.labelHorizonHours,
+    bucketMinutes: model.bucketMinutes,
     baseline,
     history,
     state: {

@@ -16,7 +16,10 @@ import type { Log, Telemetry } from "../../ports/telemetry";
 import type { WorkflowStarter } from "../../ports/workflow-starter";
 
 /** The part of a runtime model (contracts/model.ts) the evaluator reads. */
-export type EvaluatedModel = Pick<RuntimeModel, "id" | "task" | "classes" | "features" | "policy">;
+export type EvaluatedModel = Pick<
+  RuntimeModel,
+  "id" | "task" | "classes" | "features" | "policy" | "labelHorizonHours" | "bucketMinutes"
+>;
 
 export interface EvaluatorDeps {
   readonly models: readonly EvaluatedModel[];

@@ -95,7 +95,7 @@ export function decide(policy: TriggerPolicy, inputs: DecisionInputs): Decision 
     realizedMetric: reported.realizedMetric ?? null,
     estimatedMetric: reported.estimatedMetric ?? null,
     eventsPerHour: context.window.profile.count / policy.windowHours,
-    labelled: context.performanceWindow.profile.performance.n,
+    labelled: reported.labelled ?? 0,
   };
   const partial = {
     modelId: inputs.modelId,

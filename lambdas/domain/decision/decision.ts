@@ -5,7 +5,7 @@
  */
 import type { FeatureSpec, ProfileSpec } from "../../../contracts/model";
 import type { Severity, TriggerPolicy } from "../../../contracts/policy";
-import type { Profile } from "../stats/profile";
+import type { PerformanceStats, Profile } from "../stats/profile";
 import type { RuleResult } from "./rules";
 import type { HistoryEntry, Suppression } from "./stability";
 import type { Verdict } from "./verdict";
@@ -47,6 +47,30 @@ export interface WindowInput {
   readonly merged?: { readonly from: number; readonly to: number; readonly profile: Profile };
 }
 
+/**
+ * The labelled outcomes of one bucket (all shards): label coverage and the performance statistics. The
+ * realized-performance signal reads these over the label horizon, which reaches further back than the
+ * drift window; they are cheap to read because they carry no feature statistics.
+ */
+export interface OutcomeBucket {
+  readonly bucketStart: number;
+  /** Prediction events profiled in the bucket. */
+  readonly predictions: number;
+  /** Labelled (prediction, label) pairs joined to the bucket so far. */
+  readonly labelled: number;
+  readonly performance: PerformanceStats;
+}
+
+/** The outcomes of window buckets (when the caller read no separate outcome range). */
+export function outcomesOf(buckets: readonly WindowBucket[]): OutcomeBucket[] {
+  return buckets.map((b) => ({
+    bucketStart: b.bucketStart,
+    predictions: b.profile.count,
+    labelled: b.profile.labelled,
+    performance: b.profile.performance,
+  }));
+}
+
 /** A stored reference profile: the training data or a reference window after a deploy. */
 export interface BaselineInput {
   readonly version: string;
@@ -76,6 +100,15 @@ export interface DecisionInputs {
   readonly now: number;
   readonly features: readonly FeatureSpec[];
   readonly window: WindowInput;
+  /**
+   * Labelled outcomes per bucket over the label horizon plus the widest performance window (oldest first
+   * or any order). Default: the outcomes of `window.buckets`.
+   */
+  readonly outcomes?: readonly OutcomeBucket[];
+  /** How long labels may take (the model's label horizon): buckets older than this are settled. */
+  readonly labelHorizonHours: number;
+  /** Width of a statistics bucket. */
+  readonly bucketMinutes: number;
   readonly baseline: BaselineInput | undefined;
   /** Previous decisions (any order); entries at or after `now` are ignored. */
   readonly history: readonly HistoryEntry[];

@@ -5,6 +5,7 @@
  * cell (see docs/statistics.md for the error). Categorical metrics are exact.
  */
 import { chiSquaredSf, ks2SampPValue } from "./distributions";
+import { type BridgeIntegralMoments, bridgeIntegralMoments } from "./noise";
 import type { CategoricalSummary, FeatureSummary, NumericSummary, Profile } from "./profile";
 import { type Piece, sketchPieces } from "./sketch";
 import { categoryHash } from "./top-k";
@@ -32,6 +33,26 @@ export interface NumericDrift {
   wassersteinNormalized: number;
   psi: number;
   jensenShannon: number;
+  /** What the sampling-noise floors need (stats/noise.ts); absent when a side has no values. */
+  noise?: NumericNoiseModel;
+}
+
+/** The null-model quantities of a numeric comparison. */
+export interface NumericNoiseModel {
+  /** Bins PSI and Jensen-Shannon used (reference-quantile edges, duplicates merged). */
+  readonly bins: number;
+  /** Moments of the integrated |Brownian bridge| under the reference CDF (value units), for W1. */
+  readonly bridge: BridgeIntegralMoments;
+  /** Population standard deviation of the reference (what W1 is normalized by). */
+  readonly referenceSd: number;
+}
+
+/** The null-model quantities of a categorical comparison. */
+export interface CategoricalNoiseModel {
+  /** Categories with a count on either side. */
+  readonly categories: number;
+  /** Largest sqrt(p (1 - p)) over the categories, p the pooled frequency (for L-infinity). */
+  readonly maxSd: number;
 }
 
 export interface CategoricalDrift {
@@ -42,6 +63,8 @@ export interface CategoricalDrift {
   lInfinity: number;
   jensenShannon: number;
   psi: number;
+  /** What the sampling-noise floors need (stats/noise.ts); absent when a side has no values. */
+  noise?: CategoricalNoiseModel;
 }
 
 export type FeatureDrift = NumericDrift | CategoricalDrift;
@@ -251,6 +274,7 @@ export function numericDrift(
     wassersteinNormalized: sd > 0 ? w1 / sd : w1 === 0 ? 0 : Number.POSITIVE_INFINITY,
     psi: psi(r, c),
     jensenShannon: jensenShannon(r, c),
+    noise: { bins: r.length, bridge: bridgeIntegralMoments((q) => a.quantile(q)), referenceSd: sd },
   };
 }
 
@@ -296,6 +320,7 @@ export function categoricalDrift(
   const c: number[] = [];
   let chi2 = 0;
   let lInf = 0;
+  let maxSd = 0;
   for (const cat of categories) {
     const o1 = rc.get(cat) ?? 0;
     const o2 = cc.get(cat) ?? 0;
@@ -306,6 +331,8 @@ export function categoricalDrift(
     r.push(o1 / R);
     c.push(o2 / C);
     lInf = Math.max(lInf, Math.abs(o1 / R - o2 / C));
+    const pooled = col / N;
+    maxSd = Math.max(maxSd, Math.sqrt(pooled * (1 - pooled)));
   }
   const dof = categories.length - 1;
   return {
@@ -316,6 +343,7 @@ export function categoricalDrift(
     lInfinity: lInf,
     jensenShannon: jensenShannon(r, c),
     psi: psi(r, c),
+    noise: { categories: categories.length, maxSd },
   };
 }
 

@@ -427,3 +427,48 @@ export function deserializeProfile(s: string): Profile {
   }
   return profile;
 }
+
+/** A profile's labelled outcomes without its feature statistics: what the performance signal reads. */
+export interface ProfileOutcomes {
+  readonly task: TaskType;
+  /** Prediction events profiled. */
+  readonly count: number;
+  /** Labelled pairs. */
+  readonly labelled: number;
+  readonly performance: PerformanceStats;
+}
+
+/**
+ * The outcomes part of a profile, serialized on its own (`{"v","t","n","l","r"}`, the same fields as the
+ * profile) so a reader of label coverage and performance need not parse every feature sketch.
+ */
+export function serializeOutcomes(p: Profile): string {
+  return JSON.stringify({
+    v: PROFILE_VERSION,
+    t: p.task,
+    n: p.count,
+    l: p.labelled,
+    r: encodePerformance(p.performance),
+  });
+}
+
+/** Parse serialized outcomes; throws ProfileFormatError naming what is wrong. */
+export function deserializeOutcomes(s: string): ProfileOutcomes {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(s);
+  } catch (err) {
+    throw new ProfileFormatError(`outcomes are not valid JSON: ${(err as Error).message}`);
+  }
+  const d = record(doc, "outcomes");
+  if (d.v !== 1 && d.v !== PROFILE_VERSION)
+    fail("outcomes.v", `unsupported profile version ${JSON.stringify(d.v)}`);
+  const task = d.t;
+  if (task !== "binary" && task !== "multiclass" && task !== "regression") fail("outcomes.t", "unknown task");
+  return {
+    task,
+    count: count(d.n, "outcomes.n"),
+    labelled: count(d.l, "outcomes.l"),
+    performance: decodePerformance(task, d.r, "outcomes.r", d.v),
+  };
+}

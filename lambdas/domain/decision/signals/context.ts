@@ -7,22 +7,52 @@
 import type { AdaptiveSignalName, TriggerPolicy } from "../../../../contracts/policy";
 import { HOUR_MS } from "../../../../contracts/time";
 import { compareProfiles, summaryDrift } from "../../stats/drift";
-import type { DecisionInputs } from "../decision";
+import { type DecisionInputs, type OutcomeBucket, outcomesOf } from "../decision";
+import { type MaturityResult, matureWindow } from "../label-maturity";
 import { adaptiveLimit } from "../stability";
-import type { Direction } from "../verdict";
+import type { Direction, Verdict } from "../verdict";
 import { countsOf, type MergedWindow, mergeWindow } from "../window";
 import type { DriftMeasures } from "./drift";
 
 const measuresOf = (drift: unknown): DriftMeasures | undefined =>
   drift === undefined || drift === null ? undefined : (drift as DriftMeasures);
 
+/** The window the distribution signals compare with the baseline, widened for low volume if needed. */
+export interface DistributionWindow extends MergedWindow {
+  /** Set when the evaluation window held too few predictions and older buckets were added. */
+  readonly widened?: { readonly hours: number; readonly windowCount: number; readonly needed: number };
+}
+
+/** A verdict with the widening of its window noted in its message and evidence (unchanged if not widened). */
+export function withWidening(verdict: Verdict, window: DistributionWindow): Verdict {
+  if (window.widened === undefined) return verdict;
+  const { hours, windowCount, needed } = window.widened;
+  return {
+    ...verdict,
+    message: `${verdict.message} [window widened to ${Math.round(hours)} h for volume: the evaluation window held ${windowCount} predictions < ${needed}]`,
+    evidence: { ...verdict.evidence, widenedWindowHours: hours },
+  };
+}
+
+/** Predictions the distribution signals need in their window: the largest of their enabled minimums. */
+export function distributionMinimum(policy: TriggerPolicy): number {
+  const signals = policy.signals;
+  return Math.max(
+    signals.drift.enabled ? signals.drift.minSamples : 0,
+    signals.predictionDrift.enabled ? signals.predictionDrift.minSamples : 0,
+    signals.estimatedPerformance.enabled ? signals.estimatedPerformance.minSamples : 0,
+  );
+}
+
 export class SignalContext {
   /** The evaluation window: `policy.windowHours` ending at `now`. */
   readonly window: MergedWindow;
-  /** Where labelled pairs are scored: the main window, or `signals.performance.windowHours`. */
-  readonly performanceWindow: MergedWindow;
   /** Importance of each feature (absent = 1). */
   readonly importance: Readonly<Record<string, number>>;
+  /** Labelled outcomes per bucket over the label horizon (oldest first). */
+  readonly outcomes: readonly OutcomeBucket[];
+  private maturity: MaturityResult | undefined;
+  private distributionWindow: DistributionWindow | undefined;
   private featureDrifts: Record<string, DriftMeasures | undefined> | undefined;
   private outputDrifts: Record<string, DriftMeasures | undefined> | undefined;
 
@@ -39,14 +69,59 @@ export class SignalContext {
       merged !== undefined && merged.from === from && merged.to === now
         ? { from, to: now, profile: merged.profile, ...countsOf(buckets, from, now) }
         : mergeWindow(spec, buckets, from, now);
-    const performanceHours = policy.signals.performance.windowHours;
-    this.performanceWindow =
-      performanceHours === undefined || performanceHours === windowHours
-        ? this.window
-        : mergeWindow(spec, buckets, now - performanceHours * HOUR_MS, now);
     const importance: Record<string, number> = {};
     for (const feature of inputs.features) importance[feature.name] = feature.importance ?? 1;
     this.importance = importance;
+    this.outcomes = [...(inputs.outcomes ?? outcomesOf(buckets))].sort(
+      (a, b) => a.bucketStart - b.bucketStart,
+    );
+  }
+
+  /**
+   * What drift, prediction drift and the label-free estimate compare with the baseline: the evaluation
+   * window, or, when it holds fewer predictions than those signals need, the window widened bucket by
+   * bucket into the older buckets given (up to `maxWindowHours`) until it holds enough.
+   */
+  distribution(): DistributionWindow {
+    if (this.distributionWindow !== undefined) return this.distributionWindow;
+    const needed = distributionMinimum(this.policy);
+    const { now, spec } = this.inputs;
+    const buckets = this.inputs.window.buckets;
+    let chosen: DistributionWindow = this.window;
+    if (this.window.profile.count < needed && this.policy.maxWindowHours > this.policy.windowHours) {
+      const starts = buckets
+        .map((b) => b.bucketStart)
+        .filter((start) => start < this.window.from && start >= now - this.policy.maxWindowHours * HOUR_MS)
+        .sort((a, b) => b - a);
+      let from = this.window.from;
+      let count = this.window.profile.count;
+      for (const start of starts) {
+        if (count >= needed) break;
+        from = start;
+        count += buckets.filter((b) => b.bucketStart === start).reduce((sum, b) => sum + b.profile.count, 0);
+      }
+      if (from < this.window.from) {
+        const widened = mergeWindow(spec, buckets, from, now);
+        chosen = {
+          ...widened,
+          widened: { hours: (now - from) / HOUR_MS, windowCount: this.window.profile.count, needed },
+        };
+      }
+    }
+    this.distributionWindow = chosen;
+    return chosen;
+  }
+
+  /** The latest window of `signals.performance.windowHours` whose labels are mature (label-maturity.ts). */
+  matureLabels(): MaturityResult {
+    this.maturity ??= matureWindow({
+      buckets: this.outcomes,
+      now: this.inputs.now,
+      bucketMs: this.inputs.bucketMinutes * 60_000,
+      windowHours: this.policy.signals.performance.windowHours ?? this.policy.windowHours,
+      labelHorizonHours: this.inputs.labelHorizonHours,
+    });
+    return this.maturity;
   }
 
   /** The buckets starting in the last `hours` (never before the main window), merged. */
@@ -65,7 +140,7 @@ export class SignalContext {
     if (this.featureDrifts === undefined) {
       const baseline = this.inputs.baseline;
       const drifts: Record<string, unknown> =
-        baseline === undefined ? {} : compareProfiles(baseline.profile, this.window.profile);
+        baseline === undefined ? {} : compareProfiles(baseline.profile, this.distribution().profile);
       this.featureDrifts = Object.fromEntries(
         Object.entries(drifts).map(([name, drift]) => [name, measuresOf(drift)]),
       );
@@ -77,7 +152,7 @@ export class SignalContext {
   outputDrift(): Readonly<Record<string, DriftMeasures | undefined>> {
     if (this.outputDrifts === undefined) {
       const baseline = this.inputs.baseline;
-      const window = this.window.profile;
+      const window = this.distribution().profile;
       const outputs: Record<string, DriftMeasures | undefined> = {};
       if (baseline !== undefined) {
         outputs.prediction = measuresOf(summaryDrift(baseline.profile.prediction, window.prediction));

@@ -4,10 +4,19 @@
  * by feature importance, so that a feature the model ignores cannot trigger a retrain by itself).
  */
 import { type DriftMethod, type DriftSignalConfig, driftThreshold } from "../../../../contracts/policy";
+import type { CategoricalNoiseModel, NumericNoiseModel } from "../../stats/drift";
+import {
+  jensenShannonNoiseFloor,
+  ksNoiseFloor,
+  lInfinityNoiseFloor,
+  psiNoiseFloor,
+  wassersteinNoiseFloor,
+} from "../../stats/noise";
 import { compare, fmt, skipped, type Verdict } from "../verdict";
+import { withWidening } from "./context";
 import type { Signal } from "./signal";
 
-/** The drift measures of one feature (structurally the STATS helper's FeatureDrift). */
+/** The drift measures of one feature (structurally stats/drift.ts FeatureDrift). */
 export interface DriftMeasures {
   readonly type: "numeric" | "categorical";
   readonly n: { readonly reference: number; readonly current: number };
@@ -16,6 +25,66 @@ export interface DriftMeasures {
   readonly ks?: number;
   readonly wassersteinNormalized?: number;
   readonly lInfinity?: number;
+  readonly noise?: NumericNoiseModel | CategoricalNoiseModel;
+}
+
+/**
+ * The sampling-noise floor of a drift measure: what two samples of the same distribution reach at these
+ * sizes with probability `alpha` (stats/noise.ts). 0 when the measures carry no noise model.
+ */
+export function noiseFloor(measures: DriftMeasures, method: DriftMethod, alpha: number): number {
+  const { reference: n, current: m } = measures.n;
+  const noise = measures.noise;
+  if (noise === undefined) return 0;
+  if ("categories" in noise) {
+    if (method === "psi") return psiNoiseFloor(n, m, noise.categories, alpha);
+    if (method === "jensenShannon") return jensenShannonNoiseFloor(n, m, noise.categories, alpha);
+    if (method === "lInfinity") return lInfinityNoiseFloor(n, m, noise.categories, noise.maxSd, alpha);
+    return 0;
+  }
+  switch (method) {
+    case "psi":
+      return psiNoiseFloor(n, m, noise.bins, alpha);
+    case "jensenShannon":
+      return jensenShannonNoiseFloor(n, m, noise.bins, alpha);
+    case "ks":
+      return ksNoiseFloor(n, m, alpha);
+    case "wassersteinNormalized":
+      return noise.referenceSd > 0 ? wassersteinNoiseFloor(n, m, noise.bridge, alpha) / noise.referenceSd : 0;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Compares a distance with the larger of its effect-size threshold and its noise floor, and says which
+ * one it was judged against.
+ */
+export function judgeDistance(args: {
+  readonly signal: string;
+  readonly label: string;
+  readonly value: number;
+  readonly threshold: number;
+  readonly floor: number;
+  readonly n: DriftMeasures["n"];
+  readonly evidence: Record<string, unknown>;
+}): Verdict {
+  const effective = Math.max(args.threshold, args.floor);
+  const verdict = compare({
+    signal: args.signal,
+    value: args.value,
+    threshold: effective,
+    direction: "above",
+    neutral: 0,
+    label: args.label,
+    evidence: { ...args.evidence, threshold: args.threshold, noiseFloor: args.floor },
+  });
+  const sizes = `n=${args.n.reference}/${args.n.current}`;
+  const noise =
+    args.floor > args.threshold
+      ? `judged against sampling noise: two samples of the same distribution at ${sizes} reach ${fmt(args.floor)}, above the threshold ${fmt(args.threshold)}`
+      : `sampling noise at ${sizes} reaches ${fmt(args.floor)}`;
+  return { ...verdict, message: `${verdict.message} (${noise})` };
 }
 
 export const featureSignal = (feature: string): string => `featureDrift:${feature}`;
@@ -43,14 +112,14 @@ export function featureDriftVerdict(
   const value = measures[method];
   if (value === undefined || !Number.isFinite(value))
     return skipped(signal, `${method} not available`, evidence);
-  return compare({
+  return judgeDistance({
     signal,
+    label: `${feature} ${method}`,
     value,
     threshold: driftThreshold(config, feature, measures.type),
-    direction: "above",
-    neutral: 0,
-    label: `${feature} ${method}`,
-    evidence,
+    floor: noiseFloor(measures, method, config.alpha),
+    n: measures.n,
+    evidence: { ...evidence, alpha: config.alpha },
   });
 }
 
@@ -142,11 +211,14 @@ export const driftSignal: Signal = {
     const details = features.map((feature) =>
       featureDriftVerdict(config, feature.name, drifts[feature.name], context.importance[feature.name]),
     );
-    const verdict = aggregateDriftVerdict(
-      config,
-      details,
-      context.importance,
-      context.adaptiveThreshold("drift", config.maxDriftedShare, "above"),
+    const verdict = withWidening(
+      aggregateDriftVerdict(
+        config,
+        details,
+        context.importance,
+        context.adaptiveThreshold("drift", config.maxDriftedShare, "above"),
+      ),
+      context.distribution(),
     );
     return {
       verdict,

@@ -1,15 +1,22 @@
 /**
- * `estimatedPerformance`: the label-free (CBPE) estimate for binary classifiers, on the window's score
- * distribution, versus the same estimate on the baseline's scores. Reacts within hours when labels take
- * days; skipped for multiclass and regression models.
+ * `estimatedPerformance`: the label-free (CBPE) estimate for binary classifiers, with scores calibrated
+ * on the baseline's labelled scores (cbpe.ts), on the window's score distribution versus the same
+ * estimate on the baseline's scores, judged by the one-sided test of the realized performance signal
+ * (binomial standard errors on the expected counts, a conservative bound). Reacts within hours when
+ * labels take days; skipped for multiclass and regression models, and when the baseline holds too few
+ * labelled scores to calibrate on.
  */
-import type { EstimatedPerformanceSignalConfig } from "../../../../contracts/policy";
-import { estimatePerformance } from "../cbpe";
-import type { Verdict } from "../verdict";
-import { type MetricSample, metricVerdict } from "./metric-verdict";
+import { type EstimatedPerformanceSignalConfig, PERFORMANCE_METRICS } from "../../../../contracts/policy";
+import { estimateMetric, type MetricEstimate } from "../../stats/performance-estimate";
+import type { BinaryPerformance } from "../../stats/profile";
+import { type Calibration, calibrate, type EstimatedMetrics, estimatePerformance } from "../cbpe";
+import { compare, fmt, skipped, type Verdict } from "../verdict";
+import { withWidening } from "./context";
+import { type MetricSample, metricVerdict, performanceLimit } from "./metric-verdict";
+import { testedThreshold } from "./performance";
 import type { Signal } from "./signal";
 
-/** Label-free estimate of the window versus the same estimate on the baseline (so calibration bias cancels). */
+/** Label-free estimate of the window versus the same estimate on the baseline (point comparison). */
 export function estimatedPerformanceVerdict(
   config: EstimatedPerformanceSignalConfig,
   current: MetricSample,
@@ -30,45 +37,116 @@ export function estimatedPerformanceVerdict(
   });
 }
 
+/** The estimate as a metric with a (conservative, binomial) standard error on its expected denominator. */
+function estimateOf(
+  metrics: EstimatedMetrics,
+  metric: EstimatedPerformanceSignalConfig["metric"],
+): MetricEstimate | undefined {
+  const c = metrics.confusion;
+  if (c === undefined) return undefined;
+  const expected: BinaryPerformance = {
+    task: "binary",
+    positive: "1",
+    n: c.n,
+    tp: c.tp,
+    fp: c.fp,
+    tn: c.tn,
+    fn: c.fn,
+    scored: 0,
+    logLossSum: 0,
+    brierSum: 0,
+    positiveScores: new Map(),
+    negativeScores: new Map(),
+    invalid: 0,
+  };
+  return estimateMetric(expected, metric);
+}
+
+function calibrationOf(profile: { performance: { task: string } }): Calibration | undefined {
+  return profile.performance.task === "binary"
+    ? calibrate(profile.performance as BinaryPerformance)
+    : undefined;
+}
+
 export const estimatedPerformanceSignal: Signal = {
   name: "estimatedPerformance",
   deterministic: false,
   measure(context) {
     const config = context.policy.signals.estimatedPerformance;
-    const window = context.window.profile;
-    if (window.task !== "binary") {
-      const reason = "label-free estimate only for binary classifiers";
-      return {
-        verdict: {
-          ...estimatedPerformanceVerdict(
-            { ...config, enabled: false },
-            { value: undefined, n: 0 },
-            undefined,
-          ),
-          skipped: reason,
-          message: `estimatedPerformance: not evaluated (${reason})`,
-        },
-        metrics: { estimatedMetric: null },
-      };
-    }
-    const currentEstimate = estimatePerformance(window.score, config.decisionThreshold);
-    const current: MetricSample = { value: currentEstimate[config.metric], n: currentEstimate.n };
+    const metric = config.metric;
+    const distribution = context.distribution();
+    const window = distribution.profile;
+    const skip = (reason: string, evidence: Record<string, unknown> = {}) => ({
+      verdict: skipped("estimatedPerformance", reason, { metric, ...evidence }, "below"),
+      metrics: { estimatedMetric: null },
+    });
+    if (window.task !== "binary") return skip("label-free estimate only for binary classifiers");
+    if (!config.enabled) return skip("disabled");
     const baseline = context.inputs.baseline;
-    const baselineEstimate =
-      baseline === undefined
-        ? undefined
-        : estimatePerformance(baseline.profile.score, config.decisionThreshold);
-    const baselineSample: MetricSample | undefined =
-      baselineEstimate === undefined || baselineEstimate.n < config.minSamples
-        ? undefined
-        : { value: baselineEstimate[config.metric], n: baselineEstimate.n };
-    let verdict = estimatedPerformanceVerdict(config, current, baselineSample);
-    const adaptive =
-      verdict.threshold === null
-        ? undefined
-        : context.adaptiveThreshold("estimatedPerformance", verdict.threshold, "below");
-    if (adaptive !== undefined && adaptive !== verdict.threshold)
-      verdict = estimatedPerformanceVerdict(config, current, baselineSample, adaptive);
-    return { verdict, metrics: { estimatedMetric: current.value ?? null } };
+    if (baseline === undefined) return skip("no baseline");
+    const calibration = calibrationOf(baseline.profile);
+    if (calibration === undefined || calibration.labelled < config.minSamples)
+      return skip(
+        `calibration needs ${config.minSamples} labelled baseline scores, the baseline holds ${calibration?.labelled ?? 0}`,
+      );
+    const calibrationEvidence = {
+      calibrationLabels: calibration.labelled,
+      rawCalibrationError: calibration.rawCalibrationError,
+    };
+    if (calibration.levels < 2)
+      return skip(
+        "the baseline's scores carry no information about its labels (flat calibration)",
+        calibrationEvidence,
+      );
+    const current = estimatePerformance(window.score, config.decisionThreshold, calibration);
+    if (current.n < config.minSamples)
+      return skip(`${current.n} scored predictions < minimum ${config.minSamples}`, calibrationEvidence);
+    const reference = estimatePerformance(baseline.profile.score, config.decisionThreshold, calibration);
+    const windowEstimate = estimateOf(current, metric);
+    const baselineEstimate = reference.n >= config.minSamples ? estimateOf(reference, metric) : undefined;
+    if (windowEstimate === undefined) return skip(`metric ${metric} not available`, calibrationEvidence);
+    const staticLimit = performanceLimit(
+      metric,
+      config.floor,
+      config.maxRelativeDrop,
+      baselineEstimate?.value,
+    );
+    if (staticLimit === undefined) return skip("no baseline estimate and no floor", calibrationEvidence);
+    const adaptive = context.adaptiveThreshold("estimatedPerformance", staticLimit, "below");
+    const limit = adaptive === undefined ? staticLimit : Math.max(adaptive, staticLimit);
+    const relativeLimitBinds =
+      baselineEstimate !== undefined &&
+      limit === performanceLimit(metric, undefined, config.maxRelativeDrop, baselineEstimate.value);
+    const tested = testedThreshold({
+      higherIsBetter: PERFORMANCE_METRICS[metric],
+      limit,
+      relativeLimitBinds,
+      maxRelativeDrop: config.maxRelativeDrop,
+      window: windowEstimate,
+      baseline: baselineEstimate,
+      alpha: config.alpha,
+    });
+    const verdict = compare({
+      signal: "estimatedPerformance",
+      value: windowEstimate.value,
+      threshold: tested.threshold,
+      direction: "below",
+      neutral: baselineEstimate?.value ?? windowEstimate.value,
+      label: `estimatedPerformance ${metric}`,
+      evidence: {
+        metric,
+        n: current.n,
+        baseline: baselineEstimate?.value ?? null,
+        limit,
+        combinedSe: tested.se ?? null,
+        alpha: config.alpha,
+        ...calibrationEvidence,
+      },
+    });
+    const message = `${verdict.message}: limit ${fmt(limit)} - ${fmt(tested.z)} x ${fmt(tested.se ?? 0)} sampling error; baseline estimate ${fmt(baselineEstimate?.value)}; n=${current.n}; scores calibrated on ${calibration.labelled} baseline labels (raw calibration error ${fmt(calibration.rawCalibrationError)})`;
+    return {
+      verdict: withWidening({ ...verdict, message }, distribution),
+      metrics: { estimatedMetric: windowEstimate.value },
+    };
   },
 };

@@ -3,8 +3,9 @@
  * score) against the baseline's, the largest measure counting.
  */
 import type { PredictionDriftSignalConfig } from "../../../../contracts/policy";
-import { compare, skipped, type Verdict } from "../verdict";
-import type { DriftMeasures } from "./drift";
+import { skipped, type Verdict } from "../verdict";
+import { withWidening } from "./context";
+import { type DriftMeasures, judgeDistance, noiseFloor } from "./drift";
 import type { Signal } from "./signal";
 
 /**
@@ -17,7 +18,7 @@ export function predictionDriftVerdict(
   thresholdOverride?: number,
 ): Verdict {
   if (!config.enabled) return skipped("predictionDrift", "disabled");
-  let best: { name: string; value: number; n: DriftMeasures["n"] } | undefined;
+  let best: { name: string; value: number; floor: number; n: DriftMeasures["n"] } | undefined;
   const reasons: string[] = [];
   for (const [name, m] of Object.entries(outputs)) {
     if (m === undefined) continue;
@@ -30,17 +31,22 @@ export function predictionDriftVerdict(
       reasons.push(`${name}: ${config.method} n/a`);
       continue;
     }
-    if (best === undefined || value > best.value) best = { name, value, n: m.n };
+    const floor = noiseFloor(m, config.method, config.alpha);
+    // The output that stands out most from its own noise (and threshold) speaks for the model.
+    const threshold = thresholdOverride ?? config.threshold;
+    const margin = (v: { value: number; floor: number }) => v.value - Math.max(threshold, v.floor);
+    const candidate = { name, value, floor, n: m.n };
+    if (best === undefined || margin(candidate) > margin(best)) best = candidate;
   }
   if (best === undefined) return skipped("predictionDrift", reasons.join("; ") || "no output distribution");
-  return compare({
+  return judgeDistance({
     signal: "predictionDrift",
+    label: `${best.name} ${config.method}`,
     value: best.value,
     threshold: thresholdOverride ?? config.threshold,
-    direction: "above",
-    neutral: 0,
-    label: `${best.name} ${config.method}`,
-    evidence: { output: best.name, method: config.method, n: best.n },
+    floor: best.floor,
+    n: best.n,
+    evidence: { output: best.name, method: config.method, n: best.n, alpha: config.alpha },
   });
 }
 
@@ -52,10 +58,13 @@ export const predictionDriftSignal: Signal = {
     if (context.inputs.baseline === undefined)
       return { verdict: predictionDriftVerdict({ ...config, enabled: false }, {}) };
     return {
-      verdict: predictionDriftVerdict(
-        config,
-        context.outputDrift(),
-        context.adaptiveThreshold("predictionDrift", config.threshold, "above"),
+      verdict: withWidening(
+        predictionDriftVerdict(
+          config,
+          context.outputDrift(),
+          context.adaptiveThreshold("predictionDrift", config.threshold, "above"),
+        ),
+        context.distribution(),
       ),
     };
   },
