@@ -13,7 +13,7 @@ import { loadConfig } from "../../contracts/config";
 import type { RuntimeModel } from "../../contracts/model";
 import { createRetrainApp } from "../../lib/stacks/retrain-app";
 import { aslFromTemplate } from "../../local/asl";
-import { synthWorkflow } from "../workflow/harness";
+import { synthWorkflow } from "../support/workflow-stack";
 
 /** What a grant is scoped to, resolved against the template under test (see `expectedResources`). */
 type Scope =

@@ -20,7 +20,7 @@ import type {
   WorkflowStartResult,
 } from "../../lambdas/ports/workflow-starter";
 import { type Emulators, startEmulators } from "../../local/emulators";
-import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, T0 } from "../scenarios/harness";
+import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, T0 } from "../support/simulation";
 
 class RecordingNotifier implements Notifier {
   readonly sent: Notification[] = [];

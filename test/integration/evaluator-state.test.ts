@@ -8,7 +8,7 @@ import {
   LeaseConflictError,
 } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { type Emulators, startEmulators } from "../../local/emulators";
-import { DAY, HOUR, Simulation, T0 } from "../scenarios/harness";
+import { DAY, HOUR, Simulation, T0 } from "../support/simulation";
 
 let emulators: Emulators;
 let repo: DynamoDbModelStateRepository;

@@ -3,7 +3,7 @@
  * feature follow the hour of day), over a million events: no retrain and no drift alert.
  */
 import { describe, expect, it } from "vitest";
-import { DAY, describeDecisions, HOUR, Simulation, T0 } from "./harness";
+import { DAY, describeDecisions, HOUR, Simulation, T0 } from "../support/simulation";
 
 describe("scenario 1: stationary month with a daily cycle", () => {
   it("never retrains and never alerts on drift", () => {

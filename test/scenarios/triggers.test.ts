@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../lambdas/domain/decision/decision";
-import { DAY, describeDecisions, HOUR, NORMAL_WORLD, Simulation, T0 } from "./harness";
+import { DAY, describeDecisions, HOUR, NORMAL_WORLD, Simulation, T0 } from "../support/simulation";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const signal = (d: Decision, name: string) => d.signals.find((s) => s.signal === name);

@@ -6,7 +6,7 @@
 
 import { APPROVAL_REJECTED_ERROR, STATE } from "../../contracts/workflow";
 import type { EndpointInfo } from "../../lambdas/ports/model-hosting";
-import type { MemoryObjectStore } from "./harness";
+import type { MemoryObjectStore } from "../support/workflow-stack";
 
 /** How a model scores one holdout row. */
 export type Scorer = "good" | "bad" | "champion";

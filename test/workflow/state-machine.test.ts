@@ -9,8 +9,14 @@ import { createWorkflowTasks } from "../../lambdas/app/retraining/workflow-tasks
 import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { aslFromTemplate, taskLambdaOverrides } from "../../local/asl";
 import { mulberry32 as rng } from "../../local/prng";
+import {
+  FakeHosting,
+  MemoryObjectStore,
+  MemoryStateStore,
+  synthWorkflow,
+  testModels,
+} from "../support/workflow-stack";
 import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
-import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow, testModels } from "./harness";
 
 // One synthesis per file; approvals time out after 1 s so that the timeout path runs for real.
 const { template } = synthWorkflow({ bundle: false, approvalTimeoutHours: 1 / 3600 });

@@ -7,7 +7,7 @@ import { deploymentConfigOf, MODEL_CATALOG_FILE, parseModelCatalog } from "../..
 import { STATE } from "../../contracts/workflow";
 import { ecrRepositoryArn } from "../../lib/constructs/workflow/execution-role";
 import { aslFromTemplate } from "../../local/asl";
-import { ACCOUNT, REGION, synthWorkflow } from "./harness";
+import { ACCOUNT, REGION, synthWorkflow } from "../support/workflow-stack";
 
 // One synthesis per file, with the real esbuild bundling of the task Lambda.
 const { app, template, config, catalog } = synthWorkflow({

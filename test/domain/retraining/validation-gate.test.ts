@@ -5,7 +5,7 @@ import {
   jensenShannonDistance,
   predictionShift,
   type ValidationGate,
-} from "../../lambdas/domain/retraining/validation-gate";
+} from "../../../lambdas/domain/retraining/validation-gate";
 
 describe("applyValidationGate", () => {
   const cases: Array<[string, ValidationGate, GateInput, boolean, string[]]> = [

@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { FeatureSpec, ProfileSpec } from "../../contracts/model";
-import { parsePolicy, type TriggerPolicyInput } from "../../contracts/policy";
-import { decide, suppressRetrain } from "../../lambdas/domain/decision/decide";
+import type { FeatureSpec, ProfileSpec } from "../../../contracts/model";
+import { parsePolicy, type TriggerPolicyInput } from "../../../contracts/policy";
+import { decide, suppressRetrain } from "../../../lambdas/domain/decision/decide";
 import type {
   BaselineInput,
   Decision,
   DecisionInputs,
   WindowBucket,
-} from "../../lambdas/domain/decision/decision";
-import type { HistoryEntry } from "../../lambdas/domain/decision/stability";
-import { emptyProfile } from "../../lambdas/domain/stats/profile";
-import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
-import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
+} from "../../../lambdas/domain/decision/decision";
+import type { HistoryEntry } from "../../../lambdas/domain/decision/stability";
+import { emptyProfile } from "../../../lambdas/domain/stats/profile";
+import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
+import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 import {
   baselineProfile,
   FEATURES,
@@ -22,7 +22,7 @@ import {
   sampleEvent,
   T0,
   type World,
-} from "../scenarios/harness";
+} from "../../support/simulation";
 
 const NOW = T0 + 10 * 24 * HOUR;
 

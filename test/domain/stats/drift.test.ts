@@ -5,9 +5,9 @@ import {
   jensenShannon,
   psi,
   summaryDrift,
-} from "../../lambdas/domain/stats/drift";
-import { emptyCategorical, emptyNumeric, emptyProfile } from "../../lambdas/domain/stats/profile";
-import { addCategorical, addNumeric } from "../../lambdas/domain/stats/profile-update";
+} from "../../../lambdas/domain/stats/drift";
+import { emptyCategorical, emptyNumeric, emptyProfile } from "../../../lambdas/domain/stats/profile";
+import { addCategorical, addNumeric } from "../../../lambdas/domain/stats/profile-update";
 
 function numeric(values: Array<number | null>) {
   const s = emptyNumeric();

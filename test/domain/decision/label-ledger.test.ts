@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { advanceLedger, EMPTY_LEDGER } from "../../lambdas/domain/decision/label-ledger";
+import { advanceLedger, EMPTY_LEDGER } from "../../../lambdas/domain/decision/label-ledger";
 
 const H = 3_600_000;
 const buckets = (fromHour: number, toHour: number, labelled = 10) =>

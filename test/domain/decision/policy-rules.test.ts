@@ -1,24 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { parsePolicy } from "../../contracts/policy";
-import { evaluateRule } from "../../lambdas/domain/decision/rules";
+import { parsePolicy } from "../../../contracts/policy";
+import { evaluateRule } from "../../../lambdas/domain/decision/rules";
 import {
   dataQualityVerdict,
   missingRateVerdict,
   quarantineRateVerdict,
   volumeVerdict,
-} from "../../lambdas/domain/decision/signals/data-quality";
+} from "../../../lambdas/domain/decision/signals/data-quality";
 import {
   aggregateDriftVerdict,
   type DriftMeasures,
   featureDriftVerdict,
   topDrifted,
-} from "../../lambdas/domain/decision/signals/drift";
-import { estimatedPerformanceVerdict } from "../../lambdas/domain/decision/signals/estimated-performance";
-import { labelVolumeVerdict } from "../../lambdas/domain/decision/signals/label-volume";
-import { modelAgeVerdict } from "../../lambdas/domain/decision/signals/model-age";
-import { realizedPerformanceVerdict } from "../../lambdas/domain/decision/signals/performance";
-import { predictionDriftVerdict } from "../../lambdas/domain/decision/signals/prediction-drift";
-import { scheduleVerdict } from "../../lambdas/domain/decision/signals/schedule";
+} from "../../../lambdas/domain/decision/signals/drift";
+import { estimatedPerformanceVerdict } from "../../../lambdas/domain/decision/signals/estimated-performance";
+import { labelVolumeVerdict } from "../../../lambdas/domain/decision/signals/label-volume";
+import { modelAgeVerdict } from "../../../lambdas/domain/decision/signals/model-age";
+import { realizedPerformanceVerdict } from "../../../lambdas/domain/decision/signals/performance";
+import { predictionDriftVerdict } from "../../../lambdas/domain/decision/signals/prediction-drift";
+import { scheduleVerdict } from "../../../lambdas/domain/decision/signals/schedule";
 import {
   adaptiveLimit,
   budgetCheck,
@@ -26,8 +26,8 @@ import {
   type HistoryEntry,
   hourOfWeek,
   persistenceCheck,
-} from "../../lambdas/domain/decision/stability";
-import type { Verdict } from "../../lambdas/domain/decision/verdict";
+} from "../../../lambdas/domain/decision/stability";
+import type { Verdict } from "../../../lambdas/domain/decision/verdict";
 
 const policy = parsePolicy({});
 const HOUR = 3_600_000;

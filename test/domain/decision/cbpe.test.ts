@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { estimatePerformance, expectedConfusion } from "../../lambdas/domain/decision/cbpe";
-import { emptyNumeric } from "../../lambdas/domain/stats/profile";
-import { addNumeric } from "../../lambdas/domain/stats/profile-update";
+import { estimatePerformance, expectedConfusion } from "../../../lambdas/domain/decision/cbpe";
+import { emptyNumeric } from "../../../lambdas/domain/stats/profile";
+import { addNumeric } from "../../../lambdas/domain/stats/profile-update";
 
 /** Summary of the given scores. */
 const scores = (values: readonly number[]) => {

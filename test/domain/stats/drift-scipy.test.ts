@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { kolmogorovSf, ks2SampPValue } from "../../lambdas/domain/stats/distributions";
-import { evaluateCase, loadFixtures, PARTIALS } from "../../scripts/scipy-accuracy";
+import { kolmogorovSf, ks2SampPValue } from "../../../lambdas/domain/stats/distributions";
+import { evaluateCase, loadFixtures, PARTIALS } from "../../../scripts/scipy-accuracy";
 
 const fixtures = loadFixtures();
 

@@ -21,7 +21,7 @@ const prediction = (i: number): ModelEvent => ({
 describe("docs/deploy.md producer snippet (PutRecords)", () => {
   it("is the exact code of the tested example", () => {
     const docs = readFileSync("docs/deploy.md", "utf8");
-    const code = readFileSync("test/infra/fixtures/producer-example.ts", "utf8");
+    const code = readFileSync("test/docs/fixtures/producer-example.ts", "utf8");
     expect(docs).toContain(code.trim());
   });
 

@@ -5,15 +5,15 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import type { RuntimeModel } from "../../contracts/model";
-import { isTransient } from "../../lambdas/adapters/transient-errors";
-import type { RetrainingDeps, RunPlan } from "../../lambdas/app/retraining/run-plan";
-import { createWorkflowTasks } from "../../lambdas/app/retraining/workflow-tasks";
-import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/retraining/holdout-evaluation";
-import { runHoldMs } from "../../lambdas/domain/retraining/run-hold";
-import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { createWorkflowTaskHandler } from "../../lambdas/handlers/workflow-tasks";
-import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "./harness";
+import type { RuntimeModel } from "../../../contracts/model";
+import { isTransient } from "../../../lambdas/adapters/transient-errors";
+import type { RetrainingDeps, RunPlan } from "../../../lambdas/app/retraining/run-plan";
+import { createWorkflowTasks } from "../../../lambdas/app/retraining/workflow-tasks";
+import { parseScoredLine, ScoringOutputError } from "../../../lambdas/domain/retraining/holdout-evaluation";
+import { runHoldMs } from "../../../lambdas/domain/retraining/run-hold";
+import { deserializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { createWorkflowTaskHandler } from "../../../lambdas/handlers/workflow-tasks";
+import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "../../support/workflow-stack";
 
 describe("parseScoredLine", () => {
   it.each([

@@ -8,7 +8,7 @@ import {
   sketchAdd,
   sketchAddAll,
   sortedCells,
-} from "../../lambdas/domain/stats/sketch";
+} from "../../../lambdas/domain/stats/sketch";
 
 function build(values: readonly number[], capacity: number): Sketch {
   const s = emptySketch(capacity);

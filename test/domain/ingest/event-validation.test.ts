@@ -8,8 +8,8 @@ import {
   type QuarantineReason,
   validateRecord,
   validateRecordInto,
-} from "../../lambdas/domain/ingest/event-validation";
-import { FeatureColumns } from "../../lambdas/domain/stats/feature-columns";
+} from "../../../lambdas/domain/ingest/event-validation";
+import { FeatureColumns } from "../../../lambdas/domain/stats/feature-columns";
 
 const ARRIVAL = Date.UTC(2026, 10, 27, 10, 0, 0);
 const churn: IngestModel = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SIGNAL_NAMES } from "../../contracts/policy";
-import { SIGNAL_PACK } from "../../lambdas/domain/decision/signals/index";
+import { SIGNAL_NAMES } from "../../../contracts/policy";
+import { SIGNAL_PACK } from "../../../lambdas/domain/decision/signals/index";
 
 describe("the signal pack", () => {
   it("registers every signal a rule can name, once, in the reported order", () => {

@@ -8,7 +8,7 @@ import {
   type LabelledRow,
   SplitFractionsError,
   splitDataset,
-} from "../../lambdas/domain/retraining/dataset";
+} from "../../../lambdas/domain/retraining/dataset";
 
 const T0 = Date.parse("2026-11-20T00:00:00Z");
 const HOUR = 3_600_000;

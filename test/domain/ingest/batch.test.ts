@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { profileSpecOf } from "../../contracts/model";
+import { profileSpecOf } from "../../../contracts/model";
 import {
   accountBatch,
   bucketStartOf,
@@ -13,11 +13,11 @@ import {
   resolveBatch,
   type StoredLabel,
   type StoredPrediction,
-} from "../../lambdas/domain/ingest/batch";
-import { compileModels, type IngestModel } from "../../lambdas/domain/ingest/event-validation";
-import { emptyProfile } from "../../lambdas/domain/stats/profile";
-import { serializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
+} from "../../../lambdas/domain/ingest/batch";
+import { compileModels, type IngestModel } from "../../../lambdas/domain/ingest/event-validation";
+import { emptyProfile } from "../../../lambdas/domain/stats/profile";
+import { serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 27, 10);

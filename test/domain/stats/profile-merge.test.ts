@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { FeatureValue } from "../../contracts/events";
-import type { ProfileSpec } from "../../contracts/model";
-import { emptyProfile, type Profile, ProfileFormatError } from "../../lambdas/domain/stats/profile";
-import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
-import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
+import type { FeatureValue } from "../../../contracts/events";
+import type { ProfileSpec } from "../../../contracts/model";
+import { emptyProfile, type Profile, ProfileFormatError } from "../../../lambdas/domain/stats/profile";
+import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
+import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 
 const spec: ProfileSpec = {
   task: "binary",

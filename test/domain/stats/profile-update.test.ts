@@ -1,15 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { FeatureValue } from "../../contracts/events";
-import type { FeatureKind, ProfileSpec } from "../../contracts/model";
-import { columnLayout, FeatureColumns } from "../../lambdas/domain/stats/feature-columns";
-import { emptyProfile } from "../../lambdas/domain/stats/profile";
-import { serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import type { FeatureValue } from "../../../contracts/events";
+import type { FeatureKind, ProfileSpec } from "../../../contracts/model";
+import { columnLayout, FeatureColumns } from "../../../lambdas/domain/stats/feature-columns";
+import { emptyProfile } from "../../../lambdas/domain/stats/profile";
+import { serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
 import {
   addPrediction,
   addPredictionRows,
   type RowPrediction,
-} from "../../lambdas/domain/stats/profile-update";
+} from "../../../lambdas/domain/stats/profile-update";
 
 /** `constructor` checks that feature names are looked up as own keys, not inherited ones. */
 const SCHEMA: Array<{ name: string; kind: FeatureKind }> = [

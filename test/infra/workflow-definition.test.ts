@@ -16,7 +16,7 @@ import {
   renderRetrainingDefinition,
   taskLambdaOverrides,
 } from "../../local/asl";
-import { testModels } from "./harness";
+import { testModels } from "../support/workflow-stack";
 
 describe("buildRetrainingWorkflow", () => {
   const resources = fakeWorkflowResources(testModels());

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { compareProfiles, summaryDrift } from "../../lambdas/domain/stats/drift";
+import { compareProfiles, summaryDrift } from "../../../lambdas/domain/stats/drift";
 import {
   emptyNumeric,
   emptyProfile,
   missingRate,
   ProfileFormatError,
-} from "../../lambdas/domain/stats/profile";
-import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
-import { addNumeric, addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
+} from "../../../lambdas/domain/stats/profile";
+import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
+import { addNumeric, addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 
 const spec = { task: "binary" as const, features: { x: "numeric" as const, c: "categorical" as const } };
 

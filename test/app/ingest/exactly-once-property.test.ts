@@ -9,19 +9,19 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { keys } from "../../lambdas/adapters/dynamodb-keys";
-import { createIngestBatch, type IngestStores } from "../../lambdas/app/ingest/ingest-batch";
+import { keys } from "../../../lambdas/adapters/dynamodb-keys";
+import { createIngestBatch, type IngestStores } from "../../../lambdas/app/ingest/ingest-batch";
 import {
   groupContribution,
   type StoredLabel,
   type StoredPrediction,
-} from "../../lambdas/domain/ingest/batch";
-import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
-import type { QuarantineRecord } from "../../lambdas/ports/stats-repository";
-import { lambdaKinesisRecord } from "../../local/kinesis-record";
-import { mulberry32 as prng } from "../../local/prng";
-import { generateStream, MODELS, profileDifferences } from "../integration/ingest-fixtures";
+} from "../../../lambdas/domain/ingest/batch";
+import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
+import type { QuarantineRecord } from "../../../lambdas/ports/stats-repository";
+import { lambdaKinesisRecord } from "../../../local/kinesis-record";
+import { mulberry32 as prng } from "../../../local/prng";
+import { generateStream, MODELS, profileDifferences } from "../../support/ingest-fixtures";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 const SHARD = "shardId-000000000000";

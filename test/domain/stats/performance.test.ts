@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { performanceMetrics } from "../../lambdas/domain/stats/performance";
-import { emptyProfile } from "../../lambdas/domain/stats/profile";
-import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
-import { addOutcome } from "../../lambdas/domain/stats/profile-update";
+import { performanceMetrics } from "../../../lambdas/domain/stats/performance";
+import { emptyProfile } from "../../../lambdas/domain/stats/profile";
+import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { addOutcome } from "../../../lambdas/domain/stats/profile-update";
 
 describe("performance metrics from sufficient statistics", () => {
   it("binary: confusion metrics, AUC, log loss and Brier", () => {
