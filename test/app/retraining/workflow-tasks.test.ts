@@ -1,44 +1,16 @@
 /**
- * Task handlers called directly (no state machine): scoring-output parsing, the user-data dataset path,
- * and the failure message composition, table-driven.
+ * The retraining use cases called directly (no state machine) over the in-memory ports: the user-data
+ * dataset path, the baseline stored at promotion, the failure message and challenger cleanup, and the
+ * task handler turning throttling into TransientError.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import type { RuntimeModel } from "../../../contracts/model";
-import { isTransient } from "../../../lambdas/adapters/transient-errors";
 import type { RetrainingDeps, RunPlan } from "../../../lambdas/app/retraining/run-plan";
 import { createWorkflowTasks } from "../../../lambdas/app/retraining/workflow-tasks";
-import { parseScoredLine, ScoringOutputError } from "../../../lambdas/domain/retraining/holdout-evaluation";
-import { runHoldMs } from "../../../lambdas/domain/retraining/run-hold";
 import { deserializeProfile } from "../../../lambdas/domain/stats/profile-codec";
 import { createWorkflowTaskHandler } from "../../../lambdas/handlers/workflow-tasks";
 import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "../../support/workflow-stack";
-
-describe("parseScoredLine", () => {
-  it.each([
-    ['{"prediction": 1, "score": 0.8}', "binary", { prediction: 1, score: 0.8 }],
-    ["0.3", "binary", { prediction: 0, score: 0.3 }],
-    ["[0.7]", "binary", { prediction: 1, score: 0.7 }],
-    ["12.5", "regression", { prediction: 12.5 }],
-    ['"gold"', "multiclass", { prediction: "gold" }],
-    [
-      '{"prediction": "gold", "probabilities": {"gold": 0.7, "silver": 0.3}}',
-      "multiclass",
-      { prediction: "gold", probabilities: { gold: 0.7, silver: 0.3 } },
-    ],
-  ] as const)("%s (%s)", (line, task, expected) => {
-    expect(parseScoredLine(line, task)).toEqual(expected);
-  });
-
-  it("uses the configured class names for thresholded binary scores", () => {
-    expect(parseScoredLine("0.9", "binary", ["stay", "churn"])).toEqual({ prediction: "churn", score: 0.9 });
-  });
-
-  it.each([["not json"], ['{"score": 0.5}'], ["null"]])("rejects %s", (line) => {
-    expect(() => parseScoredLine(line, "binary")).toThrow(ScoringOutputError);
-  });
-});
 
 const T0 = Date.parse("2026-11-27T00:00:00Z");
 
@@ -292,35 +264,7 @@ describe("fail: challenger cleanup", () => {
   });
 });
 
-describe("runHoldMs", () => {
-  it("covers training, scoring, approval and the deployment budget", () => {
-    const spec = {
-      retraining: {
-        training: { maxRuntimeSeconds: 3600 },
-        approval: { required: "always", timeoutHours: 24 },
-        deployment: { pollSeconds: 60, maxPolls: 90 },
-      },
-    } as unknown as RuntimeModel;
-    expect(runHoldMs(spec)).toBe((3600 + 7200 + 24 * 3600 + 5400 + 3600) * 1000);
-  });
-});
-
 describe("transient errors", () => {
-  it.each([
-    [Object.assign(new Error("slow down"), { name: "ThrottlingException" }), true],
-    [Object.assign(new Error("x"), { name: "ProvisionedThroughputExceededException" }), true],
-    [Object.assign(new Error("x"), { name: "Whatever", $retryable: { throttling: true } }), true],
-    [Object.assign(new Error("x"), { name: "InternalError", $metadata: { httpStatusCode: 503 } }), true],
-    [
-      Object.assign(new Error("x"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } }),
-      false,
-    ],
-    [Object.assign(new Error("x"), { name: "InsufficientDataError" }), false],
-    ["not an error", false],
-  ])("%s -> %s", (error, expected) => {
-    expect(isTransient(error)).toBe(expected);
-  });
-
   it("re-throws throttling from a dependency as TransientError for the state machine's retrier", async () => {
     const objects = new MemoryObjectStore();
     objects.list = async () => {
