@@ -14,6 +14,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aw
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { profileSpecOf } from "../../contracts/model";
+import { DAY_MS, HOUR_MS } from "../../contracts/time";
 import { keys, padSequence } from "../../lambdas/adapters/dynamodb-keys";
 import { DynamoDbPredictionIndex } from "../../lambdas/adapters/dynamodb-prediction-index";
 import { DynamoDbQuarantineStore } from "../../lambdas/adapters/dynamodb-quarantine-store";
@@ -25,24 +26,17 @@ import {
   indexPredictions,
   resolveBatch,
 } from "../../lambdas/domain/ingest/batch";
-import { compileModels, type IngestModel } from "../../lambdas/domain/ingest/event-validation";
+import { compileModels } from "../../lambdas/domain/ingest/event-validation";
 import { emptyProfile } from "../../lambdas/domain/stats/profile";
 import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
-import { lambdaKinesisRecord } from "../../local/kinesis-record";
+import { eventData, kinesisRecord, predictionEvent, SHARD_ID } from "../support/events";
+import { churnIngestModel } from "../support/models";
+import { T0 } from "../support/time";
 
-const T0 = Date.UTC(2026, 10, 27, 10);
-const SHARD = "shardId-000000000000";
 const TABLE = "t";
-const spec: IngestModel = {
-  id: "churn",
-  task: "binary",
-  features: [{ name: "x", kind: "numeric" }],
-  labelHorizonHours: 24,
-  bucketMinutes: 60,
-  predictionIndex: true,
-};
+const spec = churnIngestModel({ features: [{ name: "x", kind: "numeric" }] });
 const models = compileModels([spec]);
 const specs = new Map([["churn", profileSpecOf(spec)]]);
 const ddb = mockClient(DynamoDBClient);
@@ -52,29 +46,18 @@ const client = new DynamoDBClient({
 });
 const throttled = () => new ProvisionedThroughputExceededException({ message: "slow down", $metadata: {} });
 
-const payload = (requestId: string, x: number, hour = 0) =>
-  Buffer.from(
-    JSON.stringify({
-      schemaVersion: 1,
-      type: "prediction",
-      modelId: "churn",
-      requestId,
-      timestamp: T0 + hour * 3_600_000,
-      features: { x },
-      prediction: 1,
-      score: 0.5,
-    }),
-  ).toString("base64");
+const prediction = (requestId: string, x: number, hour = 0) =>
+  predictionEvent({ requestId, timestamp: T0 + hour * HOUR_MS, features: { x }, score: 0.5 });
 
 /** Groups of a batch of predictions with sequence numbers 10, 11, ... (one group per hour). */
 function groupsOf(hours: number[]): IngestGroup[] {
   const records = hours.map((h, i) => ({
     sequenceNumber: String(10 + i),
-    arrivalMs: T0 + 5 * 3_600_000,
-    data: payload(`r${i}`, i, h),
+    arrivalMs: T0 + 5 * HOUR_MS,
+    data: eventData(prediction(`r${i}`, i, h)),
   }));
   return groupBatch(
-    resolveBatch(classifyBatch(records, models), SHARD, indexPredictions([]), models),
+    resolveBatch(classifyBatch(records, models), SHARD_ID, indexPredictions([]), models),
     models,
   );
 }
@@ -82,7 +65,7 @@ function groupsOf(hours: number[]): IngestGroup[] {
 function storedItem(seq: string, xs: number[]) {
   const p = emptyProfile(profileSpecOf(spec));
   for (const x of xs) addPrediction(p, { features: { x }, prediction: 1, score: 0.5 });
-  const k = keys.stats("churn", T0, SHARD);
+  const k = keys.stats("churn", T0, SHARD_ID);
   return {
     pk: { S: k.pk },
     sk: { S: k.sk },
@@ -106,7 +89,7 @@ describe("DynamoDbStatsRepository.applyGroups", () => {
   it("creates a new bucket item guarded by attribute_not_exists, with the last sequence number", async () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
     ddb.on(PutItemCommand).resolves({});
-    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0]), specs);
+    const [result] = await repo().applyGroups(SHARD_ID, groupsOf([0, 0]), specs);
     expect(result?.status).toBe("applied");
     const [put] = putItems();
     expect(put?.ConditionExpression).toBe("attribute_not_exists(pk)");
@@ -117,7 +100,7 @@ describe("DynamoDbStatsRepository.applyGroups", () => {
   it("merges into the stored item above its watermark, conditional on the stored sequence number", async () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [storedItem("10", [100, 200])] } });
     ddb.on(PutItemCommand).resolves({});
-    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0, 0]), specs);
+    const [result] = await repo().applyGroups(SHARD_ID, groupsOf([0, 0, 0]), specs);
     expect(result?.status).toBe("applied");
     const [put] = putItems();
     expect(put?.ConditionExpression).toBe("seq = :prev");
@@ -129,7 +112,7 @@ describe("DynamoDbStatsRepository.applyGroups", () => {
 
   it("skips a redelivered group without writing", async () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [storedItem("99", [1])] } });
-    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0]), specs);
+    const [result] = await repo().applyGroups(SHARD_ID, groupsOf([0, 0]), specs);
     expect(result?.status).toBe("skipped");
     expect(putItems()).toHaveLength(0);
   });
@@ -141,7 +124,7 @@ describe("DynamoDbStatsRepository.applyGroups", () => {
       .rejectsOnce(new ConditionalCheckFailedException({ message: "changed", $metadata: {} }))
       .resolves({});
     ddb.on(GetItemCommand).resolves({ Item: storedItem("10", [7]) });
-    const [result] = await repo().applyGroups(SHARD, groupsOf([0, 0]), specs);
+    const [result] = await repo().applyGroups(SHARD_ID, groupsOf([0, 0]), specs);
     expect(result).toMatchObject({ status: "applied", attempts: 3 });
     const last = putItems()[1];
     expect(last?.ConditionExpression).toBe("seq = :prev");
@@ -150,19 +133,19 @@ describe("DynamoDbStatsRepository.applyGroups", () => {
 
   it("reports a throttled group as failed and still applies the others", async () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
-    const hour1 = keys.stats("churn", T0 + 3_600_000, SHARD).sk;
+    const hour1 = keys.stats("churn", T0 + HOUR_MS, SHARD_ID).sk;
     ddb.on(PutItemCommand).callsFake(async (input: { Item: { sk: { S: string } } }) => {
       if (input.Item.sk.S === hour1) throw throttled();
       return {};
     });
-    const results = await repo().applyGroups(SHARD, groupsOf([0, 1]), specs);
+    const results = await repo().applyGroups(SHARD_ID, groupsOf([0, 1]), specs);
     expect(results.map((r) => r.status)).toEqual(["applied", "failed"]);
   });
 
   it("uses one BatchGetItem for all groups: requests bounded by groups, not events", async () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
     ddb.on(PutItemCommand).resolves({});
-    await repo().applyGroups(SHARD, groupsOf([0, 0, 0, 1, 1, 2, 2, 2, 2]), specs);
+    await repo().applyGroups(SHARD_ID, groupsOf([0, 0, 0, 1, 1, 2, 2, 2, 2]), specs);
     expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(1);
     expect(putItems()).toHaveLength(3);
   });
@@ -178,7 +161,7 @@ describe("DynamoDbStatsRepository.readWindow", () => {
     const w = await new DynamoDbStatsRepository({ client, tableName: TABLE }).readWindow(
       "churn",
       T0,
-      T0 + 3_600_000,
+      T0 + HOUR_MS,
     );
     expect(w.buckets).toHaveLength(1);
     expect(w.buckets[0]).toMatchObject({
@@ -203,9 +186,9 @@ describe("DynamoDbPredictionIndex", () => {
     requestId,
     prediction: 1,
     timestamp: T0,
-    shardId: SHARD,
+    shardId: SHARD_ID,
     seq: padSequence("1"),
-    expiresAtMs: T0 + 86_400_000,
+    expiresAtMs: T0 + DAY_MS,
   });
 
   it("writes in chunks of 25 and retries unprocessed items", async () => {
@@ -239,9 +222,9 @@ describe("DynamoDbPredictionIndex label markers", () => {
   const marker = (requestId: string) => ({
     modelId: "churn",
     requestId,
-    shardId: SHARD,
+    shardId: SHARD_ID,
     seq: padSequence("7"),
-    expiresAtMs: T0 + 86_400_000 + 1,
+    expiresAtMs: T0 + DAY_MS + 1,
   });
 
   it("writes a marker next to its prediction (sort key L) with the TTL of the label horizon", async () => {
@@ -256,9 +239,9 @@ describe("DynamoDbPredictionIndex label markers", () => {
       sk: { S: "L" },
       modelId: { S: "churn" },
       requestId: { S: "a" },
-      shardId: { S: SHARD },
+      shardId: { S: SHARD_ID },
       seq: { S: padSequence("7") },
-      ttl: { N: String(Math.ceil((T0 + 86_400_000 + 1) / 1000)) },
+      ttl: { N: String(Math.ceil((T0 + DAY_MS + 1) / 1000)) },
     });
   });
 
@@ -271,7 +254,7 @@ describe("DynamoDbPredictionIndex label markers", () => {
             sk: { S: "L" },
             modelId: { S: "churn" },
             requestId: { S: "a" },
-            shardId: { S: SHARD },
+            shardId: { S: SHARD_ID },
             seq: { S: padSequence("7") },
           },
         ],
@@ -283,7 +266,7 @@ describe("DynamoDbPredictionIndex label markers", () => {
         { modelId: "churn", requestId: "a" },
         { modelId: "churn", requestId: "b" },
       ]),
-    ).toEqual([{ modelId: "churn", requestId: "a", shardId: SHARD, seq: padSequence("7") }]);
+    ).toEqual([{ modelId: "churn", requestId: "a", shardId: SHARD_ID, seq: padSequence("7") }]);
     const get = ddb.commandCalls(BatchGetItemCommand)[0]!.args[0].input.RequestItems?.[TABLE];
     expect(get?.ConsistentRead).toBe(true);
     expect(get?.Keys).toEqual([
@@ -297,7 +280,7 @@ describe("DynamoDbPredictionIndex label markers", () => {
 
 describe("DynamoDbQuarantineStore", () => {
   const rejected = (sequenceNumber: string, data: string) => ({
-    shardId: SHARD,
+    shardId: SHARD_ID,
     sequenceNumber,
     arrivalMs: Date.UTC(2026, 10, 27, 23, 59),
     reason: "invalid-json" as const,
@@ -320,12 +303,10 @@ describe("DynamoDbQuarantineStore", () => {
       .flatMap((c) => c.args[0].input.RequestItems?.[TABLE] ?? [])
       .map((w) => w.PutRequest?.Item);
     expect(items.map((i) => [i?.pk?.S, i?.sk?.S])).toEqual([
-      ["QUARANTINE#2026-11-27", `${SHARD}#7`],
-      ["QUARANTINE#2026-11-27", `${SHARD}#8`],
+      ["QUARANTINE#2026-11-27", `${SHARD_ID}#7`],
+      ["QUARANTINE#2026-11-27", `${SHARD_ID}#8`],
     ]);
-    expect(items[0]?.ttl?.N).toBe(
-      String(Math.ceil((Date.UTC(2026, 10, 27, 23, 59) + 2 * 86_400_000) / 1000)),
-    );
+    expect(items[0]?.ttl?.N).toBe(String(Math.ceil((Date.UTC(2026, 10, 27, 23, 59) + 2 * DAY_MS) / 1000)));
     expect(items[0]?.truncated).toBeUndefined();
     expect(items[1]?.data?.S).toBe("QUJDREVG");
     expect(items[1]?.truncated?.N).toBe("16");
@@ -336,8 +317,8 @@ describe("DynamoDbQuarantineStore", () => {
       Items: [
         {
           pk: { S: "QUARANTINE#2026-11-27" },
-          sk: { S: `${SHARD}#7` },
-          shardId: { S: SHARD },
+          sk: { S: `${SHARD_ID}#7` },
+          shardId: { S: SHARD_ID },
           sequenceNumber: { S: "7" },
           arrivalMs: { N: "5" },
           reason: { S: "invalid-json" },
@@ -349,7 +330,7 @@ describe("DynamoDbQuarantineStore", () => {
     const records = await new DynamoDbQuarantineStore({ client, tableName: TABLE }).listDay("2026-11-27");
     expect(records).toEqual([
       {
-        shardId: SHARD,
+        shardId: SHARD_ID,
         sequenceNumber: "7",
         arrivalMs: 5,
         reason: "invalid-json",
@@ -363,12 +344,9 @@ describe("DynamoDbQuarantineStore", () => {
 describe("ingest handler with a throttled table", () => {
   const event = (n: number, hourOf: (i: number) => number): KinesisStreamEvent => ({
     Records: Array.from({ length: n }, (_, i) =>
-      lambdaKinesisRecord({
-        shardId: SHARD,
+      kinesisRecord(prediction(`q${i}`, i, hourOf(i)), {
         sequenceNumber: String(1000 + i),
-        partitionKey: "churn",
-        data: payload(`q${i}`, i, hourOf(i)),
-        arrivalMs: T0 + 5 * 3_600_000,
+        arrivalMs: T0 + 5 * HOUR_MS,
       }),
     ),
   });
@@ -387,7 +365,7 @@ describe("ingest handler with a throttled table", () => {
   it("reports the first record of the throttled bucket as the failure point", async () => {
     ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
     ddb.on(BatchWriteItemCommand).resolves({});
-    const hour1 = keys.stats("churn", T0 + 3_600_000, SHARD).sk;
+    const hour1 = keys.stats("churn", T0 + HOUR_MS, SHARD_ID).sk;
     ddb.on(PutItemCommand).callsFake(async (input: { Item: { sk: { S: string } } }) => {
       if (input.Item.sk.S === hour1) throw throttled();
       return {};

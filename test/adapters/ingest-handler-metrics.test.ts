@@ -10,30 +10,17 @@ import type { Context, KinesisStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
+import { MINUTE_MS } from "../../contracts/time";
 import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
-import { lambdaKinesisRecord } from "../../local/kinesis-record";
+import { kinesisRecord, predictionEvent } from "../support/events";
+import { churnIngestModel } from "../support/models";
+import { T0 } from "../support/time";
 
-const T0 = Date.UTC(2026, 10, 27, 10);
 const ddb = mockClient(DynamoDBClient);
 
-const record = (seq: number, payload: string) =>
-  lambdaKinesisRecord({
-    shardId: "shardId-000000000000",
-    sequenceNumber: String(seq),
-    partitionKey: "churn",
-    data: Buffer.from(payload).toString("base64"),
-    arrivalMs: T0,
-  });
+const record = (seq: number, payload: string) => kinesisRecord(payload, { sequenceNumber: String(seq) });
 const prediction = (requestId: string, x: unknown) =>
-  JSON.stringify({
-    schemaVersion: 1,
-    type: "prediction",
-    modelId: "churn",
-    requestId,
-    timestamp: T0 - 60_000,
-    features: { x },
-    prediction: 1,
-  });
+  JSON.stringify(predictionEvent({ requestId, timestamp: T0 - MINUTE_MS, features: { x } }));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -42,15 +29,7 @@ afterEach(() => {
 
 describe("ingest handler metrics", () => {
   it("emits per-model counters with {service, modelId} and quarantines also by reason", async () => {
-    process.env.POWERTOOLS_DEV = "true";
-    process.env.POWERTOOLS_METRICS_DISABLED = "false";
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-      lines.push(String(line));
-    });
-    ddb.on(BatchGetItemCommand).resolves({ Responses: {} });
-    ddb.on(BatchWriteItemCommand).resolves({});
-    ddb.on(PutItemCommand).resolves({});
+    const lines = captureEmf();
     const handler = churnHandler();
     const event: KinesisStreamEvent = {
       Records: [
@@ -62,28 +41,18 @@ describe("ingest handler metrics", () => {
     };
     expect(await handler(event, {} as Context)).toEqual({ batchItemFailures: [] });
 
-    const emf = lines
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown> & {
-            _aws?: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> };
-          };
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((l) => l?._aws !== undefined);
+    const emf = parseEmf(lines);
     const value = (name: string, modelId: string, reason?: string) =>
       emf.find(
         (m) =>
-          m![name] !== undefined && m!.modelId === modelId && (reason === undefined || m!.reason === reason),
+          m[name] !== undefined && m.modelId === modelId && (reason === undefined || m.reason === reason),
       )?.[name];
     expect(value(METRIC_NAMES.recordsReceived, "churn")).toBe(3);
     expect(value(METRIC_NAMES.predictionsIngested, "churn")).toBe(2);
     expect(value(METRIC_NAMES.recordsQuarantined, "churn", "feature-type-mismatch")).toBe(1);
     expect(value(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID, "invalid-json")).toBe(1);
     const quarantine = emf.find(
-      (m) => m![METRIC_NAMES.recordsQuarantined] !== undefined && m!.modelId === "churn",
+      (m) => m[METRIC_NAMES.recordsQuarantined] !== undefined && m.modelId === "churn",
     )!;
     expect(quarantine._aws!.CloudWatchMetrics[0]!.Namespace).toBe("RetrainTriggers");
     expect(quarantine._aws!.CloudWatchMetrics[0]!.Dimensions).toEqual([
@@ -162,16 +131,7 @@ function parseEmf(lines: readonly string[]): EmfLine[] {
 /** The ingest handler with one configured model, `churn`, over the mocked DynamoDB client. */
 function churnHandler() {
   return createIngestHandler({
-    models: [
-      {
-        id: "churn",
-        task: "binary",
-        features: [{ name: "x", kind: "numeric" }],
-        labelHorizonHours: 1,
-        bucketMinutes: 60,
-        predictionIndex: true,
-      },
-    ],
+    models: [churnIngestModel({ features: [{ name: "x", kind: "numeric" }], labelHorizonHours: 1 })],
     stores: dynamoDbIngestStores(new DynamoDBClient({ region: "us-east-1" }), "t"),
     tools: {
       logger: new Logger({ logLevel: "ERROR" }),

@@ -4,21 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { computeDrift, DriftInputFileError, driftCommand, inferKinds } from "../../bin/commands/drift";
+import { labelEvent, predictionEvent } from "../support/events";
 
 const dir = mkdtempSync(join(tmpdir(), "drift-cmd-"));
 
 function eventsFile(name: string, rows: Array<Record<string, unknown>>, extra = ""): string {
   const path = join(dir, name);
   const lines = rows.map((features, i) =>
-    JSON.stringify({
-      schemaVersion: 1,
-      type: "prediction",
-      modelId: "m",
-      requestId: `r${i}`,
-      timestamp: 1,
-      features,
-      prediction: 1,
-    }),
+    JSON.stringify(predictionEvent({ modelId: "m", requestId: `r${i}`, timestamp: 1, features })),
   );
   writeFileSync(path, `${lines.join("\n")}\n${extra}`);
   return path;
@@ -36,7 +29,7 @@ const ref = eventsFile(
 const cur = eventsFile(
   "cur.jsonl",
   Array.from({ length: 30 }, (_, i) => ({ x: i + 20, plan: "pro", flag: true, y: 2 })),
-  `${JSON.stringify({ schemaVersion: 1, type: "label", modelId: "m", requestId: "r1", timestamp: 2, label: 1 })}\n`,
+  `${JSON.stringify(labelEvent({ modelId: "m", requestId: "r1", timestamp: 2 }))}\n`,
 );
 
 describe("drift command", () => {

@@ -2,21 +2,20 @@ import { readFileSync } from "node:fs";
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { predictionEvent } from "../support/events";
 import { type ModelEvent, putEvents } from "./fixtures/producer-example";
 
 const kinesis = mockClient(KinesisClient);
 beforeEach(() => kinesis.reset());
 
-const prediction = (i: number): ModelEvent => ({
-  schemaVersion: 1,
-  type: "prediction",
-  modelId: i % 2 === 0 ? "churn" : "delivery-eta",
-  requestId: `r-${i}`,
-  timestamp: "2026-11-27T10:00:00.000Z",
-  features: { tenure: i, plan: "pro", spend: null },
-  prediction: 1,
-  score: 0.83,
-});
+const prediction = (i: number): ModelEvent =>
+  predictionEvent({
+    modelId: i % 2 === 0 ? "churn" : "delivery-eta",
+    requestId: `r-${i}`,
+    timestamp: "2026-11-27T10:00:00.000Z",
+    features: { tenure: i, plan: "pro", spend: null },
+    score: 0.83,
+  });
 
 describe("docs/deploy.md producer snippet (PutRecords)", () => {
   it("is the exact code of the tested example", () => {

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildModelCatalog, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
 import { loadConfig } from "../../contracts/config";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
+import { DAY_MS } from "../../contracts/time";
 import { limitsFromEnv } from "../../lambdas/handlers/ingest";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
 import { NodeFunction } from "../../lib/constructs/node-function";
@@ -108,7 +109,7 @@ describe("stateless stack: Lambda functions", () => {
     expect(limitsFromEnv(env)).toEqual({
       maxRecordBytes: custom.ingest.maxRecordBytes,
       maxFutureSkewMs: 42_000,
-      retentionMs: 400 * 86_400_000,
+      retentionMs: 400 * DAY_MS,
     });
   });
 

@@ -3,6 +3,7 @@
  * evaluator takes is the lease the workflow confirms, extends, and releases (or promotion clears).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOUR_MS as HOUR } from "../../contracts/time";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { RepositoryWorkflowStateStore } from "../../lambdas/adapters/repository-workflow-state-store";
 import { emptyProfile } from "../../lambdas/domain/stats/profile";
@@ -12,7 +13,6 @@ import { LeaseNotHeldError } from "../../lambdas/ports/workflow-state-store";
 import { type Emulators, startEmulators } from "../../local/emulators";
 
 const T0 = Date.parse("2026-11-27T00:00:00Z");
-const HOUR = 3_600_000;
 let emulators: Emulators;
 let repo: DynamoDbModelStateRepository;
 let store: RepositoryWorkflowStateStore;

@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { EventLogError, parseEventLog } from "../../local/event-log";
 import { canonicalJson } from "../../local/pipeline";
+import { labelEvent, predictionEvent } from "../support/events";
 
 const t = (iso: string) => Date.parse(iso);
-const ev = (o: Record<string, unknown>) =>
-  JSON.stringify({ schemaVersion: 1, modelId: "m", requestId: "r", ...o });
+const ids = { modelId: "m", requestId: "r" };
 
 describe("parseEventLog (replay input)", () => {
   it("orders records by event time, keeps bad lines with their numbers and the previous line's time", () => {
     const text = [
-      ev({ type: "label", timestamp: "2026-01-02T00:00:00Z", label: 1 }),
+      JSON.stringify(labelEvent({ ...ids, timestamp: "2026-01-02T00:00:00Z" })),
       "",
-      ev({ type: "prediction", timestamp: "2026-01-01T00:00:00Z", features: {}, prediction: 1 }),
+      JSON.stringify(predictionEvent({ ...ids, timestamp: "2026-01-01T00:00:00Z" })),
       "{broken",
-      ev({ type: "prediction", timestamp: 1767312000000, features: {}, prediction: 0 }),
+      JSON.stringify(predictionEvent({ ...ids, timestamp: 1767312000000, prediction: 0 })),
       "[1,2]",
     ].join("\n");
     const log = parseEventLog(text, "f.jsonl");

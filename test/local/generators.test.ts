@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DAY_MS as DAY, HOUR_MS } from "../../contracts/time";
 import { ConceptDriftStream, newConceptProbability } from "../../local/generators/drift";
 import { malformedPayload, WithMissingFeature } from "../../local/generators/extras";
 import { RotatingHyperplane } from "../../local/generators/hyperplane";
@@ -6,8 +7,7 @@ import { SeaGenerator } from "../../local/generators/sea";
 import { dailyCycle } from "../../local/generators/seasonality";
 import { SeededRandom } from "../../local/prng";
 import { createScenario, SCENARIOS, UnknownScenarioError } from "../../local/scenarios";
-
-const DAY = 86_400_000;
+import { predictionEvent } from "../support/events";
 
 describe("SeededRandom", () => {
   it("is reproducible for a seed and differs across seeds", () => {
@@ -85,15 +85,7 @@ describe("concept-drift generators", () => {
 
   it("malformed payloads are never a valid schema-v1 prediction", () => {
     const rng = new SeededRandom(2);
-    const valid = {
-      schemaVersion: 1,
-      type: "prediction",
-      modelId: "m",
-      requestId: "r",
-      timestamp: 1,
-      features: {},
-      prediction: 1,
-    };
+    const valid = predictionEvent({ modelId: "m", requestId: "r", timestamp: 1 });
     for (let i = 0; i < 50; i++) {
       const text = malformedPayload(valid, rng);
       expect(text).not.toBe(JSON.stringify(valid));
@@ -101,7 +93,7 @@ describe("concept-drift generators", () => {
   });
 
   it("daily cycle has mean 1 over a day", () => {
-    const xs = Array.from({ length: 24 }, (_, h) => dailyCycle(h * 3_600_000, 0.5));
+    const xs = Array.from({ length: 24 }, (_, h) => dailyCycle(h * HOUR_MS, 0.5));
     expect(xs.reduce((s, x) => s + x, 0) / 24).toBeCloseTo(1, 9);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HOUR_MS as HOUR } from "../../contracts/time";
 import { LocalArchive } from "../../local/archive";
 import { ScheduleExpressionError, ScheduleTimer, SimulatedClock } from "../../local/clock";
 import { EndpointError, LocalEndpoint } from "../../local/endpoint";
@@ -8,7 +9,6 @@ import { SeededRandom } from "../../local/prng";
 import { LocalSageMaker, LocalSageMakerError } from "../../local/sagemaker";
 import { TrainingDataError, trainLogisticRegression } from "../../local/trainer";
 
-const HOUR = 3_600_000;
 const specs = ["x1", "x2", "x3"].map((name) => ({ name, kind: "numeric" as const }));
 
 describe("local trainer and endpoint (simulated SageMaker)", () => {

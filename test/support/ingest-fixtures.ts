@@ -10,6 +10,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { profileSpecOf } from "../../contracts/model";
+import { DAY_MS, HOUR_MS } from "../../contracts/time";
 import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-repository";
 import { bucketStartOf } from "../../lambdas/domain/ingest/batch";
 import type { IngestModel } from "../../lambdas/domain/ingest/event-validation";
@@ -20,11 +21,11 @@ import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handler
 import { createStream, createTable, type Emulators, startEmulators } from "../../local/emulators";
 import { EsmPoller } from "../../local/esm-poller";
 import { mulberry32 } from "../../local/prng";
+import { labelEvent, predictionEvent } from "./events";
+import { churnIngestModel } from "./models";
 
 export const MODELS: IngestModel[] = [
-  {
-    id: "churn",
-    task: "binary",
+  churnIngestModel({
     features: [
       { name: "tenure", kind: "numeric" },
       { name: "spend", kind: "numeric" },
@@ -32,9 +33,7 @@ export const MODELS: IngestModel[] = [
       { name: "active", kind: "categorical" },
     ],
     labelHorizonHours: 48,
-    bucketMinutes: 60,
-    predictionIndex: true,
-  },
+  }),
   {
     id: "price",
     task: "regression",
@@ -57,15 +56,12 @@ export function generateStream(n: number, seed: number, nowMs: number): string[]
   const sentLabels: string[] = [];
   for (let i = 0; i < n; i++) {
     const u = rand();
-    const timestamp = Math.round(nowMs - 5 * 3_600_000 + rand() * 4.5 * 3_600_000);
+    const timestamp = Math.round(nowMs - 5 * HOUR_MS + rand() * 4.5 * HOUR_MS);
     if (u < 0.62 || predicted.length === 0) {
       const churn = rand() < 0.7;
       const requestId = `r${i}`;
       const event = churn
-        ? {
-            schemaVersion: 1,
-            type: "prediction",
-            modelId: "churn",
+        ? predictionEvent({
             requestId,
             timestamp: rand() < 0.5 ? timestamp : new Date(timestamp).toISOString(),
             features: {
@@ -76,60 +72,39 @@ export function generateStream(n: number, seed: number, nowMs: number): string[]
             },
             prediction: rand() < 0.3 ? 1 : 0,
             score: Math.round(rand() * 1000) / 1000,
-          }
-        : {
-            schemaVersion: 1,
-            type: "prediction",
+          })
+        : predictionEvent({
             modelId: "price",
             requestId,
             timestamp,
             features: { rooms: 1 + Math.floor(rand() * 6), city: pick(["lyon", "oslo", "kyiv"]) },
             prediction: Math.round(rand() * 500_000),
-          };
+          });
       predicted.push({ modelId: event.modelId, requestId, timestamp, prediction: event.prediction });
       out.push(JSON.stringify(event));
     } else if (u < 0.84 && sentLabels.length > 0 && rand() < 0.15) {
       out.push(pick(sentLabels)); // a producer retry: the same label payload again
     } else if (u < 0.84) {
       const p = pick(predicted);
-      const labelTime = Math.min(nowMs, p.timestamp + rand() * 3 * 3_600_000);
+      const labelTime = Math.min(nowMs, p.timestamp + rand() * 3 * HOUR_MS);
       const inline = rand() < 0.3;
       const label = p.modelId === "churn" ? (rand() < 0.4 ? 1 : 0) : p.prediction * (0.8 + rand() * 0.4);
-      const payload = JSON.stringify({
-        schemaVersion: 1,
-        type: "label",
-        modelId: p.modelId,
-        requestId: p.requestId,
-        timestamp: Math.round(labelTime),
-        label,
-        ...(inline ? { prediction: p.prediction, predictionTimestamp: p.timestamp } : {}),
-      });
+      const payload = JSON.stringify(
+        labelEvent({
+          modelId: p.modelId,
+          requestId: p.requestId,
+          timestamp: Math.round(labelTime),
+          label,
+          ...(inline ? { prediction: p.prediction, predictionTimestamp: p.timestamp } : {}),
+        }),
+      );
       sentLabels.push(payload);
       out.push(payload);
     } else if (u < 0.88) {
-      out.push(
-        JSON.stringify({
-          schemaVersion: 1,
-          type: "label",
-          modelId: "churn",
-          requestId: `nope${i}`,
-          timestamp,
-          label: 1,
-        }),
-      );
+      out.push(JSON.stringify(labelEvent({ requestId: `nope${i}`, timestamp })));
     } else if (u < 0.91) {
       const p = pick(predicted);
-      out.push(
-        JSON.stringify({
-          schemaVersion: 1,
-          type: "prediction",
-          modelId: p.modelId,
-          requestId: p.requestId,
-          timestamp,
-          features: {},
-          prediction: 1,
-        }),
-      );
+      out.push(JSON.stringify(predictionEvent({ modelId: p.modelId, requestId: p.requestId, timestamp })));
     } else {
       out.push(
         pick([
@@ -137,15 +112,7 @@ export function generateStream(n: number, seed: number, nowMs: number): string[]
           "[1,2]",
           JSON.stringify({ schemaVersion: 2, type: "prediction" }),
           JSON.stringify({ schemaVersion: 1, type: "prediction", modelId: "ghost", requestId: "g" }),
-          JSON.stringify({
-            schemaVersion: 1,
-            type: "prediction",
-            modelId: "churn",
-            requestId: `bad${i}`,
-            timestamp,
-            features: { tenure: "old" },
-            prediction: 1,
-          }),
+          JSON.stringify(predictionEvent({ requestId: `bad${i}`, timestamp, features: { tenure: "old" } })),
         ]),
       );
     }
@@ -211,7 +178,7 @@ export function expectedStats(payloads: readonly string[]): Map<string, Expected
           ? { prediction: e.prediction as number, timestamp: e.predictionTimestamp as number }
           : predictions.get(key);
       // No prediction, past the horizon, or a resent label (a requestId's label counts once): quarantined.
-      if (!p || t - p.timestamp > model.labelHorizonHours * 3_600_000 || labelled.has(key)) {
+      if (!p || t - p.timestamp > model.labelHorizonHours * HOUR_MS || labelled.has(key)) {
         bucket(model.id, t).received++;
         continue;
       }
@@ -362,7 +329,7 @@ export class IngestTestBed {
     const repo = new DynamoDbStatsRepository({ client: this.emu.dynamodb, tableName });
     const out: StoredStats = new Map();
     for (const m of MODELS) {
-      const w = await repo.readWindow(m.id, 0, Date.now() + 86_400_000);
+      const w = await repo.readWindow(m.id, 0, Date.now() + DAY_MS);
       for (const b of w.buckets) {
         out.set(`${m.id}|${b.bucketStart}`, { profile: serializeProfile(b.profile), received: b.received });
       }

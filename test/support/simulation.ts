@@ -1,5 +1,5 @@
 /**
- * Scenario harness: a synthetic binary-classification world streamed into hourly bucket profiles with
+ * Scenario simulation: a synthetic binary-classification world streamed into hourly bucket profiles with
  * the real STATS code, evaluated by the real decision engine on a simulated clock, with the effects
  * the evaluator and workflow would have on the model state (retrain start, deploy, reset). No AWS, no
  * DynamoDB: the point is the judgement, fast enough to simulate a month of traffic in seconds.
@@ -12,6 +12,7 @@
 
 import type { FeatureSpec, ProfileSpec } from "../../contracts/model";
 import { parsePolicy, type TriggerPolicy, type TriggerPolicyInput } from "../../contracts/policy";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../contracts/time";
 import { decide } from "../../lambdas/domain/decision/decide";
 import {
   type BaselineInput,
@@ -25,10 +26,9 @@ import type { HistoryEntry } from "../../lambdas/domain/decision/stability";
 import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
 import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
 import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
-import { mulberry32 } from "../../local/prng";
+import type { StatsRepository, WindowStats } from "../../lambdas/ports/stats-repository";
+import { mulberry32, SeededRandom } from "../../local/prng";
 
-export const HOUR = 3_600_000;
-export const DAY = 24 * HOUR;
 /** Simulation start: a Monday, midnight UTC. */
 export const T0 = Date.parse("2026-10-05T00:00:00Z");
 
@@ -47,28 +47,15 @@ export const SPEC: ProfileSpec = {
   features: Object.fromEntries(FEATURES.map((f) => [f.name, f.kind])),
 };
 
-/** The shared mulberry32 stream (local/prng.ts) with a cached Box-Muller normal and a Poisson draw. */
-export class Rng {
-  private spare: number | undefined;
-  /** Uniform in [0, 1). */
-  readonly next: () => number;
+/**
+ * The simulation's draws: SeededRandom (local/prng.ts) over the shared mulberry32 stream, except that
+ * Poisson counts always use the normal approximation (the scenarios' hourly volumes were tuned with it).
+ */
+export class Rng extends SeededRandom {
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    super(mulberry32(seed));
   }
-  normal(): number {
-    if (this.spare !== undefined) {
-      const z = this.spare;
-      this.spare = undefined;
-      return z;
-    }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const a = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(a);
-    return r * Math.cos(a);
-  }
-  poisson(mean: number): number {
+  override poisson(mean: number): number {
     return Math.max(0, Math.round(mean + Math.sqrt(mean) * this.normal()));
   }
 }
@@ -325,4 +312,24 @@ export function describeDecisions(ds: readonly Decision[]): string {
         `${new Date(d.evaluatedAt).toISOString()} ${d.action}: ${d.summary.split("\n").slice(0, 6).join(" | ")}`,
     )
     .join("\n");
+}
+
+/** StatsRepository over the simulation's in-memory hourly buckets. */
+export function simulationStats(sim: Simulation): StatsRepository {
+  return {
+    async readWindow(modelId, fromMs, toMs): Promise<WindowStats> {
+      const buckets = [...sim.buckets.values()]
+        .filter((b) => b.bucketStart >= fromMs && b.bucketStart < toMs)
+        .sort((a, b) => a.bucketStart - b.bucketStart)
+        .map((b) => ({
+          bucketStart: b.bucketStart,
+          profile: b.profile,
+          received: b.received ?? 0,
+          quarantined: {},
+          shards: 1,
+        }));
+      const profile = buckets.length === 0 ? undefined : buckets.map((b) => b.profile).reduce(mergeProfiles);
+      return { modelId, fromMs, toMs, profile, received: 0, quarantined: {}, buckets };
+    },
+  };
 }

@@ -3,113 +3,31 @@
  * redeliveries of earlier slices) and whatever storage operations fail, once the stream is checkpointed the
  * stored statistics, prediction index and quarantine equal those of one clean delivery. Runs the real
  * batch function (createIngestBatch) over in-memory stores with the adapters' semantics (watermark merge,
- * idempotent puts); the DynamoDB adapters themselves are covered against dynalite in
+ * idempotent puts: test/support/memory-ingest-stores.ts); the DynamoDB adapters themselves are covered against dynalite in
  * test/integration/ingest-exactly-once.test.ts.
  */
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { keys } from "../../../lambdas/adapters/dynamodb-keys";
-import { createIngestBatch, type IngestStores } from "../../../lambdas/app/ingest/ingest-batch";
-import {
-  groupContribution,
-  type StoredLabel,
-  type StoredPrediction,
-} from "../../../lambdas/domain/ingest/batch";
-import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
-import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
-import type { QuarantineRecord } from "../../../lambdas/ports/stats-repository";
-import { lambdaKinesisRecord } from "../../../local/kinesis-record";
+import { createIngestBatch } from "../../../lambdas/app/ingest/ingest-batch";
 import { mulberry32 as prng } from "../../../local/prng";
+import { kinesisRecord } from "../../support/events";
 import { generateStream, MODELS, profileDifferences } from "../../support/ingest-fixtures";
+import { emptyIngestMemory, type IngestMemory, memoryIngestStores } from "../../support/memory-ingest-stores";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
-const SHARD = "shardId-000000000000";
-
-interface Memory {
-  stats: Map<string, { profile: string; seq: string; received: number }>;
-  index: Map<string, StoredPrediction>;
-  labels: Map<string, StoredLabel>;
-  quarantine: Map<string, QuarantineRecord>;
-}
-
-/** Stores with the DynamoDB adapters' semantics; `fails()` decides whether an operation fails. */
-function memoryStores(memory: Memory, fails: () => boolean): IngestStores {
-  return {
-    stats: {
-      async applyGroups(shardId, groups, specs) {
-        return groups.map((group) => {
-          if (fails()) return { group, status: "failed" as const, attempts: 1 };
-          const k = keys.stats(group.modelId, group.bucketStart, shardId);
-          const id = `${k.pk}|${k.sk}`;
-          const item = memory.stats.get(id);
-          const c = groupContribution(group, specs.get(group.modelId)!, item?.seq);
-          if (!c) return { group, status: "skipped" as const, attempts: 0 };
-          const profile = item ? mergeProfiles(deserializeProfile(item.profile), c.profile) : c.profile;
-          memory.stats.set(id, {
-            profile: serializeProfile(profile),
-            seq: c.lastSeq,
-            received: (item?.received ?? 0) + c.received,
-          });
-          return { group, status: "applied" as const, attempts: 1 };
-        });
-      },
-    },
-    predictions: {
-      async find(wanted) {
-        if (fails()) throw new Error("throttled");
-        return wanted.flatMap((w) => memory.index.get(`${w.modelId}|${w.requestId}`) ?? []);
-      },
-      async save(predictions) {
-        const failed = predictions.filter(() => fails());
-        for (const p of predictions)
-          if (!failed.includes(p)) memory.index.set(`${p.modelId}|${p.requestId}`, p);
-        return { failed };
-      },
-      async findLabels(wanted) {
-        if (fails()) throw new Error("throttled");
-        return wanted.flatMap((w) => memory.labels.get(`${w.modelId}|${w.requestId}`) ?? []);
-      },
-      async saveLabels(labels) {
-        const failed = labels.filter(() => fails());
-        for (const l of labels) if (!failed.includes(l)) memory.labels.set(`${l.modelId}|${l.requestId}`, l);
-        return { failed };
-      },
-    },
-    quarantine: {
-      async save(records) {
-        const failed = records.filter(() => fails());
-        for (const q of records)
-          if (!failed.includes(q)) memory.quarantine.set(`${q.shardId}#${q.sequenceNumber}`, q);
-        return { failed };
-      },
-      async listDay() {
-        return [];
-      },
-    },
-  };
-}
 
 function kinesisRecords(payloads: readonly string[]): KinesisStreamRecord[] {
   return payloads.map((p, i) =>
-    lambdaKinesisRecord({
-      shardId: SHARD,
+    kinesisRecord(p, {
       sequenceNumber: String(4_950_000_000_000_000_000n + BigInt(i) * 7n),
       partitionKey: "p",
-      data: Buffer.from(p).toString("base64"),
       arrivalMs: NOW,
     }),
   );
 }
 
-const emptyMemory = (): Memory => ({
-  stats: new Map(),
-  index: new Map(),
-  labels: new Map(),
-  quarantine: new Map(),
-});
-
-function differences(actual: Memory, expected: Memory): string[] {
+function differences(actual: IngestMemory, expected: IngestMemory): string[] {
   const out: string[] = [];
   for (const k of new Set([...actual.stats.keys(), ...expected.stats.keys()])) {
     const a = actual.stats.get(k);
@@ -135,8 +53,8 @@ describe("exactly-once under arbitrary delivery patterns and storage failures", 
   it("converges to the clean delivery's statistics", async () => {
     const payloads = generateStream(60, 11, NOW);
     const records = kinesisRecords(payloads);
-    const clean = emptyMemory();
-    const once = await createIngestBatch({ models: MODELS, stores: memoryStores(clean, () => false) })({
+    const clean = emptyIngestMemory();
+    const once = await createIngestBatch({ models: MODELS, stores: memoryIngestStores(clean, () => false) })({
       Records: records,
     });
     expect(once.response.batchItemFailures).toEqual([]);
@@ -148,11 +66,11 @@ describe("exactly-once under arbitrary delivery patterns and storage failures", 
         fc.integer(),
         fc.double({ min: 0, max: 0.15, noNaN: true }),
         async (sizes, seed, failureRate) => {
-          const memory = emptyMemory();
+          const memory = emptyIngestMemory();
           const next = prng(seed);
           const ingest = createIngestBatch({
             models: MODELS,
-            stores: memoryStores(memory, () => next() < failureRate),
+            stores: memoryIngestStores(memory, () => next() < failureRate),
           });
           let checkpoint = 0;
           for (let step = 0; checkpoint < records.length; step++) {

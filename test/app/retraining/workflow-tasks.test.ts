@@ -6,11 +6,13 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { DAY_MS } from "../../../contracts/time";
 import type { RetrainingDeps, RunPlan } from "../../../lambdas/app/retraining/run-plan";
 import { createWorkflowTasks } from "../../../lambdas/app/retraining/workflow-tasks";
 import { deserializeProfile } from "../../../lambdas/domain/stats/profile-codec";
 import { createWorkflowTaskHandler } from "../../../lambdas/handlers/workflow-tasks";
-import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "../../support/workflow-stack";
+import { MemoryObjectStore } from "../../../local/object-store";
+import { FakeHosting, MemoryStateStore } from "../../support/retraining-ports";
 
 const T0 = Date.parse("2026-11-27T00:00:00Z");
 
@@ -21,7 +23,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
     leaseOwner: "run-1",
     task: "regression",
     features: [{ name: "km", kind: "numeric" }],
-    window: { fromMs: T0 - 30 * 86_400_000, toMs: T0, labelsUntilMs: T0 },
+    window: { fromMs: T0 - 30 * DAY_MS, toMs: T0, labelsUntilMs: T0 },
     inputDataUri: "s3://user-data/eta/",
     champion: { exists: false },
     endpoint: { name: "eta", exists: false },
@@ -86,7 +88,7 @@ describe("prepareDataset", () => {
   it("reads plain training rows from the user's data location", async () => {
     const objects = new MemoryObjectStore();
     const rows = Array.from({ length: 600 }, (_, i) => JSON.stringify({ features: { km: i }, label: i * 2 }));
-    objects.objects.set("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
     const out = await tasksWith(objects).prepareDataset({ run: plan() });
     expect(out.source).toBe("inputDataUri");
     expect(out.counts.total).toBe(600);
@@ -99,10 +101,7 @@ describe("prepareDataset", () => {
 
   it("fails with InsufficientDataError naming the counts", async () => {
     const objects = new MemoryObjectStore();
-    objects.objects.set(
-      "s3://user-data/eta/a.jsonl",
-      `${JSON.stringify({ features: { km: 1 }, label: 2 })}\n`,
-    );
+    objects.putSync("s3://user-data/eta/a.jsonl", `${JSON.stringify({ features: { km: 1 }, label: 2 })}\n`);
     await expect(tasksWith(objects).prepareDataset({ run: plan() })).rejects.toMatchObject({
       name: "InsufficientDataError",
       message: expect.stringMatching(
@@ -126,9 +125,9 @@ describe("baseline stored at promotion", () => {
         label: i * 2,
       }),
     );
-    objects.objects.set("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
     const state = new MemoryStateStore();
-    state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+    state.leases.set("eta", { owner: "run-1", expiresAt: T0 + DAY_MS });
     const tasks = tasksWith(objects, state);
     const run = plan({
       features: [
@@ -146,7 +145,7 @@ describe("baseline stored at promotion", () => {
       const km = (JSON.parse(l) as { features: { km?: number } }).features.km;
       return String(km === undefined ? 0 : km * 2);
     });
-    objects.objects.set(`${run.s3.challengerScoresUri}features.jsonl.out`, `${scored.join("\n")}\n`);
+    objects.putSync(`${run.s3.challengerScoresUri}features.jsonl.out`, `${scored.join("\n")}\n`);
     const evaluation = await tasks.evaluateChallenger({
       run,
       dataset,
@@ -186,7 +185,7 @@ describe("fail", () => {
     "stage %s: names error and cause, releases only a confirmed lease",
     async (stage, error, cause, pattern, released) => {
       const state = new MemoryStateStore();
-      state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+      state.leases.set("eta", { owner: "run-1", expiresAt: T0 + DAY_MS });
       const out = await tasksWith(new MemoryObjectStore(), state).fail({
         state: {
           modelId: "eta",
@@ -207,7 +206,7 @@ describe("fail", () => {
 describe("fail: challenger cleanup", () => {
   const failWith = async (stage: string, hosting: FakeHosting) => {
     const state = new MemoryStateStore();
-    state.leases.set("eta", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+    state.leases.set("eta", { owner: "run-1", expiresAt: T0 + DAY_MS });
     const tasks = createWorkflowTasks({
       models: [],
       state,

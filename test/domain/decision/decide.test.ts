@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FeatureSpec, ProfileSpec } from "../../../contracts/model";
 import { parsePolicy, type TriggerPolicyInput } from "../../../contracts/policy";
+import { HOUR_MS as HOUR } from "../../../contracts/time";
 import { decide, suppressRetrain } from "../../../lambdas/domain/decision/decide";
 import type {
   BaselineInput,
@@ -15,7 +16,6 @@ import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile
 import {
   baselineProfile,
   FEATURES,
-  HOUR,
   NORMAL_WORLD,
   Rng,
   SPEC,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { HOUR_MS as H } from "../../../contracts/time";
 import { advanceLedger, EMPTY_LEDGER } from "../../../lambdas/domain/decision/label-ledger";
 
-const H = 3_600_000;
 const buckets = (fromHour: number, toHour: number, labelled = 10) =>
   Array.from({ length: toHour - fromHour }, (_, i) => ({ bucketStart: (fromHour + i) * H, labelled }));
 

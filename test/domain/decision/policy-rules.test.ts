@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "../../../contracts/policy";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../../contracts/time";
 import { evaluateRule } from "../../../lambdas/domain/decision/rules";
 import {
   dataQualityVerdict,
@@ -30,8 +31,6 @@ import {
 import type { Verdict } from "../../../lambdas/domain/decision/verdict";
 
 const policy = parsePolicy({});
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const T0 = Date.parse("2026-11-02T00:00:00Z"); // a Monday
 
 const numeric = (psi: number, nRef = 1000, nCur = 1000): DriftMeasures => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { profileSpecOf } from "../../../contracts/model";
+import { DAY_MS, HOUR_MS as HOUR, MINUTE_MS } from "../../../contracts/time";
 import {
   accountBatch,
   bucketStartOf,
@@ -14,53 +15,32 @@ import {
   type StoredLabel,
   type StoredPrediction,
 } from "../../../lambdas/domain/ingest/batch";
-import { compileModels, type IngestModel } from "../../../lambdas/domain/ingest/event-validation";
+import { compileModels } from "../../../lambdas/domain/ingest/event-validation";
 import { emptyProfile } from "../../../lambdas/domain/stats/profile";
 import { serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
 import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
+import { eventData, labelEvent, predictionEvent, SHARD_ID } from "../../support/events";
+import { churnIngestModel } from "../../support/models";
+import { T0 } from "../../support/time";
 
-const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 10, 27, 10);
-const spec: IngestModel = {
-  id: "churn",
-  task: "binary",
-  features: [
-    { name: "tenure", kind: "numeric" },
-    { name: "plan", kind: "categorical" },
-  ],
-  labelHorizonHours: 24,
-  bucketMinutes: 60,
-  predictionIndex: true,
-};
+const spec = churnIngestModel();
 const models = compileModels([spec, { ...spec, id: "fraud" }]);
-const SHARD = "shardId-000000000000";
 
 let nextSeq = 100;
-const record = (event: Record<string, unknown> | string, arrivalMs = T0 + 2 * HOUR): IncomingRecord => ({
+const record = (event: object | string, arrivalMs = T0 + 2 * HOUR): IncomingRecord => ({
   sequenceNumber: String(nextSeq++),
   arrivalMs,
-  data: Buffer.from(typeof event === "string" ? event : JSON.stringify(event)).toString("base64"),
+  data: eventData(event),
 });
 const prediction = (requestId: string, timestamp: number, over: Record<string, unknown> = {}) =>
-  record({
-    schemaVersion: 1,
-    type: "prediction",
-    modelId: "churn",
-    requestId,
-    timestamp,
-    features: { tenure: 3, plan: "pro" },
-    prediction: 1,
-    score: 0.7,
-    ...over,
-  });
-const label = (requestId: string, timestamp: number, over: Record<string, unknown> = {}) =>
   record(
-    { schemaVersion: 1, type: "label", modelId: "churn", requestId, timestamp, label: 1, ...over },
-    Math.max(T0 + 2 * HOUR, timestamp),
+    predictionEvent({ requestId, timestamp, features: { tenure: 3, plan: "pro" }, score: 0.7, ...over }),
   );
+const label = (requestId: string, timestamp: number, over: Record<string, unknown> = {}) =>
+  record(labelEvent({ requestId, timestamp, ...over }), Math.max(T0 + 2 * HOUR, timestamp));
 
 const resolve = (records: IncomingRecord[], stored: StoredPrediction[] = []) =>
-  resolveBatch(classifyBatch(records, models), SHARD, indexPredictions(stored), models);
+  resolveBatch(classifyBatch(records, models), SHARD_ID, indexPredictions(stored), models);
 const fates = (records: IncomingRecord[], stored: StoredPrediction[] = []) =>
   resolve(records, stored).map((r) =>
     r.disposition.kind === "quarantine" ? r.disposition.reason : r.disposition.kind,
@@ -69,7 +49,7 @@ const padded = (sequenceNumber: string) => sequenceNumber.padStart(64, "0");
 const storedLabel = (requestId: string, over: Partial<StoredLabel> = {}): StoredLabel => ({
   modelId: "churn",
   requestId,
-  shardId: SHARD,
+  shardId: SHARD_ID,
   seq: padded("1"),
   ...over,
 });
@@ -79,7 +59,7 @@ const storedPrediction = (requestId: string, over: Partial<StoredPrediction> = {
   prediction: 0,
   score: 0.2,
   timestamp: T0,
-  shardId: SHARD,
+  shardId: SHARD_ID,
   seq: `${"0".repeat(62)}01`,
   ...over,
 });
@@ -87,9 +67,9 @@ const storedPrediction = (requestId: string, over: Partial<StoredPrediction> = {
 describe("bucketStartOf", () => {
   it.each([
     [T0, 60, T0],
-    [T0 + 59 * 60_000, 60, T0],
-    [T0 + 61 * 60_000, 60, T0 + HOUR],
-    [T0 + 7 * 60_000, 5, T0 + 5 * 60_000],
+    [T0 + 59 * MINUTE_MS, 60, T0],
+    [T0 + 61 * MINUTE_MS, 60, T0 + HOUR],
+    [T0 + 7 * MINUTE_MS, 5, T0 + 5 * MINUTE_MS],
   ])("%i with %i-minute buckets -> %i", (t, minutes, expected) => {
     expect(bucketStartOf(t, minutes)).toBe(expected);
   });
@@ -207,7 +187,7 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     const batch = records();
     const resolved = resolveBatch(
       classifyBatch(batch, models),
-      SHARD,
+      SHARD_ID,
       indexPredictions([storedPrediction("a")]),
       models,
       indexPredictions(markers(batch[0]!)),
@@ -222,7 +202,7 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     const own = storedLabel("a", { seq: padded(records[0]!.sequenceNumber) });
     const resolved = resolveBatch(
       classifyBatch(records, models),
-      SHARD,
+      SHARD_ID,
       indexPredictions([storedPrediction("a"), storedPrediction("b")]),
       models,
       indexPredictions([own]),
@@ -244,7 +224,7 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     const classified = classifyBatch(records, noIndex);
     expect(predictionLookups(classified, noIndex)).toEqual([]);
     expect(labelLookups(classified, noIndex)).toEqual([]);
-    const resolved = resolveBatch(classified, SHARD, new Map(), noIndex);
+    const resolved = resolveBatch(classified, SHARD_ID, new Map(), noIndex);
     expect(resolved.map((r) => r.disposition.kind)).toEqual([
       "prediction",
       "outcome",
@@ -278,7 +258,7 @@ describe("resolveBatch: storage-dependent verdicts", () => {
 describe("groupBatch and groupContribution", () => {
   it("groups by model and event-time bucket; a label goes to its prediction's bucket", () => {
     const records = [
-      prediction("a", T0 + 5 * 60_000),
+      prediction("a", T0 + 5 * MINUTE_MS),
       prediction("b", T0 + HOUR + 1),
       prediction("c", T0 + 10, { modelId: "fraud" }),
       label("a", T0 + 2 * HOUR),
@@ -359,7 +339,7 @@ describe("accountBatch: conservation", () => {
       record("[1]"),
       record({ schemaVersion: 1, type: "prediction", modelId: "nope" }),
       prediction("b", T0 + 3 * HOUR),
-      prediction("c", T0 - 90 * 86_400_000),
+      prediction("c", T0 - 90 * DAY_MS),
     ];
     const resolved = resolve(records);
     const acc = accountBatch(resolved);

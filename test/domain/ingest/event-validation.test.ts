@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../../contracts/time";
 import {
   compileModels,
   DEFAULT_VALIDATION_LIMITS,
-  type IngestModel,
   parseTimestamp,
   QUARANTINE_REASONS,
   type QuarantineReason,
@@ -10,45 +10,27 @@ import {
   validateRecordInto,
 } from "../../../lambdas/domain/ingest/event-validation";
 import { FeatureColumns } from "../../../lambdas/domain/stats/feature-columns";
+import { eventData, labelEvent, predictionEvent } from "../../support/events";
+import { churnIngestModel } from "../../support/models";
+import { T0 } from "../../support/time";
 
-const ARRIVAL = Date.UTC(2026, 10, 27, 10, 0, 0);
-const churn: IngestModel = {
-  id: "churn",
-  task: "binary",
-  features: [
-    { name: "tenure", kind: "numeric" },
-    { name: "plan", kind: "categorical" },
-  ],
-  labelHorizonHours: 72,
-  bucketMinutes: 60,
-  predictionIndex: true,
-};
+/** Records arrive at T0; the default label event is observed then. */
+const ARRIVAL = T0;
+const churn = churnIngestModel({ labelHorizonHours: 72 });
 const models = compileModels([churn, { ...churn, id: "price", task: "regression" }]);
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 const json = (v: unknown) => b64(JSON.stringify(v));
 const prediction = (over: Record<string, unknown> = {}) =>
-  json({
-    schemaVersion: 1,
-    type: "prediction",
-    modelId: "churn",
-    requestId: "r1",
-    timestamp: "2026-11-27T09:30:00Z",
-    features: { tenure: 14, plan: "pro" },
-    prediction: 1,
-    score: 0.8,
-    ...over,
-  });
-const label = (over: Record<string, unknown> = {}) =>
-  json({
-    schemaVersion: 1,
-    type: "label",
-    modelId: "churn",
-    requestId: "r1",
-    timestamp: ARRIVAL,
-    label: 0,
-    ...over,
-  });
+  eventData(
+    predictionEvent({
+      timestamp: "2026-11-27T09:30:00Z",
+      features: { tenure: 14, plan: "pro" },
+      score: 0.8,
+      ...over,
+    }),
+  );
+const label = (over: Record<string, unknown> = {}) => eventData(labelEvent({ label: 0, ...over }));
 
 describe("validateRecord: quarantine reasons", () => {
   const cases: Array<[QuarantineReason, string, string]> = [
@@ -67,7 +49,7 @@ describe("validateRecord: quarantine reasons", () => {
     ["missing-request-id", "empty requestId", label({ requestId: "" })],
     ["invalid-timestamp", "unparseable timestamp", prediction({ timestamp: "yesterday" })],
     ["invalid-timestamp", "ISO without zone", prediction({ timestamp: "2026-11-27T09:30:00" })],
-    ["timestamp-in-future", "one hour ahead", prediction({ timestamp: ARRIVAL + 3_600_000 })],
+    ["timestamp-in-future", "one hour ahead", prediction({ timestamp: ARRIVAL + HOUR_MS })],
     ["timestamp-too-old", "beyond retention", prediction({ timestamp: "2026-09-01T00:00:00Z" })],
     ["features-not-object", "features array", prediction({ features: [14, "pro"] })],
     ["features-not-object", "features missing", prediction({ features: undefined })],
@@ -121,7 +103,7 @@ describe("validateRecord: quarantine reasons", () => {
       modelId: "churn",
       timestamp: Date.parse("2026-11-27T09:30:00Z"),
     });
-    const future = validateRecord(prediction({ timestamp: ARRIVAL + 86_400_000 }), ARRIVAL, models);
+    const future = validateRecord(prediction({ timestamp: ARRIVAL + DAY_MS }), ARRIVAL, models);
     expect(future).toMatchObject({ ok: false, modelId: "churn", timestamp: ARRIVAL });
   });
 });
@@ -162,7 +144,7 @@ describe("validateRecord: valid events", () => {
       prediction({ timestamp: "2026-11-27T11:30:00.250+02:00" }),
       Date.UTC(2026, 10, 27, 9, 30, 0, 250),
     ],
-    ["within clock skew", prediction({ timestamp: ARRIVAL + 60_000 }), ARRIVAL + 60_000],
+    ["within clock skew", prediction({ timestamp: ARRIVAL + MINUTE_MS }), ARRIVAL + MINUTE_MS],
   ])("accepts %s and normalizes it to epoch ms", (_what, data, expected) => {
     const result = validateRecord(data, ARRIVAL, models);
     expect(result.ok && result.event.timestamp).toBe(expected);
@@ -183,17 +165,15 @@ describe("validateRecord: valid events", () => {
       ARRIVAL,
       models,
     );
-    expect(result.ok && result.event).toEqual({
-      schemaVersion: 1,
-      type: "label",
-      modelId: "churn",
-      requestId: "r1",
-      timestamp: ARRIVAL,
-      label: 0,
-      prediction: 1,
-      score: 0.4,
-      predictionTimestamp: Date.UTC(2026, 10, 27, 8),
-    });
+    expect(result.ok && result.event).toEqual(
+      labelEvent({
+        timestamp: ARRIVAL,
+        label: 0,
+        prediction: 1,
+        score: 0.4,
+        predictionTimestamp: Date.UTC(2026, 10, 27, 8),
+      }),
+    );
   });
 });
 

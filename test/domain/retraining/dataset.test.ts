@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HOUR_MS as HOUR } from "../../../contracts/time";
 import {
   archiveDayPrefixes,
   assignChannel,
@@ -9,23 +10,22 @@ import {
   SplitFractionsError,
   splitDataset,
 } from "../../../lambdas/domain/retraining/dataset";
+import { labelEvent, predictionEvent } from "../../support/events";
 
 const T0 = Date.parse("2026-11-20T00:00:00Z");
-const HOUR = 3_600_000;
 
 const prediction = (requestId: string, t: number, x = 1, modelId = "churn") =>
-  JSON.stringify({
-    schemaVersion: 1,
-    type: "prediction",
-    modelId,
-    requestId,
-    timestamp: new Date(t).toISOString(),
-    features: { x, plan: "pro" },
-    prediction: 1,
-    score: 0.8,
-  });
+  JSON.stringify(
+    predictionEvent({
+      modelId,
+      requestId,
+      timestamp: new Date(t).toISOString(),
+      features: { x, plan: "pro" },
+      score: 0.8,
+    }),
+  );
 const label = (requestId: string, t: number, y: number | string) =>
-  JSON.stringify({ schemaVersion: 1, type: "label", modelId: "churn", requestId, timestamp: t, label: y });
+  JSON.stringify(labelEvent({ requestId, timestamp: t, label: y }));
 
 const rows = (n: number): LabelledRow[] =>
   Array.from({ length: n }, (_, i) => ({
