@@ -32,11 +32,11 @@ import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats
 import { addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
 import { eventData, kinesisRecord, predictionEvent, SHARD_ID } from "../support/events";
-import { churnIngestModel } from "../support/models";
+import { ingestModel } from "../support/models";
 import { T0 } from "../support/time";
 
 const TABLE = "t";
-const spec = churnIngestModel({ features: [{ name: "x", kind: "numeric" }] });
+const spec = ingestModel({ features: [{ name: "x", kind: "numeric" }] });
 const models = compileModels([spec]);
 const specs = new Map([["churn", profileSpecOf(spec)]]);
 const ddb = mockClient(DynamoDBClient);
@@ -227,6 +227,16 @@ describe("DynamoDbPredictionIndex label markers", () => {
     expiresAtMs: T0 + DAY_MS + 1,
   });
 
+  /** The stored marker of `marker("a")`, without its TTL. */
+  const markerItem = {
+    pk: { S: "MODEL#churn#PRED#a" },
+    sk: { S: "L" },
+    modelId: { S: "churn" },
+    requestId: { S: "a" },
+    shardId: { S: SHARD_ID },
+    seq: { S: padSequence("7") },
+  };
+
   it("writes a marker next to its prediction (sort key L) with the TTL of the label horizon", async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
     const { failed } = await new DynamoDbPredictionIndex({ client, tableName: TABLE }).saveLabels([
@@ -235,12 +245,7 @@ describe("DynamoDbPredictionIndex label markers", () => {
     expect(failed).toEqual([]);
     const put = ddb.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems?.[TABLE]?.[0];
     expect(put?.PutRequest?.Item).toEqual({
-      pk: { S: "MODEL#churn#PRED#a" },
-      sk: { S: "L" },
-      modelId: { S: "churn" },
-      requestId: { S: "a" },
-      shardId: { S: SHARD_ID },
-      seq: { S: padSequence("7") },
+      ...markerItem,
       ttl: { N: String(Math.ceil((T0 + DAY_MS + 1) / 1000)) },
     });
   });
@@ -248,16 +253,7 @@ describe("DynamoDbPredictionIndex label markers", () => {
   it("reads markers with a strongly consistent BatchGetItem and reports failed writes", async () => {
     ddb.on(BatchGetItemCommand).resolves({
       Responses: {
-        [TABLE]: [
-          {
-            pk: { S: "MODEL#churn#PRED#a" },
-            sk: { S: "L" },
-            modelId: { S: "churn" },
-            requestId: { S: "a" },
-            shardId: { S: SHARD_ID },
-            seq: { S: padSequence("7") },
-          },
-        ],
+        [TABLE]: [markerItem],
       },
     });
     const index = new DynamoDbPredictionIndex({ client, tableName: TABLE });

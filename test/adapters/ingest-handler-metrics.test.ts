@@ -13,7 +13,7 @@ import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from
 import { MINUTE_MS } from "../../contracts/time";
 import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
 import { kinesisRecord, predictionEvent } from "../support/events";
-import { churnIngestModel } from "../support/models";
+import { ingestModel } from "../support/models";
 import { T0 } from "../support/time";
 
 const ddb = mockClient(DynamoDBClient);
@@ -131,7 +131,7 @@ function parseEmf(lines: readonly string[]): EmfLine[] {
 /** The ingest handler with one configured model, `churn`, over the mocked DynamoDB client. */
 function churnHandler() {
   return createIngestHandler({
-    models: [churnIngestModel({ features: [{ name: "x", kind: "numeric" }], labelHorizonHours: 1 })],
+    models: [ingestModel({ features: [{ name: "x", kind: "numeric" }], labelHorizonHours: 1 })],
     stores: dynamoDbIngestStores(new DynamoDBClient({ region: "us-east-1" }), "t"),
     tools: {
       logger: new Logger({ logLevel: "ERROR" }),

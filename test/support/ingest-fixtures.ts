@@ -22,10 +22,10 @@ import { createStream, createTable, type Emulators, startEmulators } from "../..
 import { EsmPoller } from "../../local/esm-poller";
 import { mulberry32 } from "../../local/prng";
 import { labelEvent, predictionEvent } from "./events";
-import { churnIngestModel } from "./models";
+import { ingestModel } from "./models";
 
 export const MODELS: IngestModel[] = [
-  churnIngestModel({
+  ingestModel({
     features: [
       { name: "tenure", kind: "numeric" },
       { name: "spend", kind: "numeric" },
@@ -34,7 +34,7 @@ export const MODELS: IngestModel[] = [
     ],
     labelHorizonHours: 48,
   }),
-  {
+  ingestModel({
     id: "price",
     task: "regression",
     features: [
@@ -43,8 +43,7 @@ export const MODELS: IngestModel[] = [
     ],
     labelHorizonHours: 2,
     bucketMinutes: 30,
-    predictionIndex: true,
-  },
+  }),
 ];
 
 /** A stream of `n` payloads (JSON strings or raw junk), event times in the 5 hours before `nowMs`. */

@@ -2,10 +2,10 @@
 import type { IngestModel } from "../../lambdas/domain/ingest/event-validation";
 
 /**
- * A binary model `churn` with a numeric `tenure` and a categorical `plan`, hourly buckets, a 24-hour label
- * horizon and the prediction index on; `over` replaces fields.
+ * An ingest model: by default the binary model `churn` with a numeric `tenure` and a categorical `plan`,
+ * hourly buckets, a 24-hour label horizon and the prediction index on; `over` replaces fields.
  */
-export function churnIngestModel(over: Partial<IngestModel> = {}): IngestModel {
+export function ingestModel(over: Partial<IngestModel> = {}): IngestModel {
   return {
     id: "churn",
     task: "binary",

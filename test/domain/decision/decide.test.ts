@@ -79,7 +79,7 @@ const held = (hoursAgo: number, values: Record<string, number> = {}): HistoryEnt
 const noPersistence = { stability: { persistence: { m: 1, n: 1 } } };
 const reasons = (d: Decision) => d.suppressions.map((s) => s.reason);
 
-describe("evaluate", () => {
+describe("decide", () => {
   it.each([
     ["healthy window", {}, healthy, {}, "none", []],
     ["degradation, first evaluation: persistence holds it back", {}, degraded, {}, "alert", ["persistence"]],
@@ -203,7 +203,7 @@ describe("evaluate", () => {
   });
 });
 
-describe("evaluate: the label-free estimate on models it does not apply to", () => {
+describe("decide: the label-free estimate on models it does not apply to", () => {
   const SKIP_REASON = "label-free estimate only for binary classifiers";
   const CLASSES = ["a", "b", "c"] as const;
   const features: readonly FeatureSpec[] = [{ name: "x", kind: "numeric" }];

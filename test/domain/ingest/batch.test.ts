@@ -20,10 +20,10 @@ import { emptyProfile } from "../../../lambdas/domain/stats/profile";
 import { serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
 import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 import { eventData, labelEvent, predictionEvent, SHARD_ID } from "../../support/events";
-import { churnIngestModel } from "../../support/models";
+import { ingestModel } from "../../support/models";
 import { T0 } from "../../support/time";
 
-const spec = churnIngestModel();
+const spec = ingestModel();
 const models = compileModels([spec, { ...spec, id: "fraud" }]);
 
 let nextSeq = 100;

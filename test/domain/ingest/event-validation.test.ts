@@ -11,12 +11,12 @@ import {
 } from "../../../lambdas/domain/ingest/event-validation";
 import { FeatureColumns } from "../../../lambdas/domain/stats/feature-columns";
 import { eventData, labelEvent, predictionEvent } from "../../support/events";
-import { churnIngestModel } from "../../support/models";
+import { ingestModel } from "../../support/models";
 import { T0 } from "../../support/time";
 
 /** Records arrive at T0; the default label event is observed then. */
 const ARRIVAL = T0;
-const churn = churnIngestModel({ labelHorizonHours: 72 });
+const churn = ingestModel({ labelHorizonHours: 72 });
 const models = compileModels([churn, { ...churn, id: "price", task: "regression" }]);
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
