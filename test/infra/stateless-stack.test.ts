@@ -311,7 +311,7 @@ describe("stateless stack: alarms to the alert topic", () => {
   });
 
   it("alarm on quarantined records that name no readable or no configured model", () => {
-    // Exactly the dimension set the ingest handler emits for them (test/unit/ingest-handler-metrics.test.ts):
+    // Exactly the dimension set the ingest handler emits for them (test/adapters/ingest-handler-metrics.test.ts):
     // CloudWatch matches an alarm's metric on the whole set.
     const unattributed = alarms().filter(
       (a) =>
