@@ -1,7 +1,7 @@
 /**
  * Scenarios 2-7: shifts that hurt, shifts that do not, broken data, loops after a retrain, calendar and
  * volume triggers, late labels. Each runs the real profile, drift, CBPE and decision code over
- * synthetic hourly buckets on a simulated clock (see ./harness).
+ * synthetic hourly buckets on a simulated clock (see test/support/simulation.ts).
  */
 
 import { describe, expect, it } from "vitest";
