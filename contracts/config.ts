@@ -29,7 +29,7 @@ export const LOG_RETENTION_DAYS = [
 
 /**
  * Every default of the deployment configuration, in one place. The trigger policy, validation gate
- * and approval defaults live with their schemas in lib/policy.ts.
+ * and approval defaults live with their schemas in contracts/policy.ts.
  */
 export const DEFAULTS = {
   name: "RetrainTriggers",

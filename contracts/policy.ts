@@ -1,7 +1,7 @@
 /**
  * Trigger policy: when a model is retrained, when the team is only alerted, and what keeps the
  * trigger from firing on noise, broken data or in a loop. One JSON-serializable policy per model,
- * validated by the single zod schema below everywhere (synth time via lib/config.ts, the evaluator
+ * validated by the single zod schema below everywhere (synth time via contracts/config.ts, the evaluator
  * Lambda, local mode, replay). Every default lives here, next to the field it belongs to, so that the
  * documentation (docs/policy.md) and the behaviour cannot drift apart.
  *
@@ -15,7 +15,7 @@ import { z } from "zod";
 export const SEVERITIES = ["info", "warn", "retrain"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Drift metrics a policy may threshold (the pinned definitions in ARCHITECTURE.md). */
+/** Drift metrics a policy may threshold (definitions pinned in docs/statistics.md, "Pinned definitions"). */
 export const NUMERIC_DRIFT_METHODS = ["psi", "jensenShannon", "ks", "wassersteinNormalized"] as const;
 export const CATEGORICAL_DRIFT_METHODS = ["psi", "jensenShannon", "lInfinity"] as const;
 export type NumericDriftMethod = (typeof NUMERIC_DRIFT_METHODS)[number];

@@ -167,7 +167,7 @@ export class LocalPipeline {
         models: buildModelCatalog(config).models,
         stores: dynamoDbIngestStores(dynamodb, emulators.tableName),
         tools: localPowertools(SERVICE_NAMES.ingest),
-        // The deployed Lambda's limits (lib/config.ts ingest section), against simulated arrival times.
+        // The deployed Lambda's limits (contracts/config.ts ingest section), against simulated arrival times.
         limits: {
           maxRecordBytes: config.ingest.maxRecordBytes,
           maxFutureSkewMs: config.ingest.maxFutureSkewSeconds * 1000,

@@ -3,42 +3,55 @@
  * same seed produces the same events, so the local run, its tests and its benchmark are reproducible.
  */
 
+/** A source of uniform numbers in [0, 1). */
+export type Uniform = () => number;
+
 /**
- * Small, fast, well-distributed PRNG (sfc32 seeded through splitmix32). Not cryptographic: it only
- * has to make simulations repeatable.
+ * sfc32 seeded through splitmix32: small, fast and well distributed. Not cryptographic: it only has to
+ * make simulations repeatable.
+ */
+function sfc32(seed: number): Uniform {
+  let s = seed >>> 0;
+  const split = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = split();
+  let b = split();
+  let c = split();
+  let d = split();
+  const next = (): number => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+/**
+ * Seeded draws (uniform, normal, Poisson, picks, ids) over one uniform stream: sfc32 from a numeric
+ * seed, or a stream of the caller's (e.g. {@link mulberry32}), so that no module writes its own
+ * Box-Muller or Poisson sampler.
  */
 export class SeededRandom {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly source: Uniform;
   private spareNormal: number | undefined;
 
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const split = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = split();
-    this.b = split();
-    this.c = split();
-    this.d = split();
-    for (let i = 0; i < 12; i++) this.next();
+  constructor(seed: number | Uniform) {
+    this.source = typeof seed === "number" ? sfc32(seed) : seed;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t / 4294967296;
+    return this.source();
   }
 
   /** Uniform in [lo, hi). */

@@ -1,7 +1,7 @@
 /**
  * Rebuild each SciPy fixture case with the production code path (profiles built event by event in at least
  * 20 partial profiles, merged, then compared) and report the metric deltas against SciPy.
- * `npx tsx scripts/scipy-accuracy.ts` prints the worst delta per metric; test/unit/drift-scipy.test.ts asserts.
+ * `npx tsx scripts/scipy-accuracy.ts` prints the worst delta per metric; test/domain/stats/drift-scipy.test.ts asserts.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

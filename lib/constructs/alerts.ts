@@ -46,7 +46,7 @@ export interface AlertsProps {
   readonly stateMachine: IStateMachine;
   /** Model ids: one quarantine-rate alarm each. */
   readonly modelIds: readonly string[];
-  /** @default - the `DEFAULTS.alerts` values of lib/config.ts */
+  /** @default - the `DEFAULTS.alerts` values of contracts/config.ts */
   readonly thresholds?: AlertThresholds;
 }
 

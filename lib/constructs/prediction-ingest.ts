@@ -55,7 +55,7 @@ export interface PredictionIngestProps {
   readonly entry?: string;
   /**
    * Function and event-source settings.
-   * @default - the `DEFAULTS.ingest` values of lib/config.ts
+   * @default - the `DEFAULTS.ingest` values of contracts/config.ts
    */
   readonly settings?: PredictionIngestSettings;
   /**

@@ -55,7 +55,7 @@ export interface TriggerScheduleProps {
    */
   readonly entry?: string;
   /**
-   * @default - the `DEFAULTS.schedule` values of lib/config.ts
+   * @default - the `DEFAULTS.schedule` values of contracts/config.ts
    */
   readonly settings?: TriggerScheduleSettings;
   /**

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { DAY_MS as DAY } from "../../contracts/time";
 import { type ReportData, renderReport } from "../../local/report";
 
 const run = promisify(execFile);
@@ -16,7 +17,6 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => 
 if (!CHROMIUM)
   console.log("report-chromium: skipped, no Chromium at /usr/bin/chromium (apt-get install chromium)");
 
-const DAY = 86_400_000;
 const start = Date.UTC(2026, 0, 5);
 
 function sampleReport(): ReportData {

@@ -12,6 +12,7 @@ import {
   scheduleExpressionProblem,
 } from "../../contracts/config";
 import { DEFAULT_TRIGGER_POLICY } from "../../contracts/policy";
+import { DAY_MS } from "../../contracts/time";
 import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/ingest/event-validation";
 
 const EXAMPLE = "config/example.config.json";
@@ -70,7 +71,7 @@ describe("loadConfig: valid configurations", () => {
   it("defaults the ingest event-time limits to the ingest domain's own defaults", () => {
     const config = loadConfig(minimal());
     expect(config.ingest.maxFutureSkewSeconds * 1000).toBe(DEFAULT_VALIDATION_LIMITS.maxFutureSkewMs);
-    expect(config.ingest.maxEventAgeDays * 86_400_000).toBe(DEFAULT_VALIDATION_LIMITS.retentionMs);
+    expect(config.ingest.maxEventAgeDays * DAY_MS).toBe(DEFAULT_VALIDATION_LIMITS.retentionMs);
   });
 
   it("stringifies hyperparameters for SageMaker", () => {

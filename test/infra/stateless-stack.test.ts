@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildModelCatalog, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
 import { loadConfig } from "../../contracts/config";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
+import { DAY_MS } from "../../contracts/time";
 import { limitsFromEnv } from "../../lambdas/handlers/ingest";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
 import { NodeFunction } from "../../lib/constructs/node-function";
@@ -108,7 +109,7 @@ describe("stateless stack: Lambda functions", () => {
     expect(limitsFromEnv(env)).toEqual({
       maxRecordBytes: custom.ingest.maxRecordBytes,
       maxFutureSkewMs: 42_000,
-      retentionMs: 400 * 86_400_000,
+      retentionMs: 400 * DAY_MS,
     });
   });
 
@@ -310,7 +311,7 @@ describe("stateless stack: alarms to the alert topic", () => {
   });
 
   it("alarm on quarantined records that name no readable or no configured model", () => {
-    // Exactly the dimension set the ingest handler emits for them (test/unit/ingest-handler-metrics.test.ts):
+    // Exactly the dimension set the ingest handler emits for them (test/adapters/ingest-handler-metrics.test.ts):
     // CloudWatch matches an alarm's metric on the whole set.
     const unattributed = alarms().filter(
       (a) =>

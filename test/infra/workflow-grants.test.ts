@@ -13,7 +13,7 @@ import { loadConfig } from "../../contracts/config";
 import type { RuntimeModel } from "../../contracts/model";
 import { createRetrainApp } from "../../lib/stacks/retrain-app";
 import { aslFromTemplate } from "../../local/asl";
-import { synthWorkflow } from "../workflow/harness";
+import { synthWorkflow } from "../support/workflow-stack";
 
 /** What a grant is scoped to, resolved against the template under test (see `expectedResources`). */
 type Scope =
@@ -184,7 +184,7 @@ interface Case {
   readonly topicKey?: string;
 }
 
-function harnessCase(): Case {
+function workflowStackCase(): Case {
   const { template, catalog } = synthWorkflow({ bundle: false });
   return {
     name: "two-model test stack (unencrypted topic, task function given by the caller)",
@@ -313,7 +313,7 @@ function analyse(testCase: Case) {
   };
 }
 
-const cases = [harnessCase(), appCase()];
+const cases = [workflowStackCase(), appCase()];
 
 describe.each(cases)("state machine role of the $name", (testCase) => {
   const result = analyse(testCase);

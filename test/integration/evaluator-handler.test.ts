@@ -1,70 +1,41 @@
 /**
  * The evaluator handler end to end on in-process DynamoDB (dynalite) with the real state repository,
- * an in-memory stats repository fed by the scenario harness, and recording fakes for SNS and Step
- * Functions that behave like the services (a second execution with the same name is refused).
+ * an in-memory stats repository fed by the scenario simulation, and local mode's stand-ins for SNS and
+ * Step Functions (a second execution with the same name is refused).
  */
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parsePolicy } from "../../contracts/policy";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../contracts/time";
 import { DynamoDbModelStateRepository } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { evaluateSlot } from "../../lambdas/app/evaluate/evaluate-slot";
 import type { EvaluatedModel } from "../../lambdas/app/evaluate/evaluator";
-import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
 import { createEvaluateHandler, EvaluationFailedError } from "../../lambdas/handlers/evaluate";
-import type { Notification, Notifier } from "../../lambdas/ports/notifier";
-import type { StatsRepository, WindowStats } from "../../lambdas/ports/stats-repository";
-import type {
-  WorkflowStart,
-  WorkflowStarter,
-  WorkflowStartResult,
-} from "../../lambdas/ports/workflow-starter";
+import type { WorkflowStart, WorkflowStartResult } from "../../lambdas/ports/workflow-starter";
+import { QueueingWorkflowStarter, RecordingNotifier } from "../../local/control-plane";
 import { type Emulators, startEmulators } from "../../local/emulators";
-import { DAY, FEATURES, HOUR, NORMAL_WORLD, Simulation, T0 } from "../scenarios/harness";
+import { FEATURES, NORMAL_WORLD, Simulation, simulationStats, T0 } from "../support/simulation";
 
-class RecordingNotifier implements Notifier {
-  readonly sent: Notification[] = [];
-  async publish(n: Notification) {
-    this.sent.push(n);
-    return { messageId: String(this.sent.length) };
-  }
-}
-
-class FakeStepFunctions implements WorkflowStarter {
-  readonly executions = new Map<string, WorkflowStart>();
+/**
+ * Step Functions as local mode stands it in (a second execution with the same name is refused), counting
+ * the calls and failing the next one on demand.
+ */
+class FlakyWorkflowStarter extends QueueingWorkflowStarter {
   calls = 0;
   failNext = false;
-  async start(request: WorkflowStart): Promise<WorkflowStartResult> {
+  override async start(request: WorkflowStart): Promise<WorkflowStartResult> {
     this.calls++;
     if (this.failNext) {
       this.failNext = false;
       throw new Error("ServiceUnavailable");
     }
-    const arn = `arn:aws:states:us-east-1:1:execution:retrain:${request.name}`;
-    if (this.executions.has(request.name)) return { executionArn: arn, alreadyStarted: true };
-    this.executions.set(request.name, request);
-    return { executionArn: arn, alreadyStarted: false };
+    return super.start(request);
   }
-}
-
-/** StatsRepository over the simulation's in-memory hourly buckets. */
-function statsOf(sim: Simulation): StatsRepository {
-  return {
-    async readWindow(modelId, fromMs, toMs): Promise<WindowStats> {
-      const buckets = [...sim.buckets.values()]
-        .filter((b) => b.bucketStart >= fromMs && b.bucketStart < toMs)
-        .sort((a, b) => a.bucketStart - b.bucketStart)
-        .map((b) => ({
-          bucketStart: b.bucketStart,
-          profile: b.profile,
-          received: b.received ?? 0,
-          quarantined: {},
-          shards: 1,
-        }));
-      const profile = buckets.length === 0 ? undefined : buckets.map((b) => b.profile).reduce(mergeProfiles);
-      return { modelId, fromMs, toMs, profile, received: 0, quarantined: {}, buckets };
-    },
-  };
+  /** The started executions by name, in start order. */
+  get executions(): Map<string, WorkflowStart> {
+    return new Map(this.queue.map((s) => [s.name, s]));
+  }
 }
 
 const shiftAt = T0 + 2 * DAY;
@@ -86,7 +57,7 @@ let emulators: Emulators;
 let repo: DynamoDbModelStateRepository;
 let sim: Simulation;
 let notifier: RecordingNotifier;
-let sfn: FakeStepFunctions;
+let sfn: FlakyWorkflowStarter;
 const context = {} as Context;
 
 beforeAll(async () => {
@@ -102,13 +73,13 @@ afterAll(async () => {
   await emulators?.stop();
 });
 beforeEach(() => {
-  notifier = new RecordingNotifier();
-  sfn = new FakeStepFunctions();
+  notifier = new RecordingNotifier(Date.now);
+  sfn = new FlakyWorkflowStarter();
 });
 
 const deps = (modelId = "churn") => ({
   models: [{ ...model, id: modelId }],
-  stats: statsOf(sim),
+  stats: simulationStats(sim),
   state: repo,
   notifier,
   workflow: sfn,

@@ -2,13 +2,15 @@
  * DynamoDbModelStateRepository against in-process DynamoDB (dynalite): the single-flight lease,
  * once-only decision records and the post-deploy reset, including concurrent callers.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../contracts/time";
 import {
   DynamoDbModelStateRepository,
   LeaseConflictError,
 } from "../../lambdas/adapters/dynamodb-model-state-repository";
 import { type Emulators, startEmulators } from "../../local/emulators";
-import { DAY, HOUR, Simulation, T0 } from "../scenarios/harness";
+import { Simulation, T0 } from "../support/simulation";
 
 let emulators: Emulators;
 let repo: DynamoDbModelStateRepository;

@@ -2,7 +2,7 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EsmPoller } from "../../local/esm-poller";
-import { IngestTestBed, statsDifferences } from "./ingest-fixtures";
+import { IngestTestBed, statsDifferences } from "../support/ingest-fixtures";
 
 const N = 320;
 const BATCH = 80;

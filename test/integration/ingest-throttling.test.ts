@@ -5,7 +5,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EsmPoller } from "../../local/esm-poller";
-import { IngestTestBed, statsDifferences } from "./ingest-fixtures";
+import { IngestTestBed, statsDifferences } from "../support/ingest-fixtures";
 
 const N = 400;
 const BATCH = 100;

@@ -8,10 +8,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { DAY_MS as DAY } from "../../contracts/time";
 import { runLocal } from "../../local/run-local";
 import { driftScenario } from "../../local/scenarios/drift";
 
-const DAY = 86_400_000;
 let dir = "";
 
 afterAll(async () => {

@@ -2,8 +2,10 @@
  * Scenario 1: thirty days of stationary traffic with a daily seasonal cycle (volume and the `season`
  * feature follow the hour of day), over a million events: no retrain and no drift alert.
  */
+
 import { describe, expect, it } from "vitest";
-import { DAY, describeDecisions, HOUR, Simulation, T0 } from "./harness";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../contracts/time";
+import { describeDecisions, Simulation, T0 } from "../support/simulation";
 
 describe("scenario 1: stationary month with a daily cycle", () => {
   it("never retrains and never alerts on drift", () => {

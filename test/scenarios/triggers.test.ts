@@ -1,11 +1,13 @@
 /**
  * Scenarios 2-7: shifts that hurt, shifts that do not, broken data, loops after a retrain, calendar and
  * volume triggers, late labels. Each runs the real profile, drift, CBPE and decision code over
- * synthetic hourly buckets on a simulated clock (see ./harness).
+ * synthetic hourly buckets on a simulated clock (see test/support/simulation.ts).
  */
+
 import { describe, expect, it } from "vitest";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../contracts/time";
 import type { Decision } from "../../lambdas/domain/decision/decision";
-import { DAY, describeDecisions, HOUR, NORMAL_WORLD, Simulation, T0 } from "./harness";
+import { describeDecisions, NORMAL_WORLD, Simulation, T0 } from "../support/simulation";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const signal = (d: Decision, name: string) => d.signals.find((s) => s.signal === name);

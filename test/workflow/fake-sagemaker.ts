@@ -6,7 +6,7 @@
 
 import { APPROVAL_REJECTED_ERROR, STATE } from "../../contracts/workflow";
 import type { EndpointInfo } from "../../lambdas/ports/model-hosting";
-import type { MemoryObjectStore } from "./harness";
+import type { ObjectStore } from "../../lambdas/ports/object-store";
 
 /** How a model scores one holdout row. */
 export type Scorer = "good" | "bad" | "champion";
@@ -70,7 +70,7 @@ export class FakeSageMaker {
   private throttled = new Set<string>();
 
   constructor(
-    private readonly objects: MemoryObjectStore,
+    private readonly objects: ObjectStore,
     private readonly scenario: Scenario,
   ) {}
 

@@ -4,13 +4,17 @@
  */
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
+import { DAY_MS } from "../../contracts/time";
 import { STATE } from "../../contracts/workflow";
 import { createWorkflowTasks } from "../../lambdas/app/retraining/workflow-tasks";
 import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { aslFromTemplate, taskLambdaOverrides } from "../../local/asl";
+import { MemoryObjectStore } from "../../local/object-store";
 import { mulberry32 as rng } from "../../local/prng";
+import { labelEvent, predictionEvent } from "../support/events";
+import { FakeHosting, MemoryStateStore } from "../support/retraining-ports";
+import { synthWorkflow, testModels } from "../support/workflow-stack";
 import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
-import { FakeHosting, MemoryObjectStore, MemoryStateStore, synthWorkflow, testModels } from "./harness";
 
 // One synthesis per file; approvals time out after 1 s so that the timeout path runs for real.
 const { template } = synthWorkflow({ bundle: false, approvalTimeoutHours: 1 / 3600 });
@@ -36,31 +40,15 @@ function seedArchive(objects: MemoryObjectStore, n = 2400): void {
   };
   const t0 = Date.parse("2026-11-19T00:00:00Z");
   for (let i = 0; i < n; i++) {
-    const t = t0 + Math.floor((i / n) * 6 * 86_400_000);
+    const t = t0 + Math.floor((i / n) * 6 * DAY_MS);
     const x = random();
     const plan = random() < 0.5 ? "pro" : "basic";
     const y = x + 0.2 * (random() - 0.5) > 0.5 ? 1 : 0;
     const requestId = `req-${i}`;
-    add(t, {
-      schemaVersion: 1,
-      type: "prediction",
-      modelId: "churn",
-      requestId,
-      timestamp: t,
-      features: { x, plan },
-      prediction: 0,
-      score: 0.5,
-    });
-    add(t + 86_400_000, {
-      schemaVersion: 1,
-      type: "label",
-      modelId: "churn",
-      requestId,
-      timestamp: t + 86_400_000,
-      label: y,
-    });
+    add(t, predictionEvent({ requestId, timestamp: t, features: { x, plan }, prediction: 0, score: 0.5 }));
+    add(t + DAY_MS, labelEvent({ requestId, timestamp: t + DAY_MS, label: y }));
   }
-  for (const [k, lines] of files) objects.objects.set(k, `${lines.join("\n")}\n`);
+  for (const [k, lines] of files) objects.putSync(k, `${lines.join("\n")}\n`);
 }
 
 interface Outcome {
@@ -78,7 +66,7 @@ async function run(
   const objects = new MemoryObjectStore();
   seedArchive(objects);
   const state = new MemoryStateStore();
-  state.leases.set("churn", { owner: EXECUTION, expiresAt: Date.parse(START) + 86_400_000 });
+  state.leases.set("churn", { owner: EXECUTION, expiresAt: Date.parse(START) + DAY_MS });
   if (!scenario.firstDeployment)
     state.champions.set("churn", {
       modelId: "churn",

@@ -29,7 +29,7 @@ export function higherIsBetter(metric: GateMetric): boolean {
 }
 
 /**
- * Gate configuration. Structurally the parsed `ValidationGateSchema` of lib/policy.ts (the domain does
+ * Gate configuration. Structurally the parsed `ValidationGateSchema` of contracts/policy.ts (the domain does
  * not import config code), so a parsed policy gate can be passed as is.
  */
 export interface ValidationGate {

@@ -1,8 +1,9 @@
 /**
  * Drift metrics between a reference profile (baseline) and a current profile, exactly as pinned in
- * ARCHITECTURE.md so they can be checked against SciPy. Numeric metrics are computed from the sketches:
- * exact while a sketch still holds every distinct value, otherwise from a piecewise-uniform model of each
- * cell (see docs/statistics.md for the error). Categorical metrics are exact.
+ * docs/statistics.md ("Pinned definitions") so they can be checked against SciPy. Numeric metrics are
+ * computed from the sketches: exact while a sketch still holds every distinct value, otherwise from a
+ * piecewise-uniform model of each cell (see docs/statistics.md for the error). Categorical metrics are
+ * exact.
  */
 import { chiSquaredSf, ks2SampPValue } from "./distributions";
 import { type BridgeIntegralMoments, bridgeIntegralMoments } from "./noise";

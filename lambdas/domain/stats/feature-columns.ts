@@ -6,7 +6,7 @@
  * object (dozens of properties, one heap number per numeric value) becomes garbage at once instead of living
  * until the batch is persisted. Keeping ~2 KB of objects per record alive through a 10,000-record batch is
  * what made the ingest's garbage collector, not its arithmetic, the largest cost above the decode floor. The
- * profile is then built from the columns (`addPredictionRows` in profile.ts) without touching any object.
+ * profile is then built from the columns (`addPredictionRows` in profile-update.ts) without touching any object.
  *
  * Rows are written by validation: `beginRow`, then every slot: `setNumeric` (NaN for missing), `setCategory` or
  * `setMissingCategory` per listed feature and `fillMissing` for features the event does not list, then
