@@ -312,6 +312,7 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
       createdAt: Number(item.createdAt),
       source: item.source === "reference-window" ? "reference-window" : "training",
       ...(item.hours !== undefined ? { hours: Number(item.hours) } : {}),
+      ...(item.from !== undefined ? { from: Number(item.from) } : {}),
     };
   }
 
@@ -326,6 +327,7 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
             createdAt: baseline.createdAt,
             source: baseline.source,
             hours: baseline.hours,
+            from: baseline.from,
           },
           { removeUndefinedValues: true },
         ),

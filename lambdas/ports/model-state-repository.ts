@@ -48,6 +48,8 @@ export interface StoredBaseline {
   readonly source: "training" | "reference-window";
   /** Hours of live traffic a reference-window baseline covers (gives a reference event rate). */
   readonly hours?: number;
+  /** Start of a reference-window baseline's traffic (epoch ms); its labels keep arriving after it is stored. */
+  readonly from?: number;
 }
 
 /** A decision as stored, with delivery bookkeeping. */

@@ -44,6 +44,8 @@ const model: EvaluatedModel = {
   task: "binary",
   classes: ["0", "1"],
   features: FEATURES.map((f) => ({ ...f })),
+  labelHorizonHours: 168,
+  bucketMinutes: 60,
   // A 4-hour window sees the daily cycle of `season` against a 24-hour baseline: excluded on purpose.
   policy: parsePolicy({
     windowHours: 4,

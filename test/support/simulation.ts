@@ -18,6 +18,7 @@ import {
   type BaselineInput,
   type Decision,
   type DecisionInputs,
+  outcomesOf,
   toHistoryEntry,
   type WindowBucket,
 } from "../../lambdas/domain/decision/decision";
@@ -259,6 +260,8 @@ export class Simulation {
       now,
       features: FEATURES,
       window: { buckets },
+      labelHorizonHours: 168,
+      bucketMinutes: 60,
       baseline: this.baseline,
       history: this.history,
       state: {
@@ -317,6 +320,13 @@ export function describeDecisions(ds: readonly Decision[]): string {
 /** StatsRepository over the simulation's in-memory hourly buckets. */
 export function simulationStats(sim: Simulation): StatsRepository {
   return {
+    async readOutcomes(_modelId, fromMs, toMs) {
+      return outcomesOf(
+        [...sim.buckets.values()]
+          .filter((b) => b.bucketStart >= fromMs && b.bucketStart < toMs)
+          .sort((a, b) => a.bucketStart - b.bucketStart),
+      );
+    },
     async readWindow(modelId, fromMs, toMs): Promise<WindowStats> {
       const buckets = [...sim.buckets.values()]
         .filter((b) => b.bucketStart >= fromMs && b.bucketStart < toMs)

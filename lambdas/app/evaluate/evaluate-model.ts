@@ -19,7 +19,7 @@ import {
   type EvaluatorDeps,
   type ModelOutcome,
 } from "./evaluator";
-import { loadBaseline } from "./load-baseline";
+import { loadBaseline, withCurrentOutcomes } from "./load-baseline";
 import { emitDecisionMetrics, notifyDecision } from "./publish-decision";
 import { startRetraining } from "./start-retraining";
 
@@ -71,7 +71,7 @@ export async function evaluateModel(
   if (existing) return resume(deps, model, existing.decision, existing.notified, existing.executionName);
 
   const state = await deps.state.getState(model.id);
-  const baseline = await loadBaseline(deps, model, state, now);
+  const baseline = await withCurrentOutcomes(deps, model.id, await loadBaseline(deps, model, state, now));
   // Features over the evaluation window; labelled outcomes over the label horizon plus the widest
   // performance window, since the performance signal judges the latest window of mature labels.
   const outcomesHours = model.labelHorizonHours + policy.maxWindowHours;

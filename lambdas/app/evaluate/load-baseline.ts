@@ -5,6 +5,7 @@
 
 import { HOUR_MS } from "../../../contracts/time";
 import type { BaselineInput } from "../../domain/decision/decision";
+import { mergePerformance } from "../../domain/stats/profile-merge";
 import type { ModelState } from "../../ports/model-state-repository";
 import { SILENT_LOG } from "../../ports/telemetry";
 import type { EvaluatedModel, EvaluatorDeps } from "./evaluator";
@@ -19,12 +20,17 @@ export async function loadBaseline(
   const policy = model.policy;
   if (state.baselineVersion !== undefined) {
     const stored = await deps.state.getBaseline(model.id, state.baselineVersion);
-    if (stored)
+    if (stored) {
+      const from = stored.from ?? referenceStartOf(stored.version);
       return {
         version: stored.version,
         profile: stored.profile,
         ...(stored.hours ? { hours: stored.hours } : {}),
+        ...(stored.source === "reference-window" && stored.hours && from !== undefined
+          ? { window: { from, to: from + stored.hours * HOUR_MS } }
+          : {}),
       };
+    }
     log.warn("baseline pointer without baseline item", { modelId: model.id, version: state.baselineVersion });
   }
   // No baseline from training: the first referenceWindowHours of traffic after the deploy become it.
@@ -46,8 +52,31 @@ export async function loadBaseline(
     createdAt: now,
     source: "reference-window",
     hours,
+    from,
   });
   await deps.state.setBaselineVersion(model.id, version);
   log.info("baseline bootstrapped from a reference window", { modelId: model.id, version });
-  return { version, profile: reference.profile, hours };
+  return { version, profile: reference.profile, hours, window: { from, to } };
+}
+
+/** Start of a reference window from its version name (`ref-<iso>`), for baselines stored without it. */
+function referenceStartOf(version: string): number | undefined {
+  const time = version.startsWith("ref-") ? Date.parse(version.slice(4)) : Number.NaN;
+  return Number.isFinite(time) ? time : undefined;
+}
+
+/**
+ * A reference-window baseline with its labelled outcomes as they stand now: labels for its traffic keep
+ * arriving for a label horizon after it was stored.
+ */
+export async function withCurrentOutcomes(
+  deps: Pick<EvaluatorDeps, "stats">,
+  modelId: string,
+  baseline: BaselineInput | undefined,
+): Promise<BaselineInput | undefined> {
+  if (baseline?.window === undefined) return baseline;
+  const outcomes = await deps.stats.readOutcomes(modelId, baseline.window.from, baseline.window.to);
+  if (outcomes.length === 0) return baseline;
+  const performance = outcomes.map((o) => o.performance).reduce((a, b) => mergePerformance(a, b));
+  return { ...baseline, profile: { ...baseline.profile, performance, labelled: performance.n } };
 }

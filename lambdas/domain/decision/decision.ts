@@ -77,6 +77,12 @@ export interface BaselineInput {
   readonly profile: Profile;
   /** Hours of traffic the baseline covers, when it is a window of live traffic (gives a reference event rate). */
   readonly hours?: number;
+  /**
+   * The traffic window of a reference-window baseline. Its labels keep arriving after it is stored, so
+   * the caller passes its current outcomes, and the performance signal uses them only once they are as
+   * mature as the window it judges.
+   */
+  readonly window?: { readonly from: number; readonly to: number };
 }
 
 /** The part of the model's trigger state the policy needs. */

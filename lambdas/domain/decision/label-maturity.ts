@@ -7,8 +7,9 @@
  *
  * - the plateau is the coverage of buckets older than the label horizon (their labels can no longer
  *   arrive), or, while the history is shorter than the horizon, the highest coverage of any window read;
- * - a window is mature when its pooled coverage has reached the plateau (within 10 %, and within two
- *   binomial standard errors), or when all of it is older than the horizon;
+ * - a window is mature when its pooled coverage, and that of its newest quarter, have reached the plateau
+ *   (within two binomial standard errors, plus 1 and 2 points), or when all of it is older than the
+ *   horizon: a window whose newest hours still wait for one class's labels is not mature;
  * - the performance window is the latest mature window of `windowHours`.
  */
 import { HOUR_MS } from "../../../contracts/time";
@@ -82,8 +83,11 @@ export function matureWindow(inputs: MaturityInputs): MaturityResult {
     const pooled = pool(buckets, from, end);
     if (pooled.predictions === 0) continue;
     const coverage = coverageOf(pooled);
-    const tolerance = Math.max(0.1 * plateau, 2 * Math.sqrt((plateau * (1 - plateau)) / pooled.predictions));
-    if (coverage >= plateau - tolerance || end <= settledEnd)
+    const newest = pool(buckets, end - windowMs / 4, end);
+    const reached = (p: Pooled, slack: number) =>
+      p.predictions === 0 ||
+      coverageOf(p) >= plateau - 2 * Math.sqrt((plateau * (1 - plateau)) / p.predictions) - slack;
+    if ((reached(pooled, 0.01) && reached(newest, 0.02)) || end <= settledEnd)
       return { window: { from, to: end, coverage, plateau, lagHours: (now - end) / HOUR_MS } };
   }
   return { reason: "no window read has mature labels yet", plateau };

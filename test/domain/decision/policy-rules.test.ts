@@ -14,10 +14,10 @@ import {
   featureDriftVerdict,
   topDrifted,
 } from "../../../lambdas/domain/decision/signals/drift";
-import { estimatedPerformanceVerdict } from "../../../lambdas/domain/decision/signals/estimated-performance";
 import { labelVolumeVerdict } from "../../../lambdas/domain/decision/signals/label-volume";
 import { modelAgeVerdict } from "../../../lambdas/domain/decision/signals/model-age";
-import { realizedPerformanceVerdict } from "../../../lambdas/domain/decision/signals/performance";
+import { testedThreshold } from "../../../lambdas/domain/decision/signals/performance";
+import { performanceLimit } from "../../../lambdas/domain/decision/signals/performance-limit";
 import { predictionDriftVerdict } from "../../../lambdas/domain/decision/signals/prediction-drift";
 import { scheduleVerdict } from "../../../lambdas/domain/decision/signals/schedule";
 import {
@@ -42,51 +42,77 @@ const numeric = (psi: number, nRef = 1000, nCur = 1000): DriftMeasures => ({
   wassersteinNormalized: psi,
 });
 
-describe("realizedPerformanceVerdict", () => {
-  const cfg = policy.signals.performance; // accuracy, 5 % relative drop, 200 labels
-  it.each([
-    ["no drop", { value: 0.9, n: 500 }, { value: 0.9, n: 1000 }, false, undefined],
-    ["small drop within 5 %", { value: 0.86, n: 500 }, { value: 0.9, n: 1000 }, false, undefined],
-    ["drop beyond 5 %", { value: 0.8, n: 500 }, { value: 0.9, n: 1000 }, true, undefined],
-    [
-      "too few labels",
-      { value: 0.5, n: 100 },
-      { value: 0.9, n: 1000 },
-      false,
-      "100 labelled pairs < minimum 200",
-    ],
-    ["no baseline, no floor", { value: 0.5, n: 500 }, undefined, false, "no baseline metric and no floor"],
-  ])("%s", (_name, current, baseline, breached, skippedReason) => {
-    const v = realizedPerformanceVerdict(cfg, current, baseline);
-    expect(v.breached).toBe(breached);
-    expect(v.skipped).toBe(skippedReason);
-    if (!skippedReason) expect(v.threshold).toBeCloseTo(0.855, 6);
+describe("performance limits and the one-sided test", () => {
+  it.each<[string, Parameters<typeof performanceLimit>, number | undefined]>([
+    ["relative drop of 5 % from 0.9", ["accuracy", undefined, 0.05, 0.9], 0.855],
+    ["the stricter of floor and relative drop", ["accuracy", 0.88, 0.05, 0.9], 0.88],
+    ["floor alone", ["accuracy", 0.8, 0.05, undefined], 0.8],
+    ["error metrics: a ceiling 10 % above", ["rmse", undefined, 0.1, 1], 1.1],
+    ["error metrics: the stricter is the lower", ["rmse", 1.05, 0.1, 1], 1.05],
+    ["neither floor nor baseline", ["accuracy", undefined, 0.05, undefined], undefined],
+  ])("%s", (_name, args, expected) => {
+    const limit = performanceLimit(...args);
+    if (expected === undefined) expect(limit).toBeUndefined();
+    else expect(limit).toBeCloseTo(expected, 12);
   });
 
-  it("uses the stricter of floor and relative drop; error metrics breach upward", () => {
-    const floor = parsePolicy({ signals: { performance: { floor: 0.88 } } }).signals.performance;
-    expect(realizedPerformanceVerdict(floor, { value: 0.87, n: 500 }, { value: 0.9, n: 1 }).breached).toBe(
-      true,
-    );
-    const rmse = parsePolicy({ signals: { performance: { metric: "rmse", maxRelativeDrop: 0.1 } } }).signals
-      .performance;
-    expect(realizedPerformanceVerdict(rmse, { value: 1.2, n: 500 }, { value: 1, n: 1 }).breached).toBe(true);
-    expect(realizedPerformanceVerdict(rmse, { value: 1.05, n: 500 }, { value: 1, n: 1 }).breached).toBe(
-      false,
-    );
+  const estimate = (value: number, se: number | undefined) => ({
+    value,
+    se,
+    denominator: 500,
+    denominatorName: "labelled pairs",
   });
 
-  it("estimated performance compares with the baseline estimate", () => {
-    const cfg2 = policy.signals.estimatedPerformance;
-    expect(estimatedPerformanceVerdict(cfg2, { value: 0.8, n: 1000 }, { value: 0.9, n: 1000 }).breached).toBe(
-      true,
-    );
-    expect(
-      estimatedPerformanceVerdict(cfg2, { value: 0.89, n: 1000 }, { value: 0.9, n: 1000 }).breached,
-    ).toBe(false);
-    expect(
-      estimatedPerformanceVerdict(cfg2, { value: 0.5, n: 10 }, { value: 0.9, n: 1000 }).skipped,
-    ).toContain("scored predictions");
+  it("moves the limit by z times the combined error of window and baseline", () => {
+    const tested = testedThreshold({
+      higherIsBetter: true,
+      limit: 0.855,
+      relativeLimitBinds: true,
+      maxRelativeDrop: 0.05,
+      window: estimate(0.84, 0.012),
+      baseline: estimate(0.9, 0.009),
+      alpha: 0.001,
+    });
+    const se = Math.sqrt(0.012 ** 2 + (0.95 * 0.009) ** 2);
+    expect(tested.se).toBeCloseTo(se, 12);
+    expect(tested.z).toBeCloseTo(3.0902, 3);
+    expect(tested.threshold).toBeCloseTo(0.855 - 3.0902323 * se, 5);
+  });
+
+  it("uses only the window's error when the floor binds, and moves up for error metrics", () => {
+    const floor = testedThreshold({
+      higherIsBetter: true,
+      limit: 0.88,
+      relativeLimitBinds: false,
+      maxRelativeDrop: 0.05,
+      window: estimate(0.85, 0.01),
+      baseline: estimate(0.9, 0.5),
+      alpha: 0.001,
+    });
+    expect(floor.se).toBeCloseTo(0.01, 12);
+    const rmse = testedThreshold({
+      higherIsBetter: false,
+      limit: 1.1,
+      relativeLimitBinds: true,
+      maxRelativeDrop: 0.1,
+      window: estimate(1.3, 0.02),
+      baseline: estimate(1, 0.01),
+      alpha: 0.001,
+    });
+    expect(rmse.threshold).toBeGreaterThan(1.1);
+  });
+
+  it("compares the point values when the statistics carry no standard error", () => {
+    const tested = testedThreshold({
+      higherIsBetter: true,
+      limit: 0.855,
+      relativeLimitBinds: true,
+      maxRelativeDrop: 0.05,
+      window: estimate(0.84, undefined),
+      baseline: estimate(0.9, 0.01),
+      alpha: 0.001,
+    });
+    expect(tested).toMatchObject({ threshold: 0.855, se: undefined });
   });
 });
 

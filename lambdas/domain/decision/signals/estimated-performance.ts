@@ -12,30 +12,9 @@ import type { BinaryPerformance } from "../../stats/profile";
 import { type Calibration, calibrate, type EstimatedMetrics, estimatePerformance } from "../cbpe";
 import { compare, fmt, skipped, type Verdict } from "../verdict";
 import { withWidening } from "./context";
-import { type MetricSample, metricVerdict, performanceLimit } from "./metric-verdict";
 import { testedThreshold } from "./performance";
+import { performanceLimit } from "./performance-limit";
 import type { Signal } from "./signal";
-
-/** Label-free estimate of the window versus the same estimate on the baseline (point comparison). */
-export function estimatedPerformanceVerdict(
-  config: EstimatedPerformanceSignalConfig,
-  current: MetricSample,
-  baseline: MetricSample | undefined,
-  thresholdOverride?: number,
-): Verdict {
-  return metricVerdict({
-    signal: "estimatedPerformance",
-    metric: config.metric,
-    enabled: config.enabled,
-    floor: config.floor,
-    maxRelativeDrop: config.maxRelativeDrop,
-    minSamples: config.minSamples,
-    current,
-    baseline,
-    thresholdOverride,
-    unit: "scored predictions",
-  });
-}
 
 /** The estimate as a metric with a (conservative, binomial) standard error on its expected denominator. */
 function estimateOf(

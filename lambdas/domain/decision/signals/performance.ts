@@ -19,29 +19,8 @@ import type { PerformanceStats } from "../../stats/profile";
 import { mergePerformance } from "../../stats/profile-merge";
 import type { OutcomeBucket } from "../decision";
 import { compare, fmt, skipped, type Verdict } from "../verdict";
-import { type MetricSample, metricVerdict, performanceLimit } from "./metric-verdict";
+import { performanceLimit } from "./performance-limit";
 import type { Signal } from "./signal";
-
-/** Realized performance on labelled pairs of the window versus floor and baseline (point comparison). */
-export function realizedPerformanceVerdict(
-  config: PerformanceSignalConfig & { readonly metric: PerformanceMetricName },
-  current: MetricSample,
-  baseline: MetricSample | undefined,
-  thresholdOverride?: number,
-): Verdict {
-  return metricVerdict({
-    signal: "performance",
-    metric: config.metric,
-    enabled: config.enabled,
-    floor: config.floor,
-    maxRelativeDrop: config.maxRelativeDrop,
-    minSamples: config.minLabels,
-    current,
-    baseline,
-    thresholdOverride,
-    unit: "labelled pairs",
-  });
-}
 
 /** The performance statistics of the outcome buckets starting in [from, to). */
 function mergeOutcomes(
@@ -100,19 +79,19 @@ export const performanceSignal: Signal = {
       };
 
     // Widen into older mature buckets while the metric's own denominator is below the minimum.
-    const bucketMs = context.inputs.bucketMinutes * 60_000;
     const to = maturity.window.to;
     const maxFrom = to - policy.maxWindowHours * HOUR_MS;
     let from = maturity.window.from;
     let stats = mergeOutcomes(context.outcomes, from, to);
     let estimate = stats === undefined ? undefined : estimateMetric(stats, metric);
-    while (
-      (estimate === undefined || estimate.denominator < config.minLabels) &&
-      from - bucketMs >= maxFrom
-    ) {
-      from -= bucketMs;
-      stats = mergeOutcomes(context.outcomes, from, to);
-      estimate = stats === undefined ? undefined : estimateMetric(stats, metric);
+    const older = context.outcomes
+      .filter((b) => b.bucketStart < from && b.bucketStart >= maxFrom)
+      .sort((a, b) => b.bucketStart - a.bucketStart);
+    for (const bucket of older) {
+      if (estimate !== undefined && estimate.denominator >= config.minLabels) break;
+      from = bucket.bucketStart;
+      stats = stats === undefined ? bucket.performance : mergePerformance(stats, bucket.performance);
+      estimate = estimateMetric(stats, metric);
     }
     const windowHours = (to - from) / HOUR_MS;
     const widened = from < maturity.window.from;
@@ -151,7 +130,11 @@ export const performanceSignal: Signal = {
         metrics: { realizedMetric: estimate.value, labelled },
       };
 
-    const baselineStats = context.inputs.baseline?.profile.performance;
+    // A reference-window baseline's labels must be as mature as the judged window's, or the comparison
+    // would be biased by whichever class's labels come back first.
+    const referenceWindow = context.inputs.baseline?.window;
+    const baselineMature = referenceWindow === undefined || referenceWindow.to <= to;
+    const baselineStats = baselineMature ? context.inputs.baseline?.profile.performance : undefined;
     const baselineEstimate = baselineStats === undefined ? undefined : estimateMetric(baselineStats, metric);
     const baseline =
       baselineEstimate !== undefined && baselineEstimate.denominator >= config.minLabels
@@ -160,7 +143,14 @@ export const performanceSignal: Signal = {
     const staticLimit = performanceLimit(metric, config.floor, config.maxRelativeDrop, baseline?.value);
     if (staticLimit === undefined)
       return {
-        verdict: skipped("performance", "no baseline metric and no floor", evidence, direction),
+        verdict: skipped(
+          "performance",
+          baselineMature
+            ? "no baseline metric and no floor"
+            : "the baseline's labels are not mature yet and no floor is set",
+          evidence,
+          direction,
+        ),
         metrics: { realizedMetric: estimate.value, labelled },
       };
     // Adaptive limits may make the signal more sensitive, never less: the static limit stays a hard bound.
