@@ -91,7 +91,7 @@ export function synthWorkflow(opts: {
   const taskFunction = opts.bundle
     ? undefined
     : new LambdaFunction(stack, "InlineTasks", {
-        runtime: Runtime.NODEJS_22_X,
+        runtime: Runtime.NODEJS_24_X,
         handler: "index.handler",
         code: Code.fromInline("exports.handler = async () => ({});"),
       });
