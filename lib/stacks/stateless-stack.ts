@@ -2,7 +2,7 @@ import { Annotations, Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { buildModelCatalog, type CatalogOptions } from "../../contracts/catalog";
-import type { DeploymentConfig } from "../../contracts/config";
+import { type DeploymentConfig, effectiveStrategy, SAGEMAKER_LIMITS } from "../../contracts/config";
 import { Alerts } from "../constructs/alerts";
 import { RetrainDashboard } from "../constructs/dashboard";
 import { PredictionIngest } from "../constructs/prediction-ingest";
@@ -79,6 +79,15 @@ export class StatelessStack extends Stack {
         "retrain-triggers:approval-timeout",
         `models configure different approval timeouts (${[...approvalTimeouts].join(", ")} h); the state machine waits ${Math.max(...approvalTimeouts)} h for all of them`,
       );
+
+    for (const model of config.models) {
+      const effective = effectiveStrategy(model.deployment);
+      if (effective !== model.deployment.strategy)
+        Annotations.of(this.workflow).addWarningV2(
+          "retrain-triggers:traffic-shifting-fallback",
+          `models[${config.models.indexOf(model)}] (${model.id}): deployment.strategy "${model.deployment.strategy}" needs deployment.instanceCount >= ${SAGEMAKER_LIMITS.minInstancesForStepwiseShifting} (a step must be at most 50 % of the fleet); with ${model.deployment.instanceCount} instance the endpoint update shifts all traffic at once, still blue/green with the rollback alarms and a ${model.deployment.bakeTimeMinutes}-minute baking period. Set instanceCount >= ${SAGEMAKER_LIMITS.minInstancesForStepwiseShifting} for ${model.deployment.strategy} shifting, or strategy "all-at-once" to silence this.`,
+        );
+    }
 
     this.trigger = new TriggerSchedule(this, "Trigger", {
       table: stateful.table,

@@ -1,5 +1,5 @@
-import type { App } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import type { App, Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildModelCatalog, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
@@ -232,6 +232,32 @@ describe("stateless stack: evaluator schedule", () => {
       ScheduleExpressionTimezone: "Europe/Paris",
       FlexibleTimeWindow: { Mode: "FLEXIBLE", MaximumWindowInMinutes: 10 },
     });
+  });
+});
+
+describe("stateless stack: traffic shifting fallback", () => {
+  it("warns at synth when canary or linear shifting falls back to all-at-once on one instance", () => {
+    const input = JSON.parse(JSON.stringify(config));
+    input.models[0].deployment = { ...input.models[0].deployment, strategy: "canary", instanceCount: 1 };
+    input.models[1].deployment = { ...input.models[1].deployment, strategy: "all-at-once", instanceCount: 1 };
+    const built = createRetrainApp(loadConfig(input), {
+      nag: false,
+      appProps: { builtinCloudFormationValidation: false, context: { "aws:cdk:bundling-stacks": [] } },
+    });
+    const warnings = Annotations.fromStack(built.stateless).findWarning("*", Match.anyValue());
+    const texts = warnings.map((w) => String(w.entry.data));
+    expect(texts.filter((t) => t.includes("needs deployment.instanceCount >= 2"))).toEqual([
+      expect.stringMatching(
+        /^models\[0\] \(churn\): deployment.strategy "canary" needs deployment.instanceCount >= 2/,
+      ),
+    ]);
+  });
+
+  it("does not warn for the example configuration (two instances for canary and linear)", () => {
+    const texts = Annotations.fromStack(app.node.findChild(`${config.name}-Stateless`) as Stack)
+      .findWarning("*", Match.anyValue())
+      .map((w) => String(w.entry.data));
+    expect(texts.filter((t) => t.includes("needs deployment.instanceCount"))).toEqual([]);
   });
 });
 
