@@ -406,6 +406,29 @@ const TASK_METRICS: Record<"binary" | "multiclass" | "regression", readonly stri
 };
 
 type ModelInput = z.output<typeof ModelConfigSchema>;
+
+/**
+ * The dataset preparation lists the archive's day prefixes (`<modelId>/yyyy/MM/dd/`, arrival day, UTC)
+ * from the day the training window starts: the oldest object it reads is up to one day older than the
+ * window.
+ */
+export const ARCHIVE_DAY_PREFIX_MARGIN_DAYS = 1;
+
+/**
+ * For how many days archived events stay readable by the dataset preparation: until the Glacier
+ * transition (Glacier Flexible Retrieval objects need a restore before a GET) or the expiry, whichever
+ * comes first; undefined when neither is set. Lifecycle days count from an object's creation
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Transition.html).
+ */
+export function readableArchiveDays(retention: {
+  readonly archiveGlacierDays: number;
+  readonly archiveDays: number;
+}): { days: number; field: "archiveGlacierDays" | "archiveDays" } | undefined {
+  if (retention.archiveGlacierDays > 0)
+    return { days: retention.archiveGlacierDays, field: "archiveGlacierDays" };
+  if (retention.archiveDays > 0) return { days: retention.archiveDays, field: "archiveDays" };
+  return undefined;
+}
 type DeploymentSpec = z.output<typeof DeploymentSpecSchema>;
 
 /**
@@ -555,6 +578,16 @@ export const DeploymentConfigSchema = z
       checkModel(model, {
         addIssue: (issue) => ctx.addIssue({ code: "custom", ...issue, path: ["models", i, ...issue.path] }),
       });
+      const readable = readableArchiveDays(config.retention);
+      if (readable && model.training.inputDataUri === undefined) {
+        const maxWindow = readable.days - ARCHIVE_DAY_PREFIX_MARGIN_DAYS - 1;
+        if (model.training.trainingWindowDays > maxWindow)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "training", "trainingWindowDays"],
+            message: `must be at most ${maxWindow} days: the dataset preparation reads whole day prefixes of the archive, back to trainingWindowDays + ${ARCHIVE_DAY_PREFIX_MARGIN_DAYS} days ago, and retention.${readable.field} (${readable.days}) ${readable.field === "archiveGlacierDays" ? "moves older events to Glacier Flexible Retrieval, which it cannot read without a restore" : "deletes older events"}`,
+          });
+      }
       // A label names its prediction's time; the ingest rejects it when that time is older than the
       // event age limit, so a longer horizon would quarantine labels the model is still waiting for.
       const maxAgeHours = config.ingest.maxEventAgeDays * 24;

@@ -48,7 +48,14 @@ export class StatefulStack extends Stack {
   public readonly topicKey: Key;
   public readonly stream: Stream;
   public readonly table: Table;
+  /** Raw events written by Firehose (`<modelId>/yyyy/MM/dd/`), tiered and expired by the retention settings. */
   public readonly archiveBucket: Bucket;
+  /**
+   * Prepared datasets and model artifacts of the retraining workflow (`retraining/datasets/`,
+   * `retraining/artifacts/`): no transition, no expiry. A served model's artifacts must stay readable for
+   * as long as an endpoint may scale out on it or a later retrain scores it as the champion.
+   */
+  public readonly retrainingBucket: Bucket;
   public readonly accessLogsBucket: Bucket;
   public readonly topic: Topic;
   public readonly deliveryStream: CfnDeliveryStream;
@@ -136,6 +143,29 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // Datasets and artifacts live apart from the raw archive: the archive's lifecycle moves objects to
+    // Glacier (unreadable by SageMaker and by the dataset preparation without a restore) and deletes them,
+    // and it covers every prefix Firehose writes (any modelId a producer sends, `_errors/`), so it stays
+    // unfiltered. See docs/deploy.md ("Storage of training data and models").
+    this.retrainingBucket = new Bucket(this, "Retraining", {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: "retraining/",
+      lifecycleRules: [
+        {
+          id: "abort-incomplete-uploads",
+          enabled: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     this.deliveryStream = this.archiveDelivery(config, logRetention);
 
     const dlq = (name: string, purpose: string): Queue => {
@@ -195,6 +225,10 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, "ArchiveBucketName", {
       value: this.archiveBucket.bucketName,
       description: "Raw event archive (<modelId>/yyyy/MM/dd/)",
+    });
+    new CfnOutput(this, "RetrainingBucketName", {
+      value: this.retrainingBucket.bucketName,
+      description: "Prepared datasets and model artifacts (retraining/datasets/, retraining/artifacts/)",
     });
     new CfnOutput(this, "StateTableName", { value: this.table.tableName, description: "State table" });
   }
@@ -292,7 +326,10 @@ export class StatefulStack extends Stack {
   }
 }
 
-/** Lifecycle of the archive: optional Standard-IA and Glacier transitions, optional expiry. */
+/**
+ * Lifecycle of the raw-event archive: optional Standard-IA and Glacier transitions, optional expiry, for
+ * every object Firehose writes. Datasets and artifacts are in the retraining bucket, never here.
+ */
 function archiveLifecycle(config: DeploymentConfig): LifecycleRule[] {
   const r = config.retention;
   const transitions = [

@@ -68,6 +68,7 @@ export class StatelessStack extends Stack {
       table: stateful.table,
       topic: stateful.topic,
       archiveBucket: stateful.archiveBucket,
+      retrainingBucket: stateful.retrainingBucket,
       catalog,
       logRetention,
     });

@@ -11,6 +11,7 @@ import {
   effectiveStrategy,
   formatPath,
   loadConfig,
+  readableArchiveDays,
   scheduleExpressionProblem,
 } from "../../contracts/config";
 import { DEFAULT_TRIGGER_POLICY } from "../../contracts/policy";
@@ -338,6 +339,65 @@ describe("loadConfig: invalid configurations name the field", () => {
     writeFileSync(broken, '{ "models": [ }');
     expect(() => loadConfig(broken)).toThrow(/not valid JSON/);
     expect(() => loadConfig("tsconfig.json")).toThrow(/compilerOptions: unknown field/);
+  });
+});
+
+describe("training window and the archive's lifecycle", () => {
+  const withWindow = (trainingWindowDays: number, retention: Record<string, number> = {}) => {
+    const input = minimal();
+    input.models[0]!.training.trainingWindowDays = trainingWindowDays;
+    input.retention = retention;
+    return input;
+  };
+
+  it("accepts windows that end a day before the Glacier transition (defaults: 90 days, up to 88)", () => {
+    expect(
+      loadConfig(withWindow(DEFAULTS.training.trainingWindowDays)).models[0]!.training.trainingWindowDays,
+    ).toBe(30);
+    expect(loadConfig(withWindow(88)).models[0]!.training.trainingWindowDays).toBe(88);
+  });
+
+  it("refuses a window reaching into Glacier objects, naming the field", () => {
+    expect(issuesOf(withWindow(89))).toContainEqual({
+      path: "models[0].training.trainingWindowDays",
+      message: expect.stringMatching(
+        /^must be at most 88 days: .*retention\.archiveGlacierDays \(90\) moves older events to Glacier/,
+      ),
+    });
+  });
+
+  it("refuses a window reaching past the archive's expiry when there is no Glacier transition", () => {
+    const input = withWindow(60, { archiveDays: 60, archiveGlacierDays: 0, archiveInfrequentAccessDays: 30 });
+    expect(issuesOf(input)).toContainEqual({
+      path: "models[0].training.trainingWindowDays",
+      message: expect.stringMatching(
+        /^must be at most 58 days: .*retention\.archiveDays \(60\) deletes older events/,
+      ),
+    });
+  });
+
+  it("accepts any window when the archive keeps its events readable forever, or the model brings its data", () => {
+    const forever = withWindow(3650, {
+      archiveDays: 0,
+      archiveGlacierDays: 0,
+      archiveInfrequentAccessDays: 30,
+    });
+    expect(loadConfig(forever).models[0]!.training.trainingWindowDays).toBe(3650);
+    const userData = withWindow(365);
+    userData.models[0]!.training.inputDataUri = "s3://user-data/churn/";
+    expect(loadConfig(userData).models[0]!.training.trainingWindowDays).toBe(365);
+  });
+
+  it("matches the readable days to the lifecycle actions", () => {
+    expect(readableArchiveDays({ archiveGlacierDays: 90, archiveDays: 365 })).toEqual({
+      days: 90,
+      field: "archiveGlacierDays",
+    });
+    expect(readableArchiveDays({ archiveGlacierDays: 0, archiveDays: 365 })).toEqual({
+      days: 365,
+      field: "archiveDays",
+    });
+    expect(readableArchiveDays({ archiveGlacierDays: 0, archiveDays: 0 })).toBeUndefined();
   });
 });
 

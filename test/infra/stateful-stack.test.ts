@@ -4,7 +4,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type DeploymentConfig, loadConfig } from "../../contracts/config";
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_PREFIX, StatefulStack } from "../../lib/stacks/stateful-stack";
-import { iamActions } from "./template-helpers";
+import { iamActions, resourceByPrefix } from "./template-helpers";
 
 const config = loadConfig("config/example.config.json");
 
@@ -71,14 +71,15 @@ describe("stateful stack: DynamoDB table", () => {
   });
 });
 
-describe("stateful stack: archive bucket", () => {
-  const archive = () => {
-    const buckets = template.findResources("AWS::S3::Bucket", {
-      Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true }] } },
-    });
-    expect(Object.keys(buckets)).toHaveLength(1);
-    return Object.values(buckets)[0] as { Properties: Record<string, unknown>; DeletionPolicy: string };
+/** The single bucket whose logical id starts with `prefix`. */
+const bucketOf = (t: Template, prefix: string) =>
+  resourceByPrefix(t, "AWS::S3::Bucket", prefix) as {
+    Properties: Record<string, unknown>;
+    DeletionPolicy: string;
   };
+
+describe("stateful stack: archive bucket", () => {
+  const archive = () => bucketOf(template, "Archive");
 
   it("is KMS-encrypted with public access blocked and access logging", () => {
     const bucket = archive();
@@ -120,12 +121,10 @@ describe("stateful stack: archive bucket", () => {
       retention: { archiveDays: 0, archiveInfrequentAccessDays: 0, archiveGlacierDays: 0 },
     });
     const t = synth(keepForever).template;
-    const buckets = Object.values(
-      t.findResources("AWS::S3::Bucket", {
-        Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true }] } },
-      }),
-    ) as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } }[];
-    const rule = buckets[0]!.Properties.LifecycleConfiguration.Rules[0]!;
+    const lifecycle = bucketOf(t, "Archive").Properties.LifecycleConfiguration as {
+      Rules: Record<string, unknown>[];
+    };
+    const rule = lifecycle.Rules[0]!;
     expect(rule.ExpirationInDays).toBeUndefined();
     expect(rule.Transitions).toBeUndefined();
   });
@@ -146,7 +145,7 @@ describe("stateful stack: archive bucket", () => {
 
   it("denies every non-TLS request on every bucket", () => {
     const policies = template.findResources("AWS::S3::BucketPolicy");
-    expect(Object.keys(policies)).toHaveLength(2);
+    expect(Object.keys(policies)).toHaveLength(3);
     for (const policy of Object.values(policies) as {
       Properties: { PolicyDocument: { Statement: unknown[] } };
     }[]) {
@@ -159,6 +158,47 @@ describe("stateful stack: archive bucket", () => {
       );
     }
   });
+});
+
+describe("stateful stack: retraining bucket (datasets and model artifacts)", () => {
+  const retraining = () => bucketOf(template, "Retraining");
+
+  it("is a bucket of its own: KMS with the data key, public access blocked, access logs, retained", () => {
+    const bucket = retraining();
+    expect(bucket.DeletionPolicy).toBe("Retain");
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: expect.anything() },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { LogFilePrefix: "retraining/" },
+    });
+    expect(JSON.stringify(bucket.Properties.BucketEncryption)).toBe(
+      JSON.stringify(archive().Properties.BucketEncryption),
+    );
+  });
+
+  it("never transitions or expires what it holds: a champion's artifacts outlive the archive", () => {
+    const rules = (retraining().Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
+      .Rules;
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.Transitions).toBeUndefined();
+      expect(rule.ExpirationInDays).toBeUndefined();
+      expect(rule.ExpirationDate).toBeUndefined();
+    }
+  });
+
+  it("is exported for operators", () => {
+    template.hasOutput("RetrainingBucketName", { Value: { Ref: Match.stringLikeRegexp("^Retraining") } });
+  });
+
+  const archive = () => bucketOf(template, "Archive");
 });
 
 describe("stateful stack: Firehose archive delivery", () => {

@@ -261,6 +261,42 @@ describe("stateless stack: traffic shifting fallback", () => {
   });
 });
 
+describe("stateless stack: where the workflow reads and writes", () => {
+  /** Allow statements of the IAM policies attached to roles whose logical id starts with `rolePrefix`. */
+  const statementsOf = (rolePrefix: string) =>
+    Object.values(stateless.findResources("AWS::IAM::Policy"))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+  const s3Resources = (rolePrefix: string, action: string) =>
+    JSON.stringify(
+      statementsOf(rolePrefix)
+        .filter((s) => ([] as unknown[]).concat(s.Action).includes(action))
+        .map((s) => s.Resource),
+    );
+
+  it("SageMaker reads datasets and artifacts and writes artifacts in the retraining bucket only", () => {
+    const reads = s3Resources("WorkflowSageMakerExecutionRole", "s3:GetObject");
+    const writes = s3Resources("WorkflowSageMakerExecutionRole", "s3:PutObject");
+    expect(reads).toMatch(/Retraining.*\/retraining\/datasets\/\*/);
+    expect(writes).toMatch(/Retraining.*\/retraining\/artifacts\/\*/);
+    for (const resources of [reads, writes]) expect(resources).not.toMatch(/Archive/);
+  });
+
+  it("the task Lambda reads events from the archive and writes datasets to the retraining bucket", () => {
+    const reads = s3Resources("WorkflowTasksRole", "s3:GetObject");
+    for (const model of config.models) expect(reads).toMatch(new RegExp(`Archive[^\\]]*/${model.id}/\\*`));
+    const writes = s3Resources("WorkflowTasksRole", "s3:PutObject");
+    expect(writes).toMatch(/Retraining.*\/retraining\/datasets\/\*/);
+    expect(writes).not.toMatch(/Archive/);
+    expect(
+      (functionProps("WorkflowTasks").Environment as { Variables: Record<string, unknown> }).Variables,
+    ).toMatchObject({
+      ARCHIVE_BUCKET: { "Fn::ImportValue": expect.stringMatching(/Archive/) },
+      RETRAINING_BUCKET: { "Fn::ImportValue": expect.stringMatching(/Retraining/) },
+    });
+  });
+});
+
 describe("stateless stack: retraining workflow", () => {
   it("logs ALL events and traces with X-Ray", () => {
     stateless.hasResourceProperties("AWS::StepFunctions::StateMachine", {

@@ -31,8 +31,14 @@ export interface RetrainingWorkflowProps {
   readonly table: ITable;
   /** Alert topic: approval requests, success and failure messages. */
   readonly topic: ITopic;
-  /** Event archive written by Firehose under `<modelId>/yyyy/MM/dd/`; also holds datasets and artifacts. */
+  /** Event archive written by Firehose under `<modelId>/yyyy/MM/dd/` (read by the dataset preparation). */
   readonly archiveBucket: IBucket;
+  /**
+   * Bucket of prepared datasets and model artifacts. Give it its own bucket without transitions or expiry:
+   * the champion's artifacts must stay readable as long as it serves.
+   * @default - the archive bucket (only right when its lifecycle never moves or deletes these prefixes)
+   */
+  readonly retrainingBucket?: IBucket;
   /** The model catalog (contracts/catalog.ts): every model in it can be retrained; bundled with the task Lambda. */
   readonly catalog: ModelCatalog;
   /**
@@ -77,7 +83,7 @@ const toPolicyStatement = (grant: IamGrant): PolicyStatement =>
 /**
  * The retraining state machine with its task Lambda, the SageMaker execution role, and the per-model
  * rollback alarms. Least privilege throughout: SageMaker reads only the dataset and artifact prefixes
- * and writes only the artifact prefix; the state machine may do what its states declare, on SageMaker
+ * of the retraining bucket and writes only the artifact prefix; the state machine may do what its states declare, on SageMaker
  * resources under the configured models' name prefixes, and pass only the execution role.
  */
 export class RetrainingWorkflow extends Construct {
@@ -100,8 +106,9 @@ export class RetrainingWorkflow extends Construct {
     const logRetention = props.logRetention ?? RETRAINING_WORKFLOW_DEFAULTS.logRetention;
     const models = props.catalog.models;
 
+    const retrainingBucket = props.retrainingBucket ?? props.archiveBucket;
     this.executionRole = new SageMakerExecutionRole(this, "SageMakerExecutionRole", {
-      archiveBucket: props.archiveBucket,
+      bucket: retrainingBucket,
       datasetsPrefix,
       artifactsPrefix,
       models,
@@ -109,6 +116,7 @@ export class RetrainingWorkflow extends Construct {
     this.taskFunction = workflowTaskFunction(this, {
       table: props.table,
       archiveBucket: props.archiveBucket,
+      retrainingBucket,
       catalog: props.catalog,
       datasetsPrefix,
       artifactsPrefix,
