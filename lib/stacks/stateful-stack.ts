@@ -20,6 +20,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { DeploymentConfig } from "../../contracts/config";
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../contracts/storage";
+import { AlarmRelay } from "../constructs/alarm-relay";
 import { acknowledge } from "../constructs/nag";
 
 /**
@@ -44,7 +45,7 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   /** Customer-managed key for stream, table and archive (rotation on). */
   public readonly dataKey: Key;
-  /** Key of the alert topic; its policy lets CloudWatch alarms publish. */
+  /** Key of the alert topic; its policy lets the watchdog alarms (CloudWatch) publish. */
   public readonly topicKey: Key;
   public readonly stream: Stream;
   public readonly table: Table;
@@ -65,6 +66,8 @@ export class StatefulStack extends Stack {
   public readonly evaluatorDeadLetterQueue: Queue;
   /** Dead-letter queue of alert deliveries to subscribers (SNS redrive policy). */
   public readonly alertDeadLetterQueue: Queue;
+  /** Dead-letter queue of the alarm relay (alarm notifications it could not publish after retries). */
+  public readonly alarmRelayDeadLetterQueue: Queue;
   /** All dead-letter queues, for depth alarms. */
   public readonly deadLetterQueues: readonly Queue[];
 
@@ -86,13 +89,22 @@ export class StatefulStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // CloudWatch alarms publish to the encrypted topic with the alarm service's own identity.
+    // The alarms that publish to the topic themselves (CloudWatch's SNS action: the relay's watchdogs,
+    // lib/constructs/alarm-relay.ts; every other alarm goes through the relay). CloudWatch publishes
+    // with its own service identity, so the topic policy must allow it, and the topic's key must let it
+    // encrypt (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
+    // both only for these alarms of this account (confused-deputy protection).
+    const alarmPublishers = {
+      StringEquals: { "aws:SourceAccount": this.account },
+      ArnLike: { "aws:SourceArn": AlarmRelay.watchdogAlarmArns(this, config.name) },
+    };
     this.topicKey.addToResourcePolicy(
       new PolicyStatement({
+        sid: "AllowCloudWatchAlarmsToUseTheKey",
         principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
         resources: ["*"],
-        conditions: { StringEquals: { "aws:SourceAccount": this.account } },
+        conditions: alarmPublishers,
       }),
     );
 
@@ -188,10 +200,12 @@ export class StatefulStack extends Stack {
       "Dead-letter queue of the evaluator schedule",
     );
     this.alertDeadLetterQueue = dlq("AlertDeadLetters", "Dead-letter queue of alert subscriptions");
+    this.alarmRelayDeadLetterQueue = dlq("AlarmRelayDeadLetters", "Dead-letter queue of the alarm relay");
     this.deadLetterQueues = [
       this.ingestFailureQueue,
       this.evaluatorDeadLetterQueue,
       this.alertDeadLetterQueue,
+      this.alarmRelayDeadLetterQueue,
     ];
 
     this.topic = new Topic(this, "Alerts", {
@@ -199,6 +213,15 @@ export class StatefulStack extends Stack {
       masterKey: this.topicKey,
       enforceSSL: true,
     });
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowCloudWatchAlarmsToPublish",
+        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["sns:Publish"],
+        resources: [this.topic.topicArn],
+        conditions: alarmPublishers,
+      }),
+    );
     const deadLetterQueue = this.alertDeadLetterQueue;
     for (const address of config.alerts.email)
       this.topic.addSubscription(new EmailSubscription(address, { deadLetterQueue }));

@@ -3,6 +3,7 @@ import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { buildModelCatalog, type CatalogOptions } from "../../contracts/catalog";
 import { type DeploymentConfig, effectiveStrategy, SAGEMAKER_LIMITS } from "../../contracts/config";
+import { AlarmRelay } from "../constructs/alarm-relay";
 import { Alerts } from "../constructs/alerts";
 import { RetrainDashboard } from "../constructs/dashboard";
 import { PredictionIngest } from "../constructs/prediction-ingest";
@@ -16,6 +17,8 @@ export interface HandlerEntries {
   readonly ingest?: string;
   /** @default "lambdas/handlers/evaluate.ts" */
   readonly evaluator?: string;
+  /** @default "lambdas/handlers/alarm-relay.ts" */
+  readonly alarmRelay?: string;
 }
 
 export interface StatelessStackProps extends StackProps {
@@ -44,6 +47,8 @@ export class StatelessStack extends Stack {
   public readonly ingest: PredictionIngest;
   public readonly trigger: TriggerSchedule;
   public readonly workflow: RetrainingWorkflow;
+  /** Republishes alarm state changes with severity attributes; its watchdogs notify the topic directly. */
+  public readonly alarmRelay: AlarmRelay;
   public readonly alerts: Alerts;
   public readonly dashboard: RetrainDashboard;
 
@@ -101,9 +106,17 @@ export class StatelessStack extends Stack {
       ...(props.entries?.evaluator ? { entry: props.entries.evaluator } : {}),
     });
 
+    this.alarmRelay = new AlarmRelay(this, "AlarmRelay", {
+      topic: stateful.topic,
+      deadLetterQueue: stateful.alarmRelayDeadLetterQueue,
+      deploymentName: config.name,
+      logRetention,
+      ...(props.entries?.alarmRelay ? { entry: props.entries.alarmRelay } : {}),
+    });
+
     const modelIds = config.models.map((m) => m.id);
     this.alerts = new Alerts(this, "Alarms", {
-      topic: stateful.topic,
+      action: this.alarmRelay.action,
       ingestFunction: this.ingest.function,
       functions: {
         Ingest: this.ingest.function,

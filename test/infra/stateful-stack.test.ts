@@ -3,6 +3,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type DeploymentConfig, loadConfig } from "../../contracts/config";
+import { watchdogAlarmNames } from "../../lib/constructs/alarm-relay";
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_PREFIX, StatefulStack } from "../../lib/stacks/stateful-stack";
 import { iamActions, resourceByPrefix } from "./template-helpers";
 
@@ -252,19 +253,72 @@ describe("stateful stack: Firehose archive delivery", () => {
 });
 
 describe("stateful stack: alert topic and dead-letter queues", () => {
-  it("encrypts the topic with its own KMS key that CloudWatch alarms may use", () => {
-    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
-    template.hasResourceProperties("AWS::KMS::Key", {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-          }),
-        ]),
-      },
+  it("encrypts the topic with its own KMS key", () => {
+    template.hasResourceProperties("AWS::SNS::Topic", {
+      KmsMasterKeyId: { "Fn::GetAtt": [Match.stringLikeRegexp("^TopicKey"), "Arn"] },
     });
+  });
+
+  // Issue 15 item 1: enforceSSL alone leaves a topic policy with nothing but the TLS denial, and every
+  // CloudWatch SNS alarm action fails. The alarms that publish directly (the relay's watchdogs) must be
+  // allowed, by name, for this account only; CloudWatch must also be able to use the topic's key.
+  const watchdogArns = watchdogAlarmNames(config.name);
+  const alarmArn = (name: string) => ({
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":cloudwatch:",
+        { Ref: "AWS::Region" },
+        ":",
+        { Ref: "AWS::AccountId" },
+        `:alarm:${name}`,
+      ],
+    ],
+  });
+  const alarmConditions = {
+    StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+    ArnLike: { "aws:SourceArn": [alarmArn(watchdogArns.errors), alarmArn(watchdogArns.deadLetters)] },
+  };
+
+  it("lets CloudWatch publish to the topic for this deployment's watchdog alarms only", () => {
+    const policies = Object.values(template.findResources("AWS::SNS::TopicPolicy")) as {
+      Properties: { PolicyDocument: { Statement: Record<string, unknown>[] }; Topics: unknown[] };
+    }[];
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]!.Properties.PolicyDocument.Statement;
+    const allow = statements.filter((s) => s.Effect === "Allow");
+    expect(allow).toEqual([
+      expect.objectContaining({
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: { Ref: expect.stringMatching(/^Alerts/) },
+        Condition: alarmConditions,
+      }),
+    ]);
+    // The TLS denial stays.
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    );
+  });
+
+  it("lets CloudWatch use the topic's key for the same alarms only", () => {
+    const key = resourceByPrefix(template, "AWS::KMS::Key", "TopicKey").Properties as {
+      EnableKeyRotation: boolean;
+      KeyPolicy: { Statement: Record<string, unknown>[] };
+    };
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(
+      key.KeyPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes("cloudwatch.amazonaws.com")),
+    ).toEqual([
+      expect.objectContaining({
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: alarmConditions,
+      }),
+    ]);
   });
 
   it("subscribes the configured e-mail addresses with a redrive policy", () => {
@@ -275,8 +329,8 @@ describe("stateful stack: alert topic and dead-letter queues", () => {
     });
   });
 
-  it("has three encrypted, TLS-only dead-letter queues kept 14 days", () => {
-    template.resourceCountIs("AWS::SQS::Queue", 3);
+  it("has four encrypted, TLS-only dead-letter queues kept 14 days", () => {
+    template.resourceCountIs("AWS::SQS::Queue", 4);
     template.allResourcesProperties("AWS::SQS::Queue", {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,
@@ -298,7 +352,7 @@ describe("stateful stack: alert topic and dead-letter queues", () => {
         ),
       ),
     );
-    expect(coveredQueues.size).toBe(3);
+    expect(coveredQueues.size).toBe(4);
   });
 });
 

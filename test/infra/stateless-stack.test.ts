@@ -6,6 +6,7 @@ import { buildModelCatalog, MODEL_CATALOG_FILE, parseModelCatalog } from "../../
 import { loadConfig } from "../../contracts/config";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
 import { limitsFromEnv } from "../../lambdas/handlers/ingest";
+import { ALARM_RELAY_RETRIES, watchdogAlarmNames } from "../../lib/constructs/alarm-relay";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
 import { NodeFunction } from "../../lib/constructs/node-function";
 import { createRetrainApp } from "../../lib/stacks/retrain-app";
@@ -56,11 +57,16 @@ describe("stateless stack: Lambda functions", () => {
     },
   );
 
-  it("bundles the same model catalog with all three Lambdas, and none gets it through the environment", () => {
-    const functions = app.node
+  it("bundles the same model catalog with all three model Lambdas, and none gets it through the environment", () => {
+    const all = app.node
       .findAll()
       .filter((c): c is NodeFunction => c instanceof NodeFunction)
       .map((f) => [f.node.path, f.bundledFiles[MODEL_CATALOG_FILE]] as const);
+    // The alarm relay knows no models.
+    expect(all.filter(([path]) => path.includes("/AlarmRelay/")).map(([, json]) => json)).toEqual([
+      undefined,
+    ]);
+    const functions = all.filter(([path]) => !path.includes("/AlarmRelay/"));
     expect(functions.map(([path]) => path.split("/")[1])).toEqual(
       expect.arrayContaining(["Ingest", "Trigger", "Workflow"]),
     );
@@ -416,13 +422,92 @@ describe("stateless stack: alarms to the alert topic", () => {
     });
   });
 
-  it("notify the alert topic on ALARM and OK, for every operational alarm", () => {
+  // Issue 15 item 8: CloudWatch's SNS action publishes without message attributes, so subscribers that
+  // filter on severity never saw an operational alarm. Every alarm now notifies through the relay.
+  const relayArn = { "Fn::GetAtt": [expect.stringMatching(/^AlarmRelayFunction[0-9A-F]{8}$/), "Arn"] };
+
+  it("notify through the alarm relay on ALARM and OK, for every operational alarm, never the topic directly", () => {
     const ops = alarms();
     expect(ops.length).toBe(1 + 3 + 3 + config.models.length + 1 + 1);
     for (const a of ops) {
-      expect(a.AlarmActions).toEqual([{ "Fn::ImportValue": expect.stringMatching(/Alerts/) }]);
+      expect(a.AlarmActions).toEqual([relayArn]);
       expect(a.OKActions).toEqual(a.AlarmActions);
     }
+  });
+
+  it("let CloudWatch invoke the relay for exactly these alarms, of this account", () => {
+    const permissions = Object.values(stateless.findResources("AWS::Lambda::Permission"))
+      .map((p) => p.Properties as Record<string, unknown>)
+      .filter((p) => p.Principal === "lambda.alarms.cloudwatch.amazonaws.com");
+    const alarmIds = Object.keys(stateless.findResources("AWS::CloudWatch::Alarm")).filter(
+      (id) => id.startsWith("Alarms") || id.startsWith("AlarmRelay"),
+    );
+    expect(
+      permissions.map((p) => (p.SourceArn as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]).sort(),
+    ).toEqual(alarmIds.sort());
+    for (const p of permissions) {
+      expect(p).toMatchObject({
+        Action: "lambda:InvokeFunction",
+        FunctionName: relayArn,
+        SourceAccount: { Ref: "AWS::AccountId" },
+      });
+    }
+  });
+
+  it("relay to the alert topic with a dead-letter queue and Lambda's retries", () => {
+    const relay = functionProps("AlarmRelayFunction");
+    expect((relay.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      TOPIC_ARN: { "Fn::ImportValue": expect.stringMatching(/Alerts/) },
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.alarmRelay,
+    });
+    expect(relay.DeadLetterConfig).toEqual({
+      TargetArn: { "Fn::ImportValue": expect.stringMatching(/AlarmRelayDeadLetters/) },
+    });
+    stateless.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: Match.stringLikeRegexp("^AlarmRelayFunction") },
+      MaximumRetryAttempts: ALARM_RELAY_RETRIES,
+    });
+    stateless.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: [{ Ref: Match.stringLikeRegexp("^AlarmRelayRole") }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "sns:Publish",
+            Resource: { "Fn::ImportValue": Match.stringLikeRegexp("Alerts") },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("watch the relay itself with two alarms that also publish straight to the topic, by the names the topic policy allows", () => {
+    const names = watchdogAlarmNames(config.name);
+    const watchdogs = Object.entries(stateless.findResources("AWS::CloudWatch::Alarm"))
+      .filter(([id]) => id.startsWith("AlarmRelay"))
+      .map(([, r]) => r.Properties as Record<string, unknown>);
+    expect(watchdogs.map((w) => w.AlarmName).sort()).toEqual([names.deadLetters, names.errors].sort());
+    const topic = { "Fn::ImportValue": expect.stringMatching(/Alerts/) };
+    for (const w of watchdogs) {
+      expect(w.AlarmActions).toEqual([topic, relayArn]);
+      expect(w.OKActions).toEqual(w.AlarmActions);
+    }
+    const byName = new Map(watchdogs.map((w) => [w.AlarmName, w]));
+    expect(byName.get(names.errors)).toMatchObject({
+      MetricName: "Errors",
+      Namespace: "AWS/Lambda",
+      Threshold: 1,
+    });
+    expect(byName.get(names.deadLetters)).toMatchObject({
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [
+        { Name: "QueueName", Value: { "Fn::ImportValue": expect.stringMatching(/AlarmRelayDeadLetters/) } },
+      ],
+    });
+    // No other alarm of either stack publishes to the topic directly.
+    const direct = Object.values(stateless.findResources("AWS::CloudWatch::Alarm"))
+      .map((r) => r.Properties as Record<string, unknown>)
+      .filter((a) => JSON.stringify(a.AlarmActions ?? []).includes("Alerts"));
+    expect(direct.map((a) => a.AlarmName).sort()).toEqual([names.deadLetters, names.errors].sort());
   });
 });
 
