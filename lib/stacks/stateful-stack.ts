@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import { AttributeType, BillingMode, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Stream, StreamEncryption, StreamMode } from "aws-cdk-lib/aws-kinesis";
@@ -16,7 +16,7 @@ import {
 } from "aws-cdk-lib/aws-s3";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription, SqsSubscription, UrlSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { type IQueue, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { DeploymentConfig } from "../../contracts/config";
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from "../../contracts/storage";
@@ -76,6 +76,8 @@ export class StatefulStack extends Stack {
     // Server access logs are delivered via a bucket policy, not the legacy LogDeliveryWrite ACL, so
     // the log bucket can enforce bucket-owner object ownership (ACLs disabled).
     this.node.setContext("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", true);
+    // A subscribed queue's key lets SNS use it for this topic only (aws:SourceArn), not for any topic.
+    this.node.setContext("@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption", true);
     const { config } = props;
     const logRetention = config.retention.logDays as RetentionDays;
 
@@ -227,9 +229,10 @@ export class StatefulStack extends Stack {
       this.topic.addSubscription(new EmailSubscription(address, { deadLetterQueue }));
     for (const url of config.alerts.https)
       this.topic.addSubscription(new UrlSubscription(url, { deadLetterQueue }));
+    // Queues named by ARN in the configuration belong to someone else as far as this app can tell: see
+    // subscribeAlertQueue.
     config.alerts.sqs.forEach((arn, i) => {
-      const queue = Queue.fromQueueArn(this, `AlertQueue${i}`, arn);
-      this.topic.addSubscription(new SqsSubscription(queue, { deadLetterQueue, rawMessageDelivery: false }));
+      this.subscribeAlertQueue(Queue.fromQueueArn(this, `AlertQueue${i}`, arn), `AlertQueue${i}`);
     });
 
     // What producers and operators need after a deploy (`aws cloudformation describe-stacks`).
@@ -254,6 +257,56 @@ export class StatefulStack extends Stack {
       description: "Prepared datasets and model artifacts (retraining/datasets/, retraining/artifacts/)",
     });
     new CfnOutput(this, "StateTableName", { value: this.table.tableName, description: "State table" });
+  }
+
+  /**
+   * Subscribes an SQS queue to the alert topic. SNS can deliver only if the queue's policy allows
+   * `sns.amazonaws.com` to `sqs:SendMessage` for this topic and, for a queue encrypted with a
+   * customer-managed key, the key's policy lets SNS use it
+   * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html); otherwise every delivery fails
+   * silently, from the topic's side.
+   *
+   * In reach means created in this CDK app (a `Queue` construct; its key a `Key` construct): then the
+   * subscription adds both statements, scoped to the topic with `aws:SourceArn`. Anything else (a queue
+   * named by ARN, e.g. `alerts.sqs`, in this account or another) keeps its owner's policies: an
+   * `AWS::SQS::QueuePolicy` would replace the queue's whole policy, and the key's policy cannot be
+   * edited from here. For those, synth warns with what the owner must add, and the stack outputs
+   * `<id>Policy` and `<id>KeyPolicy` give the exact statements (with this topic's ARN) after deploying.
+   * A queue of another account must also confirm the subscription
+   * (https://docs.aws.amazon.com/sns/latest/dg/sns-send-message-to-sqs-cross-account.html).
+   */
+  public subscribeAlertQueue(queue: IQueue, id: string): void {
+    this.topic.addSubscription(
+      new SqsSubscription(queue, { deadLetterQueue: this.alertDeadLetterQueue, rawMessageDelivery: false }),
+    );
+    const owned = queue instanceof Queue;
+    const keyOwned = queue.encryptionMasterKey === undefined || queue.encryptionMasterKey instanceof Key;
+    if (owned && keyOwned) return;
+    const statements = alertQueueStatements(queue.queueArn, this.topic.topicArn);
+    const outputs: string[] = [];
+    if (!owned) {
+      new CfnOutput(this, `${id}Policy`, {
+        value: Stack.of(this).toJsonString(statements.queuePolicy),
+        description: `Statement the owner of ${queue.queueArn} must add to the queue's access policy`,
+      });
+      outputs.push(`${id}Policy`);
+    }
+    new CfnOutput(this, `${id}KeyPolicy`, {
+      value: Stack.of(this).toJsonString(statements.keyPolicy),
+      description: `Statement the owner of ${queue.queueArn}'s customer-managed KMS key must add to its key policy (none for SSE-SQS)`,
+    });
+    outputs.push(`${id}KeyPolicy`);
+    const placeholders = alertQueueStatements(queue.queueArn, "<AlertTopicArn>");
+    Annotations.of(queue).addWarningV2(
+      "retrain-triggers:external-alert-queue",
+      [
+        `Alert queue ${queue.queueArn} is not created by this app, so its policies are left to its owner (a queue policy from here would replace theirs). Until they add these, SNS cannot deliver alerts to it:`,
+        ...(owned ? [] : [`  queue policy statement: ${JSON.stringify(placeholders.queuePolicy)}`]),
+        `  if the queue is encrypted with a customer-managed KMS key, key policy statement: ${JSON.stringify(placeholders.keyPolicy)} (SSE-SQS needs nothing; the AWS-managed aws/sqs key cannot be used with SNS)`,
+        `  <AlertTopicArn> is the stack output AlertTopicArn; the stack outputs ${outputs.join(" and ")} hold the exact statements after deploying.`,
+        "  A queue in another account must also confirm the subscription: read the SubscriptionConfirmation message in the queue and open its SubscribeURL (docs/deploy.md, section 4).",
+      ].join("\n"),
+    );
   }
 
   /** Firehose from the stream to the archive, partitioned by model (from the record's JSON) and day. */
@@ -347,6 +400,36 @@ export class StatefulStack extends Stack {
     );
     return delivery;
   }
+}
+
+/**
+ * What a queue's owner must allow for the alert topic to deliver to it: the queue policy statement and,
+ * for a queue encrypted with a customer-managed key, the key policy statement; both scoped to the topic
+ * (`aws:SourceArn`). The same statements CDK adds for a queue created in the app.
+ */
+export function alertQueueStatements(
+  queueArn: string,
+  topicArn: string,
+): { queuePolicy: Record<string, unknown>; keyPolicy: Record<string, unknown> } {
+  const condition = { ArnEquals: { "aws:SourceArn": topicArn } };
+  return {
+    queuePolicy: {
+      Sid: "AllowRetrainTriggersAlerts",
+      Effect: "Allow",
+      Principal: { Service: "sns.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: condition,
+    },
+    keyPolicy: {
+      Sid: "AllowRetrainTriggersAlertsToEncrypt",
+      Effect: "Allow",
+      Principal: { Service: "sns.amazonaws.com" },
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: "*",
+      Condition: condition,
+    },
+  };
 }
 
 /**

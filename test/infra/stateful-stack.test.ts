@@ -1,10 +1,17 @@
 import { App } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type DeploymentConfig, loadConfig } from "../../contracts/config";
 import { watchdogAlarmNames } from "../../lib/constructs/alarm-relay";
-import { ARCHIVE_ERROR_PREFIX, ARCHIVE_PREFIX, StatefulStack } from "../../lib/stacks/stateful-stack";
+import {
+  ARCHIVE_ERROR_PREFIX,
+  ARCHIVE_PREFIX,
+  alertQueueStatements,
+  StatefulStack,
+} from "../../lib/stacks/stateful-stack";
 import { iamActions, resourceByPrefix } from "./template-helpers";
 
 const config = loadConfig("config/example.config.json");
@@ -353,6 +360,106 @@ describe("stateful stack: alert topic and dead-letter queues", () => {
       ),
     );
     expect(coveredQueues.size).toBe(4);
+  });
+});
+
+describe("stateful stack: SQS alert subscriptions (issue 15 item 9)", () => {
+  const EXTERNAL = "arn:aws:sqs:eu-west-1:210987654321:ops-alerts";
+
+  it("leaves a queue named by ARN to its owner and states what they must add", () => {
+    const input = JSON.parse(JSON.stringify(config));
+    input.alerts = { ...input.alerts, sqs: [EXTERNAL] };
+    const { stack, template: t } = synth(loadConfig(input));
+    t.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "sqs",
+      Endpoint: EXTERNAL,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+    // Never a queue policy on someone else's queue: it would replace theirs.
+    const policies = JSON.stringify(t.findResources("AWS::SQS::QueuePolicy"));
+    expect(policies).not.toContain(EXTERNAL);
+    // The exact statements, with this topic's ARN, as outputs.
+    const topicRef = { Ref: expect.stringMatching(/^Alerts/) };
+    const output = (name: string) => stack.resolve(t.findOutputs(name)[name]!.Value);
+    const statement = (name: string) => {
+      const joined = output(name) as { "Fn::Join": [string, unknown[]] };
+      return joined["Fn::Join"][1];
+    };
+    const text = (name: string) =>
+      statement(name)
+        .filter((part) => typeof part === "string")
+        .join("");
+    expect(text("AlertQueue0Policy")).toContain(`"Action":"sqs:SendMessage","Resource":"${EXTERNAL}"`);
+    expect(text("AlertQueue0KeyPolicy")).toContain('"Action":["kms:GenerateDataKey","kms:Decrypt"]');
+    expect(statement("AlertQueue0Policy")).toContainEqual(topicRef);
+    expect(statement("AlertQueue0KeyPolicy")).toContainEqual(topicRef);
+    expect(alertQueueStatements(EXTERNAL, "TOPIC")).toEqual({
+      queuePolicy: {
+        Sid: "AllowRetrainTriggersAlerts",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: EXTERNAL,
+        Condition: { ArnEquals: { "aws:SourceArn": "TOPIC" } },
+      },
+      keyPolicy: {
+        Sid: "AllowRetrainTriggersAlertsToEncrypt",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { ArnEquals: { "aws:SourceArn": "TOPIC" } },
+      },
+    });
+    // And a synth-time warning naming the queue, both statements and the confirmation.
+    const warnings = Annotations.fromStack(stack)
+      .findWarning("*", Match.stringLikeRegexp("Alert queue"))
+      .map((w) => String(w.entry.data));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(EXTERNAL);
+    expect(warnings[0]).toContain('"Action":"sqs:SendMessage"');
+    expect(warnings[0]).toContain('"aws:SourceArn":"<AlertTopicArn>"');
+    expect(warnings[0]).toContain('"Action":["kms:GenerateDataKey","kms:Decrypt"]');
+    expect(warnings[0]).toMatch(/confirm the subscription/);
+  });
+
+  it("adds the queue policy and key statements for a queue and key created in the app", () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new StatefulStack(app, "Owned", { config });
+    const key = new Key(stack, "SubscriberKey", { enableKeyRotation: true });
+    const queue = new Queue(stack, "Subscriber", {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+    });
+    stack.subscribeAlertQueue(queue, "Subscriber");
+    const t = Template.fromStack(stack);
+    const topicRef = { Ref: Match.stringLikeRegexp("^Alerts") };
+    t.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: Match.stringLikeRegexp("^Subscriber") }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Condition: { ArnEquals: { "aws:SourceArn": topicRef } },
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Condition: { ArnEquals: { "aws:SourceArn": topicRef } },
+          }),
+        ]),
+      },
+    });
+    expect(Annotations.fromStack(stack).findWarning("*", Match.stringLikeRegexp("Alert queue"))).toEqual([]);
+    expect(Object.keys(t.findOutputs("*"))).not.toContain("SubscriberPolicy");
   });
 });
 
