@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Duration, RemovalPolicy, Stage } from "aws-cdk-lib";
+import { type CfnResource, Duration, RemovalPolicy, Stage } from "aws-cdk-lib";
 import type { IVpc } from "aws-cdk-lib/aws-ec2";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { CDK_ROLE_DEPENDS_ON, ignoreCfnLint } from "./cfn-lint";
 import { acknowledge } from "./nag";
 
 /**
@@ -215,6 +216,7 @@ export class NodeFunction extends Construct {
           : {}),
       },
     });
+    ignoreCfnLint(this.function.node.defaultChild as CfnResource, CDK_ROLE_DEPENDS_ON, "W3005");
     acknowledge(
       this.role,
       "X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; these are the only Resource::* statements CDK adds here.",

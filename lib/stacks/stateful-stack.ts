@@ -391,8 +391,9 @@ export class StatefulStack extends Stack {
         },
       },
     });
-    // The role's policy must exist before Firehose validates access to the stream.
-    delivery.node.addDependency(role);
+    // The role's policy must exist before Firehose validates access to the stream. The role itself needs
+    // no DependsOn: the GetAtt of its ARN already orders it (cfn-lint W3005).
+    delivery.node.addDependency(role.node.findChild("DefaultPolicy"));
     acknowledge(
       delivery,
       "Delivery-stream SSE cannot be enabled when the source is a Kinesis stream; records are encrypted at rest in the stream (aws/kinesis) and in the archive bucket (SSE-KMS with the data key, set in the destination).",
