@@ -53,6 +53,7 @@ export const SERVICE_NAMES = {
   ingest: "ingest",
   evaluator: "evaluator",
   workflow: "workflow",
+  alarmRelay: "alarm-relay",
 } as const;
 
 /** modelId dimension value for quarantined records whose model cannot be read from the payload or is not configured. */

@@ -33,7 +33,13 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
           trainingWindowDays: 14,
           maxRuntimeMinutes: 60,
         },
-        deployment: { endpointName: "churn-prod", strategy: "canary", canarySize: 10, bakeTimeMinutes: 5 },
+        deployment: {
+          endpointName: "churn-prod",
+          strategy: "canary",
+          canarySize: 10,
+          bakeTimeMinutes: 5,
+          instanceCount: 2,
+        },
         validationGate: { metric: "auc", minImprovement: 0.01, maxPredictionShift: 0.9, minHoldout: 100 },
         approval: {
           required: "bySeverity",
@@ -50,7 +56,7 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
           imageUri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/eta-train:1`,
           inputDataUri: "s3://user-data-bucket/eta/training/",
         },
-        deployment: { strategy: "linear", linearStepSize: 25 },
+        deployment: { strategy: "linear", linearStepSize: 25, instanceCount: 2 },
         validationGate: { metric: "rmse" },
       },
     ],
@@ -82,7 +88,7 @@ export function synthWorkflow(opts: {
   const taskFunction = opts.bundle
     ? undefined
     : new LambdaFunction(stack, "InlineTasks", {
-        runtime: Runtime.NODEJS_22_X,
+        runtime: Runtime.NODEJS_24_X,
         handler: "index.handler",
         code: Code.fromInline("exports.handler = async () => ({});"),
       });

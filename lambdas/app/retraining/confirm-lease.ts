@@ -54,8 +54,9 @@ export async function confirmLease(
       `cannot tell which model endpoint ${plan.deployment.endpointName} serves (no readable endpoint config, no registered champion)`,
     );
   }
-  const datasetUri = `s3://${layout.bucket}/${layout.datasetsPrefix}${model.id}/${runId}/`;
-  const artifactsUri = `s3://${layout.bucket}/${layout.artifactsPrefix}${model.id}/${runId}/`;
+  const retrainingBucket = layout.retrainingBucket ?? layout.bucket;
+  const datasetUri = `s3://${retrainingBucket}/${layout.datasetsPrefix}${model.id}/${runId}/`;
+  const artifactsUri = `s3://${retrainingBucket}/${layout.artifactsPrefix}${model.id}/${runId}/`;
   const approvalRequired =
     plan.approval.required === "always" ||
     (plan.approval.required === "bySeverity" &&

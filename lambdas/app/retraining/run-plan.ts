@@ -20,9 +20,15 @@ import type { ModelHosting } from "../../ports/model-hosting";
 import type { ObjectStore } from "../../ports/object-store";
 import type { WorkflowStateStore } from "../../ports/workflow-state-store";
 
-/** Where the workflow keeps its objects in the archive bucket. */
+/** Where the workflow reads archived events and keeps its datasets and artifacts. */
 export interface WorkflowLayout {
+  /** The event archive (`<modelId>/yyyy/MM/dd/`), read by the dataset preparation. */
   readonly bucket: string;
+  /**
+   * Bucket of datasets and artifacts, apart from the archive whose lifecycle tiers and expires objects.
+   * @default - `bucket`
+   */
+  readonly retrainingBucket?: string;
   /** Prefix of prepared datasets (the SageMaker execution role reads it). @default "retraining/datasets/" */
   readonly datasetsPrefix: string;
   /** Prefix of model artifacts and scores (the SageMaker execution role writes it). @default "retraining/artifacts/" */

@@ -13,6 +13,7 @@ import { deserializeProfile } from "../../../lambdas/domain/stats/profile-codec"
 import { createWorkflowTaskHandler } from "../../../lambdas/handlers/workflow-tasks";
 import { MemoryObjectStore } from "../../../local/object-store";
 import { FakeHosting, MemoryStateStore } from "../../support/retraining-ports";
+import { testModels } from "../../support/workflow-stack";
 
 const T0 = Date.parse("2026-11-27T00:00:00Z");
 
@@ -108,6 +109,41 @@ describe("prepareDataset", () => {
         /too little labelled data to retrain: train \d+ < 200.*labelled rows in window: 1/,
       ),
     });
+  });
+});
+
+describe("confirmLease: where a run keeps its objects", () => {
+  it("plans datasets and artifacts in the retraining bucket and reads events from the archive", async () => {
+    const objects = new MemoryObjectStore();
+    const state = new MemoryStateStore();
+    state.leases.set("churn", { owner: "run-1", expiresAt: T0 + 86_400_000 });
+    const tasks = createWorkflowTasks({
+      ...depsWith(objects, state),
+      models: testModels(),
+      layout: {
+        bucket: "archive",
+        retrainingBucket: "retraining",
+        datasetsPrefix: "retraining/datasets/",
+        artifactsPrefix: "retraining/artifacts/",
+      },
+    });
+    const run = await tasks.confirmLease({
+      request: { modelId: "churn", decisionTime: new Date(T0).toISOString() },
+      execution: { name: "run-1", startTime: new Date(T0).toISOString() },
+    });
+    for (const uri of Object.values(run.s3)) expect(uri).toMatch(/^s3:\/\/retraining\/retraining\//);
+    expect(run.s3.datasetUri).toMatch(/^s3:\/\/retraining\/retraining\/datasets\/churn\//);
+    expect(run.s3.artifactsUri).toMatch(/^s3:\/\/retraining\/retraining\/artifacts\/churn\//);
+    // The dataset preparation lists the archive's day prefixes, not the retraining bucket.
+    const listed: string[] = [];
+    const list = objects.list.bind(objects);
+    objects.list = async (uri: string) => {
+      listed.push(uri);
+      return list(uri);
+    };
+    await tasks.prepareDataset({ run }).catch(() => undefined);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const uri of listed) expect(uri).toMatch(/^s3:\/\/archive\/churn\/\d{4}\/\d{2}\/\d{2}\/$/);
   });
 });
 
