@@ -2,19 +2,60 @@
  * ConfirmLease: the run confirms the lease the evaluator took for it (extending it to the run's hold
  * time) and fixes the run plan: names, S3 locations, the window, the champion the endpoint serves now.
  * It refuses to deploy onto an endpoint that is not InService or whose model it cannot tell.
+ *
+ * A refused run does not extend the lease (it only checks that it holds it, so that a lease held by
+ * another run is reported as such), and RecordFailure releases it: the next evaluation may start a run.
  */
 
 import { DAY_MS } from "../../../contracts/time";
 import type { RetrainingRequest } from "../../../contracts/workflow";
 import { runHoldMs } from "../../domain/retraining/run-hold";
+import type { EndpointInfo } from "../../ports/model-hosting";
 import {
   compactTime,
   EndpointBusyError,
+  EndpointUnusableError,
   parseIso,
   type RetrainingDeps,
   type RunPlan,
   WorkflowInputError,
 } from "./run-plan";
+
+/**
+ * Endpoint states that do not end by themselves, with what an operator must do. From the EndpointStatus
+ * documentation of DescribeEndpoint
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html): "DeleteEndpoint is
+ * the only operation that can be performed on a failed endpoint"; `UpdateRollbackFailed` serves a mix of
+ * the old and new configurations until repaired; `OutOfService` takes no requests and is no transition.
+ * Every other status but InService (Creating, Updating, SystemUpdating, RollingBack, Deleting) is a
+ * transition that ends on its own: the run is refused as busy, and a later evaluation tries again.
+ */
+const UNUSABLE_STATUSES: Readonly<Record<string, string>> = {
+  Failed:
+    "SageMaker allows only DeleteEndpoint on a failed endpoint: find the cause (FailureReason), delete the endpoint, and the next run creates it anew",
+  UpdateRollbackFailed:
+    "the endpoint serves a mix of its old and new configurations: finish or roll back the update by hand (see SageMaker's rolling deployment guide) until it is InService",
+  OutOfService:
+    "the endpoint takes no requests and will not return to service by itself: repair or delete it",
+};
+
+/**
+ * Why a run must not deploy onto `endpoint`, if it must not: an error naming the state and, for states
+ * that do not end by themselves, what an operator must do.
+ */
+function endpointProblem(name: string, endpoint: EndpointInfo): Error | undefined {
+  if (!endpoint.exists || endpoint.status === "InService") return undefined;
+  const status = endpoint.status ?? "in an unknown state";
+  const reason = endpoint.failureReason ? ` (FailureReason: ${endpoint.failureReason})` : "";
+  const action = endpoint.status !== undefined ? UNUSABLE_STATUSES[endpoint.status] : undefined;
+  if (action)
+    return new EndpointUnusableError(
+      `endpoint ${name} is ${status}${reason} and will not recover by itself: ${action}. Until then every retraining run of this model stops here.`,
+    );
+  return new EndpointBusyError(
+    `endpoint ${name} is ${status}${reason}; a retraining run deploys only onto an InService endpoint (a later evaluation tries again)`,
+  );
+}
 
 export async function confirmLease(
   deps: RetrainingDeps,
@@ -31,22 +72,21 @@ export async function confirmLease(
   const plan = model.retraining;
   const now = deps.now();
   const owner = request.leaseOwner ?? input.execution.name;
-  await state.confirmLease(model.id, owner, now, runHoldMs(model));
+  const [champion, endpoint] = await Promise.all([
+    state.getChampion(model.id),
+    hosting.describeEndpoint(plan.deployment.endpointName),
+  ]);
+  const problem = endpointProblem(plan.deployment.endpointName, endpoint);
+  // The lease is checked first (a lease held by another run is the real cause), but only extended to the
+  // run's hold time when the run can go ahead.
+  await state.confirmLease(model.id, owner, now, problem ? 0 : runHoldMs(model));
+  if (problem) throw problem;
 
   const startMs = parseIso(input.execution.startTime, "execution start time") ?? now;
   const toMs =
     parseIso(request.window?.to, "window.to") ?? parseIso(request.decisionTime, "decisionTime") ?? startMs;
   const fromMs = toMs - plan.trainingWindowDays * DAY_MS;
   const runId = `${model.id}-${compactTime(startMs)}`;
-  const [champion, endpoint] = await Promise.all([
-    state.getChampion(model.id),
-    hosting.describeEndpoint(plan.deployment.endpointName),
-  ]);
-  if (endpoint.exists && endpoint.status !== "InService") {
-    throw new EndpointBusyError(
-      `endpoint ${plan.deployment.endpointName} is ${endpoint.status}; a retraining run deploys only onto an InService endpoint`,
-    );
-  }
   // A challenger is only ever compared with what actually serves: never deploy without that comparison.
   const championModel = endpoint.modelName ?? champion?.version;
   if (endpoint.exists && !championModel) {
