@@ -142,6 +142,7 @@ export function runtimeModelOf(
       deployment: {
         image: training.inferenceImageUri ?? training.imageUri,
         endpointName: endpointNameOf(model),
+        variantName: deployment.variantName,
         instanceType: deployment.instanceType,
         initialInstanceCount: deployment.instanceCount,
         deploymentConfig: deploymentConfigOf(model),
@@ -202,6 +203,7 @@ const RuntimeModelSchema = z.strictObject({
     deployment: z.strictObject({
       image: nonEmpty,
       endpointName: nonEmpty,
+      variantName: nonEmpty,
       instanceType: nonEmpty,
       initialInstanceCount: z.number().int().positive(),
       deploymentConfig: z.record(z.string(), z.unknown()),

@@ -47,6 +47,7 @@ export const DEFAULTS = {
   deployment: {
     instanceType: "ml.m5.large",
     instanceCount: 1,
+    variantName: "AllTraffic",
     strategy: "canary",
     canarySize: 10,
     linearStepSize: 25,
@@ -119,6 +120,11 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
 const MODEL_ID = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,31}$/;
 /** SageMaker endpoint names: alphanumerics and hyphens, at most 63 characters. */
 const ENDPOINT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
+/**
+ * SageMaker production variant names, the same pattern as endpoint names
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
+ */
+const VARIANT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
 
 const instanceType = z
@@ -213,6 +219,15 @@ export const DeploymentSpecSchema = z.strictObject({
     .optional(),
   instanceType: instanceType.default(DEFAULTS.deployment.instanceType),
   instanceCount: intIn(1, 100).default(DEFAULTS.deployment.instanceCount),
+  /**
+   * Name of the endpoint's production variant. A blue/green update must keep the variant name of the
+   * live endpoint config (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html),
+   * and the rollback alarms, created at synth time, watch this variant's metrics: it must be known here.
+   */
+  variantName: z
+    .string()
+    .regex(VARIANT_NAME, { error: "must be 1-63 alphanumerics or inner hyphens (a SageMaker variant name)" })
+    .default(DEFAULTS.deployment.variantName),
   /** Blue/green traffic shifting: all at once, a canary step then the rest, or linear steps. */
   strategy: oneOf(["all-at-once", "canary", "linear"]).default(DEFAULTS.deployment.strategy),
   /** Canary: percent of capacity shifted first. */

@@ -25,7 +25,9 @@ export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
 
 /** Two models: a binary one approved by severity, a regression one reading user data. */
-export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): DeploymentConfigInput {
+export function testConfig(
+  overrides: { approvalTimeoutHours?: number; churnVariantName?: string } = {},
+): DeploymentConfigInput {
   return {
     models: [
       {
@@ -42,7 +44,13 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
           trainingWindowDays: 14,
           maxRuntimeMinutes: 60,
         },
-        deployment: { endpointName: "churn-prod", strategy: "canary", canarySize: 10, bakeTimeMinutes: 5 },
+        deployment: {
+          endpointName: "churn-prod",
+          strategy: "canary",
+          canarySize: 10,
+          bakeTimeMinutes: 5,
+          ...(overrides.churnVariantName !== undefined ? { variantName: overrides.churnVariantName } : {}),
+        },
         validationGate: { metric: "auc", minImprovement: 0.01, maxPredictionShift: 0.9, minHoldout: 100 },
         approval: {
           required: "bySeverity",
@@ -79,6 +87,8 @@ export function synthWorkflow(opts: {
   bundle: boolean;
   approvalTimeoutHours?: number;
   modelPackageGroupPrefix?: string;
+  /** churn's `deployment.variantName` (default: the configuration's default). */
+  churnVariantName?: string;
 }) {
   const app = new App();
   const stack = new Stack(app, "WorkflowTest", { env: { account: ACCOUNT, region: REGION } });
@@ -96,9 +106,10 @@ export function synthWorkflow(opts: {
         code: Code.fromInline("exports.handler = async () => ({});"),
       });
   const config = parseConfig(
-    testConfig(
-      opts.approvalTimeoutHours !== undefined ? { approvalTimeoutHours: opts.approvalTimeoutHours } : {},
-    ),
+    testConfig({
+      ...(opts.approvalTimeoutHours !== undefined ? { approvalTimeoutHours: opts.approvalTimeoutHours } : {}),
+      ...(opts.churnVariantName !== undefined ? { churnVariantName: opts.churnVariantName } : {}),
+    }),
   );
   const catalog = buildModelCatalog(
     config,

@@ -13,7 +13,7 @@ import { parseScoredLine, ScoringOutputError } from "../../lambdas/domain/retrai
 import { runHoldMs } from "../../lambdas/domain/retraining/run-hold";
 import { deserializeProfile } from "../../lambdas/domain/stats/profile-codec";
 import { createWorkflowTaskHandler } from "../../lambdas/handlers/workflow-tasks";
-import { FakeHosting, MemoryObjectStore, MemoryStateStore } from "./harness";
+import { FakeHosting, MemoryObjectStore, MemoryStateStore, testModels } from "./harness";
 
 describe("parseScoredLine", () => {
   it.each([
@@ -78,6 +78,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
     deployment: {
       image: "img",
       endpointName: "eta",
+      variantName: "AllTraffic",
       instanceType: "ml.m5.large",
       initialInstanceCount: 1,
       deploymentConfig: {},
@@ -109,6 +110,69 @@ function depsWith(objects: MemoryObjectStore, state = new MemoryStateStore()): R
 function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
   return createWorkflowTasks(depsWith(objects, state));
 }
+
+describe("confirmLease: the live endpoint's production variants", () => {
+  const HOLD = 86_400_000;
+  const confirmWith = (endpoint: string, variantNames: string[] | undefined) => {
+    const state = new MemoryStateStore();
+    const models = testModels();
+    const model = models.find((m) => m.retraining.deployment.endpointName === endpoint)!;
+    state.leases.set(model.id, { owner: "run-1", expiresAt: T0 + HOLD });
+    const hosting = new FakeHosting(
+      new Map([
+        [
+          endpoint,
+          {
+            exists: true,
+            status: "InService",
+            configName: "cfg",
+            modelName: "m",
+            ...(variantNames ? { variantNames } : {}),
+          },
+        ],
+      ]),
+    );
+    const tasks = createWorkflowTasks({ ...depsWith(new MemoryObjectStore(), state), models, hosting });
+    const run = tasks.confirmLease({
+      request: { modelId: model.id, leaseOwner: "run-1" },
+      execution: { name: "run-1", startTime: new Date(T0).toISOString() },
+    });
+    return { run, lease: () => state.leases.get(model.id) };
+  };
+
+  it.each([
+    ["the configured variant", ["AllTraffic"]],
+    ["variants the adapter could not tell", undefined],
+  ])("plans the run on %s and extends the lease", async (_what, variantNames) => {
+    const { run, lease } = confirmWith("churn-prod", variantNames);
+    expect((await run).deployment.variantName).toBe("AllTraffic");
+    expect(lease()!.expiresAt).toBeGreaterThan(T0 + HOLD);
+  });
+
+  it.each([
+    [
+      "churn-prod",
+      ["Blue"],
+      /^endpoint churn-prod serves production variant "Blue" but models\[0\]\.deployment\.variantName is "AllTraffic": set models\[0\]\.deployment\.variantName to "Blue"/,
+    ],
+    ["eta", ["green"], /models\[1\]\.deployment\.variantName is "AllTraffic"/],
+    [
+      "churn-prod",
+      ["AllTraffic", "shadow"],
+      /has 2 production variants \("AllTraffic", "shadow"\).*would drop the others/,
+    ],
+  ])(
+    "endpoint %s with variants %j: WorkflowInputError naming the field, lease not extended",
+    async (endpoint, variantNames, message) => {
+      const { run, lease } = confirmWith(endpoint, variantNames);
+      await expect(run).rejects.toMatchObject({
+        name: "WorkflowInputError",
+        message: expect.stringMatching(message),
+      });
+      expect(lease()).toEqual({ owner: "run-1", expiresAt: T0 + HOLD });
+    },
+  );
+});
 
 describe("prepareDataset", () => {
   it("reads plain training rows from the user's data location", async () => {

@@ -124,7 +124,10 @@ export interface AlertResult {
   readonly leaseReleased: boolean;
 }
 
-/** Input names an unknown model or is malformed: not retried, fails the run with this cause. */
+/**
+ * Input names an unknown model or is malformed, or the model's configuration does not fit the live
+ * endpoint (e.g. its variant name): not retried, fails the run with this cause.
+ */
 export class WorkflowInputError extends Error {
   override readonly name = WORKFLOW_INPUT_ERROR;
 }
