@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
+import { MODEL_ID_PATTERN } from "./events";
 import {
   ApprovalSchema,
   PERFORMANCE_METRICS,
@@ -117,7 +118,7 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
 /** Model ids end up in DynamoDB keys (`#` separated), S3 prefixes and SageMaker resource names. */
-const MODEL_ID = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,31}$/;
+const MODEL_ID = MODEL_ID_PATTERN;
 /** SageMaker endpoint names: alphanumerics and hyphens, at most 63 characters. */
 const ENDPOINT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
 /**
