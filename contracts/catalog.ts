@@ -150,6 +150,7 @@ export function runtimeModelOf(
       deployment: {
         image: training.inferenceImageUri ?? training.imageUri,
         endpointName: endpointNameOf(model),
+        variantName: deployment.variantName,
         instanceType: deployment.instanceType,
         initialInstanceCount: deployment.instanceCount,
         deploymentConfig: deploymentConfigOf(model),
@@ -210,6 +211,7 @@ const RuntimeModelSchema = z.strictObject({
     deployment: z.strictObject({
       image: nonEmpty,
       endpointName: nonEmpty,
+      variantName: nonEmpty,
       instanceType: nonEmpty,
       initialInstanceCount: z.number().int().positive(),
       deploymentConfig: z.record(z.string(), z.unknown()),

@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
+import { MODEL_ID_PATTERN } from "./events";
 import {
   ApprovalSchema,
   PERFORMANCE_METRICS,
@@ -47,6 +48,7 @@ export const DEFAULTS = {
   deployment: {
     instanceType: "ml.m5.large",
     instanceCount: 1,
+    variantName: "AllTraffic",
     strategy: "canary",
     canarySize: 10,
     linearStepSize: 25,
@@ -132,9 +134,14 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
 /** Model ids end up in DynamoDB keys (`#` separated), S3 prefixes and SageMaker resource names. */
-const MODEL_ID = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,31}$/;
+const MODEL_ID = MODEL_ID_PATTERN;
 /** SageMaker endpoint names: alphanumerics and hyphens, at most 63 characters. */
 const ENDPOINT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
+/**
+ * SageMaker production variant names, the same pattern as endpoint names
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
+ */
+const VARIANT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
 
 const instanceType = z
@@ -229,6 +236,15 @@ export const DeploymentSpecSchema = z.strictObject({
     .optional(),
   instanceType: instanceType.default(DEFAULTS.deployment.instanceType),
   instanceCount: intIn(1, 100).default(DEFAULTS.deployment.instanceCount),
+  /**
+   * Name of the endpoint's production variant. A blue/green update must keep the variant name of the
+   * live endpoint config (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html),
+   * and the rollback alarms, created at synth time, watch this variant's metrics: it must be known here.
+   */
+  variantName: z
+    .string()
+    .regex(VARIANT_NAME, { error: "must be 1-63 alphanumerics or inner hyphens (a SageMaker variant name)" })
+    .default(DEFAULTS.deployment.variantName),
   /** Blue/green traffic shifting: all at once, a canary step then the rest, or linear steps. */
   strategy: oneOf(["all-at-once", "canary", "linear"]).default(DEFAULTS.deployment.strategy),
   /**

@@ -16,7 +16,8 @@ export const METRIC_NAMES = {
   recordsReceived: "RecordsReceived",
   /**
    * ingest: records rejected and written to quarantine (Count); modelId `_unknown` when the model id is
-   * unreadable or not configured (reason `unknown-model`), which keeps producer-chosen ids out of the
+   * unreadable, malformed (reason `invalid-model-id`) or not configured (reason `unknown-model`), which
+   * keeps producer-chosen ids out of the
    * metric dimensions and puts those records under one alarm.
    */
   recordsQuarantined: "RecordsQuarantined",

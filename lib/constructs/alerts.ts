@@ -132,7 +132,7 @@ export class Alerts extends Construct {
       "UnattributedQuarantine",
       ingestMetric(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID),
       t.unattributedQuarantined,
-      "Records without a usable model id were quarantined (not JSON, not schema v1, no modelId, or a modelId not in the configuration: reason unknown-model): a producer is misconfigured.",
+      "Records without a usable model id were quarantined (not JSON, not schema v1, no modelId, a malformed modelId: reason invalid-model-id, or a modelId not in the configuration: reason unknown-model): a producer is misconfigured.",
     );
     add(
       "WorkflowFailures",

@@ -68,7 +68,15 @@ describe("loadConfig: valid configurations", () => {
     expect(config.alerts.email).toEqual([]);
     expect(config.models[0]!.policy).toEqual(DEFAULT_TRIGGER_POLICY);
     expect(config.models[0]!.deployment.strategy).toBe("canary");
+    expect(config.models[0]!.deployment.variantName).toBe("AllTraffic");
     expect(config.models[0]!.training.hyperparameters).toEqual({});
+  });
+
+  it("carries deployment.variantName to every Lambda's model catalog", () => {
+    const input = minimal();
+    input.models[0]!.deployment = { variantName: "blue-1" };
+    const catalog = parseModelCatalog(JSON.stringify(buildModelCatalog(loadConfig(input))));
+    expect(catalog.models[0]!.retraining.deployment.variantName).toBe("blue-1");
   });
 
   it("defaults the ingest event-time limits to the ingest domain's own defaults", () => {
@@ -150,6 +158,30 @@ describe("loadConfig: invalid configurations name the field", () => {
       },
       path: "models[0].deployment.maxExecutionMinutes",
       message: /must exceed the deployment's waits, 60 min: 2 baking period\(s\)/,
+    },
+    {
+      name: "variant name with an underscore",
+      mutate: (c) => {
+        c.models[0]!.deployment = { variantName: "All_Traffic" };
+      },
+      path: "models[0].deployment.variantName",
+      message: /^must be 1-63 alphanumerics or inner hyphens \(a SageMaker variant name\)$/,
+    },
+    {
+      name: "empty variant name",
+      mutate: (c) => {
+        c.models[0]!.deployment = { variantName: "" };
+      },
+      path: "models[0].deployment.variantName",
+      message: /a SageMaker variant name/,
+    },
+    {
+      name: "variant name longer than 63 characters",
+      mutate: (c) => {
+        c.models[0]!.deployment = { variantName: "v".repeat(64) };
+      },
+      path: "models[0].deployment.variantName",
+      message: /a SageMaker variant name/,
     },
     {
       name: "unknown task",
