@@ -188,7 +188,7 @@ export async function run(): Promise<Record<string, unknown>> {
       state,
       notifier: {
         publish: async (n) => {
-          published.push(n.modelId);
+          published.push(n.modelId ?? "");
           return {};
         },
       },

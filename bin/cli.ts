@@ -3,6 +3,7 @@
  * Command-line entry point: `npm run cli -- <command>`. Each command lives in bin/commands/ and
  * registers itself here; `--help` works on the program and on every command.
  */
+import "./sdk-node-warning";
 import { Command } from "commander";
 import "../local/polyfills";
 import { approveCommand } from "./commands/approve";

@@ -7,7 +7,14 @@
  * fail loudly instead of silently disagreeing.
  */
 import { z } from "zod";
-import { ConfigError, type DeploymentConfig, endpointNameOf, formatPath, type ModelConfig } from "./config";
+import {
+  ConfigError,
+  type DeploymentConfig,
+  effectiveStrategy,
+  endpointNameOf,
+  formatPath,
+  type ModelConfig,
+} from "./config";
 import type { RuntimeModel } from "./model";
 import { SEVERITIES, TriggerPolicySchema, ValidationGateSchema } from "./policy";
 
@@ -59,20 +66,21 @@ export function rollbackAlarmNames(endpointName: string): { errors: string; late
 
 /**
  * SageMaker `DeploymentConfig` of a model: blue/green with the configured traffic shifting (all at once,
- * canary or linear, by capacity percent), bake time between shifts, old-fleet termination wait, and
- * auto-rollback on the model's alarms.
+ * canary or linear, by capacity percent; all at once on a single instance, see `effectiveStrategy`),
+ * bake time between shifts, old-fleet termination wait, and auto-rollback on the model's alarms.
  */
 export function deploymentConfigOf(model: ModelConfig): Record<string, unknown> {
   const deployment = model.deployment;
   const wait = deployment.bakeTimeMinutes * 60;
+  const strategy = effectiveStrategy(deployment);
   const routing: Record<string, unknown> =
-    deployment.strategy === "canary"
+    strategy === "canary"
       ? {
           Type: "CANARY",
           CanarySize: { Type: "CAPACITY_PERCENT", Value: deployment.canarySize },
           WaitIntervalInSeconds: wait,
         }
-      : deployment.strategy === "linear"
+      : strategy === "linear"
         ? {
             Type: "LINEAR",
             LinearStepSize: { Type: "CAPACITY_PERCENT", Value: deployment.linearStepSize },
@@ -142,6 +150,7 @@ export function runtimeModelOf(
       deployment: {
         image: training.inferenceImageUri ?? training.imageUri,
         endpointName: endpointNameOf(model),
+        variantName: deployment.variantName,
         instanceType: deployment.instanceType,
         initialInstanceCount: deployment.instanceCount,
         deploymentConfig: deploymentConfigOf(model),
@@ -202,6 +211,7 @@ const RuntimeModelSchema = z.strictObject({
     deployment: z.strictObject({
       image: nonEmpty,
       endpointName: nonEmpty,
+      variantName: nonEmpty,
       instanceType: nonEmpty,
       initialInstanceCount: z.number().int().positive(),
       deploymentConfig: z.record(z.string(), z.unknown()),

@@ -2,7 +2,7 @@
  * Deployment configuration: one JSON document describes everything `cdk deploy` creates (models and
  * their trigger policies, training and deployment specs, alerting, schedule, retention, ingest limits).
  * It is validated by the zod schema below at synth time, so a mistake fails `cdk synth` with the path of
- * the offending field (`models[0].deployment.canarySize: must be between 1 and 99`) instead of failing
+ * the offending field (`models[0].deployment.canarySize: must be between 1 and 50`) instead of failing
  * at 3 a.m. in a Lambda. Every default lives in {@link DEFAULTS}, the single place the schema, the
  * stacks and docs/configuration.md take them from.
  *
@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { Cron } from "croner";
 import { z } from "zod";
+import { MODEL_ID_PATTERN } from "./events";
 import {
   ApprovalSchema,
   PERFORMANCE_METRICS,
@@ -48,6 +49,7 @@ export const DEFAULTS = {
   deployment: {
     instanceType: "ml.m5.large",
     instanceCount: 1,
+    variantName: "AllTraffic",
     strategy: "canary",
     canarySize: 10,
     linearStepSize: 25,
@@ -103,6 +105,22 @@ export const DEFAULTS = {
   },
 } as const;
 
+/**
+ * SageMaker deployment guardrail limits the configuration is checked against when it is read, so a
+ * mistake fails synth instead of an UpdateEndpoint after training has been paid for. Traffic sizes are
+ * percents of the new fleet's capacity (`CAPACITY_PERCENT`): a canary at most 50 %, a linear step 10-50 %
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html,
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-canary.html,
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-linear.html). With one
+ * instance no step can be at most 50 % of the fleet, so canary and linear shifting need at least two.
+ */
+export const SAGEMAKER_LIMITS = {
+  canarySize: { min: 1, max: 50 },
+  linearStepSize: { min: 10, max: 50 },
+  /** Instances a canary or linear traffic shift needs (one step must be at most half the fleet). */
+  minInstancesForStepwiseShifting: 2,
+} as const;
+
 const between = (min: number, max: number) => `must be between ${min} and ${max}`;
 
 /** An integer in [min, max], with the message the docs promise. */
@@ -117,9 +135,14 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(", ")}` });
 
 /** Model ids end up in DynamoDB keys (`#` separated), S3 prefixes and SageMaker resource names. */
-const MODEL_ID = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,31}$/;
+const MODEL_ID = MODEL_ID_PATTERN;
 /** SageMaker endpoint names: alphanumerics and hyphens, at most 63 characters. */
 const ENDPOINT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
+/**
+ * SageMaker production variant names, the same pattern as endpoint names
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
+ */
+const VARIANT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9]+\.[a-z0-9]+$/;
 
 const instanceType = z
@@ -214,17 +237,36 @@ export const DeploymentSpecSchema = z.strictObject({
     .optional(),
   instanceType: instanceType.default(DEFAULTS.deployment.instanceType),
   instanceCount: intIn(1, 100).default(DEFAULTS.deployment.instanceCount),
+  /**
+   * Name of the endpoint's production variant. A blue/green update must keep the variant name of the
+   * live endpoint config (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html),
+   * and the rollback alarms, created at synth time, watch this variant's metrics: it must be known here.
+   */
+  variantName: z
+    .string()
+    .regex(VARIANT_NAME, { error: "must be 1-63 alphanumerics or inner hyphens (a SageMaker variant name)" })
+    .default(DEFAULTS.deployment.variantName),
   /** Blue/green traffic shifting: all at once, a canary step then the rest, or linear steps. */
   strategy: oneOf(["all-at-once", "canary", "linear"]).default(DEFAULTS.deployment.strategy),
-  /** Canary: percent of capacity shifted first. */
-  canarySize: intIn(1, 99).default(DEFAULTS.deployment.canarySize),
-  /** Linear: percent of capacity shifted per step. */
-  linearStepSize: intIn(1, 99).default(DEFAULTS.deployment.linearStepSize),
-  /** Wait between traffic shifts while the rollback alarms watch (SageMaker WaitIntervalInSeconds). */
+  /**
+   * Canary: percent of capacity shifted first. SageMaker: at most 50 % of the variant's instances
+   * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html).
+   */
+  canarySize: intIn(SAGEMAKER_LIMITS.canarySize.min, SAGEMAKER_LIMITS.canarySize.max).default(
+    DEFAULTS.deployment.canarySize,
+  ),
+  /** Linear: percent of capacity shifted per step. SageMaker: 10-50 % of the variant's instances (same page). */
+  linearStepSize: intIn(SAGEMAKER_LIMITS.linearStepSize.min, SAGEMAKER_LIMITS.linearStepSize.max).default(
+    DEFAULTS.deployment.linearStepSize,
+  ),
+  /** Wait between traffic shifts while the rollback alarms watch (SageMaker WaitIntervalInSeconds, 0-3600 s). */
   bakeTimeMinutes: intIn(0, 60).default(DEFAULTS.deployment.bakeTimeMinutes),
-  /** Old fleet kept after full shift, for a fast rollback. */
+  /** Old fleet kept after full shift, for a fast rollback (SageMaker TerminationWaitInSeconds, 0-3600 s). */
   terminationWaitMinutes: intIn(0, 60).default(DEFAULTS.deployment.terminationWaitMinutes),
-  /** Whole deployment timeout (SageMaker MaximumExecutionTimeoutInSeconds, 10..240 minutes). */
+  /**
+   * Whole deployment timeout (SageMaker MaximumExecutionTimeoutInSeconds, 600-28800 s; capped here at
+   * 240 minutes). Must exceed the deployment's waits: see {@link deploymentWaitMinutes}.
+   */
   maxExecutionMinutes: intIn(10, 240).default(DEFAULTS.deployment.maxExecutionMinutes),
   rollbackAlarms: RollbackAlarmsSchema.prefault({}),
 });
@@ -376,6 +418,72 @@ export const IngestSchema = z.strictObject({
 
 type ModelInput = z.output<typeof ModelConfigSchema>;
 
+/**
+ * The dataset preparation lists the archive's day prefixes (`<modelId>/yyyy/MM/dd/`, arrival day, UTC)
+ * from the day the training window starts: the oldest object it reads is up to one day older than the
+ * window.
+ */
+export const ARCHIVE_DAY_PREFIX_MARGIN_DAYS = 1;
+
+/**
+ * For how many days archived events stay readable by the dataset preparation: until the Glacier
+ * transition (Glacier Flexible Retrieval objects need a restore before a GET) or the expiry, whichever
+ * comes first; undefined when neither is set. Lifecycle days count from an object's creation
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Transition.html).
+ */
+export function readableArchiveDays(retention: {
+  readonly archiveGlacierDays: number;
+  readonly archiveDays: number;
+}): { days: number; field: "archiveGlacierDays" | "archiveDays" } | undefined {
+  if (retention.archiveGlacierDays > 0)
+    return { days: retention.archiveGlacierDays, field: "archiveGlacierDays" };
+  if (retention.archiveDays > 0) return { days: retention.archiveDays, field: "archiveDays" };
+  return undefined;
+}
+type DeploymentSpec = z.output<typeof DeploymentSpecSchema>;
+
+/**
+ * The traffic shifting SageMaker is asked for: the configured strategy, except that canary and linear
+ * fall back to all-at-once on fewer than {@link SAGEMAKER_LIMITS}.minInstancesForStepwiseShifting
+ * instances (no step of one instance is at most 50 % of the fleet). A fallback rather than an error keeps
+ * the defaults (canary, one instance) deployable; synth warns about it (lib/stacks/stateless-stack.ts).
+ */
+export function effectiveStrategy(
+  deployment: Pick<DeploymentSpec, "strategy" | "instanceCount">,
+): DeploymentSpec["strategy"] {
+  return deployment.strategy !== "all-at-once" &&
+    deployment.instanceCount < SAGEMAKER_LIMITS.minInstancesForStepwiseShifting
+    ? "all-at-once"
+    : deployment.strategy;
+}
+
+/**
+ * What a blue/green deployment waits for, in minutes, with the strategy as configured (so that adding
+ * instances later never makes a valid configuration invalid). SageMaker bakes after every traffic shift,
+ * the last one being the final baking period: one shift all at once, two for a canary, ceil(100 / step)
+ * for linear; then it keeps the old fleet for the termination wait. MaximumExecutionTimeoutInSeconds must
+ * be larger than that total
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_BlueGreenUpdatePolicy.html), and the
+ * rest of it is what provisioning the new fleet may take.
+ */
+export function deploymentWaitMinutes(
+  deployment: Pick<
+    DeploymentSpec,
+    "strategy" | "linearStepSize" | "bakeTimeMinutes" | "terminationWaitMinutes"
+  >,
+): { bakingPeriods: number; total: number } {
+  const bakingPeriods =
+    deployment.strategy === "canary"
+      ? 2
+      : deployment.strategy === "linear"
+        ? Math.ceil(100 / deployment.linearStepSize)
+        : 1;
+  return {
+    bakingPeriods,
+    total: bakingPeriods * deployment.bakeTimeMinutes + deployment.terminationWaitMinutes,
+  };
+}
+
 /** Cross-field checks of one model; paths are relative to the model. */
 function checkModel(
   model: ModelInput,
@@ -406,6 +514,13 @@ function checkModel(
         message: `unknown feature "${name}" (not in the model's features)`,
       });
   }
+  const deployment = model.deployment;
+  const waits = deploymentWaitMinutes(deployment);
+  if (waits.total >= deployment.maxExecutionMinutes)
+    ctx.addIssue({
+      path: ["deployment", "maxExecutionMinutes"],
+      message: `must exceed the deployment's waits, ${waits.total} min: ${waits.bakingPeriods} baking period(s) of bakeTimeMinutes (${deployment.bakeTimeMinutes}) for strategy ${deployment.strategy}${deployment.strategy === "linear" ? ` with linearStepSize ${deployment.linearStepSize}` : ""}, plus terminationWaitMinutes (${deployment.terminationWaitMinutes}); SageMaker stops a deployment that runs longer`,
+    });
   const allowed: readonly string[] = TASK_METRICS[model.task];
   const performance = model.policy.signals.performance;
   if (performance.enabled && performance.metric !== undefined && !allowed.includes(performance.metric))
@@ -474,6 +589,16 @@ export const DeploymentConfigSchema = z
       checkModel(model, {
         addIssue: (issue) => ctx.addIssue({ code: "custom", ...issue, path: ["models", i, ...issue.path] }),
       });
+      const readable = readableArchiveDays(config.retention);
+      if (readable && model.training.inputDataUri === undefined) {
+        const maxWindow = readable.days - ARCHIVE_DAY_PREFIX_MARGIN_DAYS - 1;
+        if (model.training.trainingWindowDays > maxWindow)
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "training", "trainingWindowDays"],
+            message: `must be at most ${maxWindow} days: the dataset preparation reads whole day prefixes of the archive, back to trainingWindowDays + ${ARCHIVE_DAY_PREFIX_MARGIN_DAYS} days ago, and retention.${readable.field} (${readable.days}) ${readable.field === "archiveGlacierDays" ? "moves older events to Glacier Flexible Retrieval, which it cannot read without a restore" : "deletes older events"}`,
+          });
+      }
       // A label names its prediction's time; the ingest rejects it when that time is older than the
       // event age limit, so a longer horizon would quarantine labels the model is still waiting for.
       const maxAgeHours = config.ingest.maxEventAgeDays * 24;

@@ -5,6 +5,28 @@
  * Timestamps are normalized to epoch milliseconds on validation.
  */
 
+/**
+ * Model ids: 1-32 letters, digits or inner hyphens. They end up in DynamoDB keys (`#` separated), S3
+ * prefixes, SageMaker resource and Step Functions execution names; the configuration enforces the same
+ * pattern, so an event whose `modelId` does not match it names no configured model.
+ */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,31}$/;
+
+/** Longest accepted `requestId`, in characters (printable ASCII: one byte each). */
+export const MAX_REQUEST_ID_LENGTH = 256;
+
+/**
+ * Request ids: 1 to {@link MAX_REQUEST_ID_LENGTH} printable ASCII characters without spaces (UUIDs,
+ * ULIDs, trace ids, base64 tokens). The id is part of the prediction index's partition key
+ * (`MODEL#<modelId>#PRED#<requestId>`), which DynamoDB limits to 2048 bytes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-partition-sort-keys):
+ * a longer key fails the whole BatchGetItem of a batch and stalls its shard. 256 also matches Kinesis'
+ * partition key limit of 256 characters
+ * (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecordsRequestEntry.html), which the
+ * documented `modelId#requestId` partition key must fit. ASCII only, so characters are bytes.
+ */
+export const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
+
 /** A feature value as emitted by an inference service. `null` (or an absent key) means missing. */
 export type FeatureValue = number | string | boolean | null;
 
@@ -18,7 +40,13 @@ export interface PredictionEvent {
   /** Event time, epoch milliseconds. */
   readonly timestamp: number;
   readonly features: Readonly<Record<string, FeatureValue>>;
-  /** Predicted class (binary: 0/1, multiclass: class name or index) or regression value. */
+  /**
+   * Regression: the predicted value. Classification: a class of the model. With declared `classes`: a
+   * class name (a string, or a number written as a class name); a class index (an integer, when no class
+   * name is written as an integer), stored as its class name; for binary models also `false`/`true`
+   * (classes[0]/classes[1]). A binary model without declared classes: `0`, `1`, `"0"`, `"1"`, `false`,
+   * `true` (1 and true are the positive class). Anything else is quarantined (`prediction-not-a-class`).
+   */
   readonly prediction: number | string;
   /** Binary tasks: P(positive class), in [0, 1]. */
   readonly score?: number;
@@ -32,6 +60,7 @@ export interface LabelEvent {
   readonly requestId: string;
   /** Time the label was observed, epoch milliseconds. */
   readonly timestamp: number;
+  /** The true value: a class of the model, as for `prediction` (else `label-not-a-class`), or a number. */
   readonly label: number | string;
   /** Optional copies of the prediction, so no join with the stored prediction is needed. */
   readonly prediction?: number | string;

@@ -56,6 +56,11 @@ export interface RollbackAlarmSpec {
 export interface DeploymentSpec {
   readonly image: string;
   readonly endpointName: string;
+  /**
+   * The endpoint's production variant: the new endpoint config's only variant, and the `VariantName`
+   * dimension of the rollback alarms. A blue/green update keeps the live config's variant name.
+   */
+  readonly variantName: string;
   readonly instanceType: string;
   readonly initialInstanceCount: number;
   /** SageMaker `DeploymentConfig` (PascalCase, passed to UpdateEndpoint as is). */

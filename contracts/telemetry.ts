@@ -16,7 +16,8 @@ export const METRIC_NAMES = {
   recordsReceived: "RecordsReceived",
   /**
    * ingest: records rejected and written to quarantine (Count); modelId `_unknown` when the model id is
-   * unreadable or not configured (reason `unknown-model`), which keeps producer-chosen ids out of the
+   * unreadable, malformed (reason `invalid-model-id`) or not configured (reason `unknown-model`), which
+   * keeps producer-chosen ids out of the
    * metric dimensions and puts those records under one alarm.
    */
   recordsQuarantined: "RecordsQuarantined",
@@ -53,6 +54,7 @@ export const SERVICE_NAMES = {
   ingest: "ingest",
   evaluator: "evaluator",
   workflow: "workflow",
+  alarmRelay: "alarm-relay",
 } as const;
 
 /** modelId dimension value for quarantined records whose model cannot be read from the payload or is not configured. */

@@ -109,6 +109,12 @@ export const WORKFLOW_INPUT_ERROR = "WorkflowInputError";
 /** Error name of an endpoint that is mid-update by someone else: deploying now would race it. */
 export const ENDPOINT_BUSY_ERROR = "EndpointBusyError";
 
+/**
+ * Error name of an endpoint in a state it does not leave by itself (`Failed`, `UpdateRollbackFailed`,
+ * `OutOfService`): an operator must repair or delete it before any run can deploy.
+ */
+export const ENDPOINT_UNUSABLE_ERROR = "EndpointUnusableError";
+
 /** Execution input, as the evaluator sends it. */
 export interface RetrainingRequest {
   readonly modelId: string;

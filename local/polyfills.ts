@@ -1,6 +1,6 @@
 /**
  * Node 20 lacks `Promise.withResolvers` (added in Node 22); aws-local-stepfunctions 3.x calls it.
- * Lambda runs nodejs22.x, so only local mode and tests need this.
+ * Lambda runs nodejs24.x, so only local mode and tests on Node 20 need this.
  */
 if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== "function") {
   Object.defineProperty(Promise, "withResolvers", {

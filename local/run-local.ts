@@ -132,7 +132,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     trainedAt: scenario.start,
     steps: 200,
   });
-  sagemaker.bootstrap(endpointName, initial.version, initial);
+  sagemaker.bootstrap(endpointName, initial.version, initial, model.deployment.variantName);
 
   const pipeline = await LocalPipeline.start({ config });
   const bar =

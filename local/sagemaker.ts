@@ -49,9 +49,18 @@ export interface SageMakerCall {
   readonly detail?: string;
 }
 
+/** A simulated endpoint config: one production variant serving one model. */
+interface LocalEndpointConfig {
+  readonly modelName: string;
+  readonly variantName: string;
+}
+
+/** The variant name SageMaker examples and this project's configuration default to. */
+const DEFAULT_VARIANT = "AllTraffic";
+
 export class LocalSageMaker implements ModelHosting {
   private readonly models = new Map<string, ModelArtifact>();
-  private readonly endpointConfigs = new Map<string, string>();
+  private readonly endpointConfigs = new Map<string, LocalEndpointConfig>();
   private readonly endpoints = new Map<string, LocalEndpoint>();
   readonly calls: SageMakerCall[] = [];
 
@@ -72,10 +81,18 @@ export class LocalSageMaker implements ModelHosting {
     return e;
   }
 
-  /** Registers and deploys a model outside the workflow (the initial champion of a local run). */
-  bootstrap(endpointName: string, modelName: string, artifact: ModelArtifact): void {
+  /**
+   * Registers and deploys a model outside the workflow (the initial champion of a local run), on an
+   * endpoint config named after the model with one variant `variantName`.
+   */
+  bootstrap(
+    endpointName: string,
+    modelName: string,
+    artifact: ModelArtifact,
+    variantName: string = DEFAULT_VARIANT,
+  ): void {
     this.models.set(modelName, artifact);
-    this.endpointConfigs.set(modelName, modelName);
+    this.endpointConfigs.set(modelName, { modelName, variantName });
     this.endpoint(endpointName).deploy(artifact, this.now(), modelName);
   }
 
@@ -180,24 +197,37 @@ export class LocalSageMaker implements ModelHosting {
   async createEndpointConfig(p: Params): Promise<Params> {
     const name = str(p.EndpointConfigName, "EndpointConfigName");
     const modelName = str(dig(p, "ProductionVariants", 0, "ModelName"), "ProductionVariants[0].ModelName");
+    const variantName = str(
+      dig(p, "ProductionVariants", 0, "VariantName"),
+      "ProductionVariants[0].VariantName",
+    );
     if (!this.models.has(modelName)) {
       throw new LocalSageMakerError("ValidationException", `Could not find model "${modelName}"`);
     }
-    this.endpointConfigs.set(name, modelName);
+    this.endpointConfigs.set(name, { modelName, variantName });
     this.calls.push({ at: this.now(), action: "CreateEndpointConfig", name });
     return { EndpointConfigArn: `arn:aws:sagemaker:local:000000000000:endpoint-config/${name}` };
   }
 
-  /** CreateEndpoint and UpdateEndpoint: the swap completes at once (no canary bake time simulated). */
+  /**
+   * CreateEndpoint and UpdateEndpoint: the swap completes at once (no canary bake time simulated). Like
+   * SageMaker's blue/green update, an update must keep the variant name of the endpoint's current config.
+   */
   async updateEndpoint(p: Params, action = "UpdateEndpoint"): Promise<Params> {
     const name = str(p.EndpointName, "EndpointName");
     const configName = str(p.EndpointConfigName, "EndpointConfigName");
-    const modelName = this.endpointConfigs.get(configName);
-    const model = modelName === undefined ? undefined : this.models.get(modelName);
-    if (!model)
+    const config = this.endpointConfigs.get(configName);
+    const model = config === undefined ? undefined : this.models.get(config.modelName);
+    if (!config || !model)
       throw new LocalSageMakerError(
         "ValidationException",
         `Could not find endpoint configuration "${configName}"`,
+      );
+    const live = this.liveVariant(name);
+    if (action === "UpdateEndpoint" && live !== undefined && live !== config.variantName)
+      throw new LocalSageMakerError(
+        "ValidationException",
+        `endpoint "${name}" serves variant "${live}"; a blue/green update must keep it, not "${config.variantName}"`,
       );
     this.endpoint(name).deploy(model, this.now(), configName);
     this.calls.push({ at: this.now(), action, name, detail: configName });
@@ -216,10 +246,22 @@ export class LocalSageMaker implements ModelHosting {
     return { EndpointName: name, EndpointStatus: "InService", EndpointConfigName: e.configName };
   }
 
+  /** The variant of the endpoint's current config, if it serves one. */
+  private liveVariant(endpointName: string): string | undefined {
+    const configName = this.endpoints.get(endpointName)?.configName;
+    return configName === undefined ? undefined : this.endpointConfigs.get(configName)?.variantName;
+  }
+
   /** The `ModelHosting` port the workflow task Lambda uses. */
   async describeEndpoint(endpointName: string): Promise<EndpointInfo> {
     const e = this.endpoints.get(endpointName);
     if (!e?.model) return { exists: false };
-    return { exists: true, status: "InService", ...(e.configName ? { configName: e.configName } : {}) };
+    const variant = this.liveVariant(endpointName);
+    return {
+      exists: true,
+      status: "InService",
+      ...(e.configName ? { configName: e.configName } : {}),
+      ...(variant !== undefined ? { variantNames: [variant] } : {}),
+    };
   }
 }

@@ -59,7 +59,7 @@ export async function synthesizedDefinition(config: DeploymentConfig): Promise<R
     sortKey: { name: "sk", type: AttributeType.STRING },
   });
   const taskFunction = new lambda.Function(stack, "LocalTasks", {
-    runtime: lambda.Runtime.NODEJS_22_X,
+    runtime: lambda.Runtime.NODEJS_24_X,
     handler: "index.handler",
     code: lambda.Code.fromInline("exports.handler = async () => ({});"),
   });

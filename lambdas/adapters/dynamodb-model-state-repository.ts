@@ -188,6 +188,13 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
       const existing = await this.getDecision(d.modelId, d.evaluatedAt);
       return existing ? { recorded: false, existing } : { recorded: false };
     }
+    await this.recordHistory(d, ttlDays);
+    return { recorded: true };
+  }
+
+  /** The compact history entry next to the decision (`H#<iso>`): an unconditional, idempotent put. */
+  async recordHistory(d: Decision, ttlDays: number): Promise<void> {
+    const key = keys.decision(d.modelId, d.evaluatedAt);
     const entry: HistoryEntry = {
       evaluatedAt: d.evaluatedAt,
       ruleSatisfied: d.ruleSatisfied,
@@ -201,13 +208,12 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
           pk: key.pk,
           sk: `${HISTORY_PREFIX}${key.sk}`,
           h: JSON.stringify(entry),
-          [TTL_ATTRIBUTE]: ttl,
+          [TTL_ATTRIBUTE]: Math.floor((d.evaluatedAt + ttlDays * DAY_MS) / 1000),
         }),
         ReturnConsumedCapacity: "TOTAL",
       }),
     );
     this.track("recordHistory", out.ConsumedCapacity);
-    return { recorded: true };
   }
 
   async getDecision(modelId: string, evaluatedAt: number): Promise<DecisionRecord | undefined> {

@@ -1,7 +1,9 @@
 /**
  * ModelHosting over the SageMaker API: DescribeEndpoint, with "does not exist" mapped to
- * `{ exists: false }` (SageMaker reports a missing endpoint as a ValidationException), and the model the
- * current configuration serves (the champion to score on the holdout), from DescribeEndpointConfig.
+ * `{ exists: false }` (SageMaker reports a missing endpoint as a ValidationException), the names of its
+ * production variants (`ProductionVariants[].VariantName` of the DescribeEndpoint response,
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html), and the model
+ * the current configuration serves (the champion to score on the holdout), from DescribeEndpointConfig.
  */
 import {
   CreateModelPackageCommand,
@@ -32,12 +34,14 @@ export class SageMakerModelHosting implements ModelHosting {
     try {
       const out = await this.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
       const modelName = out.EndpointConfigName ? await this.servedModel(out.EndpointConfigName) : undefined;
+      const variantNames = out.ProductionVariants?.flatMap((v) => (v.VariantName ? [v.VariantName] : []));
       return {
         exists: true,
         ...(out.EndpointStatus ? { status: out.EndpointStatus } : {}),
         ...(out.EndpointConfigName ? { configName: out.EndpointConfigName } : {}),
         ...(out.FailureReason ? { failureReason: out.FailureReason } : {}),
         ...(modelName ? { modelName } : {}),
+        ...(variantNames ? { variantNames } : {}),
       };
     } catch (error) {
       const e = error as { name?: string; message?: string };

@@ -33,8 +33,8 @@ export class SnsNotifier implements Notifier {
   async publish(n: Notification): Promise<{ messageId?: string }> {
     const attributes: Record<string, { DataType: "String"; StringValue: string }> = {
       severity: { DataType: "String", StringValue: n.severity },
-      modelId: { DataType: "String", StringValue: n.modelId },
     };
+    if (n.modelId !== undefined) attributes.modelId = { DataType: "String", StringValue: n.modelId };
     for (const [k, v] of Object.entries(n.attributes ?? {}))
       if (v !== "") attributes[k] = { DataType: "String", StringValue: v };
     const out = await this.options.client.send(

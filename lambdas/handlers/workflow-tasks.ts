@@ -4,8 +4,8 @@
  * adapters, Powertools, and the retraining use cases (app/retraining/). A transient dependency failure
  * is re-thrown as `TransientError`, which the state machine retries with backoff and jitter.
  *
- * Environment: `TABLE_NAME`, `ARCHIVE_BUCKET`; optional `DATASETS_PREFIX`, `ARTIFACTS_PREFIX`; the
- * bundled model catalog.
+ * Environment: `TABLE_NAME`, `ARCHIVE_BUCKET`; optional `RETRAINING_BUCKET` (datasets and artifacts;
+ * default the archive), `DATASETS_PREFIX`, `ARTIFACTS_PREFIX`; the bundled model catalog.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -54,6 +54,7 @@ export const handler = (event: TaskEvent, context: Context): Promise<unknown> =>
       hosting: new SageMakerModelHosting(tools.tracer.captureAWSv3Client(new SageMakerClient({}))),
       layout: {
         bucket: ARCHIVE_BUCKET,
+        retrainingBucket: env.RETRAINING_BUCKET ?? ARCHIVE_BUCKET,
         datasetsPrefix: env.DATASETS_PREFIX ?? DEFAULT_DATASETS_PREFIX,
         artifactsPrefix: env.ARTIFACTS_PREFIX ?? DEFAULT_ARTIFACTS_PREFIX,
       },

@@ -9,6 +9,11 @@ export interface EndpointInfo {
   readonly configName?: string;
   /** SageMaker model served by the endpoint's current configuration (first production variant). */
   readonly modelName?: string;
+  /**
+   * Names of the endpoint's production variants (DescribeEndpoint `ProductionVariants`), when known: a
+   * blue/green update must keep them, so a run checks them against the configured variant name.
+   */
+  readonly variantNames?: readonly string[];
   readonly failureReason?: string;
 }
 

@@ -90,11 +90,20 @@ export interface ModelStateRepository {
   acquireLease(modelId: string, owner: string, now: number, ttlMs: number): Promise<AcquireLeaseResult>;
   /** Release the lease if `owner` holds it; returns whether it did. Never releases another owner's lease. */
   releaseLease(modelId: string, owner: string): Promise<boolean>;
-  /** Store a decision once (keyed by model and evaluation time); returns the record already stored, if any. */
+  /**
+   * Store a decision once (keyed by model and evaluation time) with its history entry; returns the record
+   * already stored, if any (then the history entry may be missing: see {@link recordHistory}).
+   */
   recordDecision(
     record: DecisionRecord,
     ttlDays: number,
   ): Promise<{ recorded: boolean; existing?: DecisionRecord }>;
+  /**
+   * (Re)write a recorded decision's history entry (idempotent: a function of the decision). A retried
+   * evaluation calls it, since the first attempt may have stopped between the decision and its entry, and
+   * persistence and adaptive thresholds read the history.
+   */
+  recordHistory(decision: Decision, ttlDays: number): Promise<void>;
   getDecision(modelId: string, evaluatedAt: number): Promise<DecisionRecord | undefined>;
   markNotified(modelId: string, evaluatedAt: number): Promise<void>;
   /** Compact history of decisions evaluated in [fromMs, toMs) for persistence and adaptive limits. */

@@ -8,7 +8,8 @@ export interface Notification {
   readonly subject: string;
   readonly message: string;
   readonly severity: Severity;
-  readonly modelId: string;
+  /** The model the alert is about; absent for alerts about the system (e.g. an ingest-lag alarm). */
+  readonly modelId?: string;
   /** Extra string attributes (e.g. `action`). */
   readonly attributes?: Readonly<Record<string, string>>;
 }

@@ -39,8 +39,9 @@ export class LeaseNotHeldError extends Error {
 
 export interface WorkflowStateStore {
   /**
-   * Confirms that `owner` holds an unexpired lease and extends it to `nowMs + holdMs`, so that a long run
-   * (training, approval, bake time) is not overtaken by the evaluator when the original lease expires.
+   * Confirms that `owner` holds an unexpired lease and extends it to `nowMs + holdMs` (never shortens
+   * it; `holdMs` 0 only confirms), so that a long run (training, approval, bake time) is not overtaken by
+   * the evaluator when the original lease expires.
    * @throws LeaseNotHeldError when `owner` does not hold an unexpired lease on the model.
    */
   confirmLease(modelId: string, owner: string, nowMs: number, holdMs: number): Promise<void>;

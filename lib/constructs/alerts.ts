@@ -2,14 +2,13 @@ import { Duration } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
+  type IAlarmAction,
   type IMetric,
   MathExpression,
   Metric,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
-import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
-import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
@@ -34,8 +33,11 @@ export interface AlertThresholds {
 }
 
 export interface AlertsProps {
-  /** Every alarm notifies this topic (on ALARM and on OK). */
-  readonly topic: ITopic;
+  /**
+   * Every alarm's action, on ALARM and on OK: the alarm relay's (AlarmRelay.action), which publishes to
+   * the alert topic with the `severity` and `modelId` attributes filtered subscriptions match on.
+   */
+  readonly action: IAlarmAction;
   /** The ingest Lambda (its IteratorAge is the ingest lag). */
   readonly ingestFunction: IFunction;
   /** Lambdas whose errors alarm, by a short name used in alarm ids. */
@@ -62,7 +64,7 @@ export function ingestMetric(metricName: string, modelId: string, period = Durat
 }
 
 /**
- * Operational alarms, all to the alert topic: ingest lag, dead-letter queue depth, Lambda errors,
+ * Operational alarms, all to the alert topic through the alarm relay: ingest lag, dead-letter queue depth, Lambda errors,
  * per-model quarantine rate and failed retraining runs. Missing data is "not breaching" everywhere:
  * a quiet model or an idle queue is healthy.
  */
@@ -72,7 +74,7 @@ export class Alerts extends Construct {
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
     const t = { ...DEFAULTS.alerts, ...props.thresholds };
-    const action = new SnsAction(props.topic);
+    const action = props.action;
     const add = (alarmId: string, metric: IMetric, threshold: number, description: string): Alarm => {
       const alarm = new Alarm(this, alarmId, {
         metric,
@@ -130,7 +132,7 @@ export class Alerts extends Construct {
       "UnattributedQuarantine",
       ingestMetric(METRIC_NAMES.recordsQuarantined, UNKNOWN_MODEL_ID),
       t.unattributedQuarantined,
-      "Records without a usable model id were quarantined (not JSON, not schema v1, no modelId, or a modelId not in the configuration: reason unknown-model): a producer is misconfigured.",
+      "Records without a usable model id were quarantined (not JSON, not schema v1, no modelId, a malformed modelId: reason invalid-model-id, or a modelId not in the configuration: reason unknown-model): a producer is misconfigured.",
     );
     add(
       "WorkflowFailures",

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Duration, RemovalPolicy, Stage } from "aws-cdk-lib";
+import { type CfnResource, Duration, RemovalPolicy, Stage } from "aws-cdk-lib";
 import type { IVpc } from "aws-cdk-lib/aws-ec2";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, LoggingFormat, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -10,7 +10,18 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { CDK_ROLE_DEPENDS_ON, ignoreCfnLint } from "./cfn-lint";
 import { acknowledge } from "./nag";
+
+/**
+ * The Lambda runtime of every function of this project: the newest Node.js runtime aws-cdk-lib offers
+ * (nodejs24.x, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). Bumped deliberately,
+ * together with {@link NODE_BUNDLE_TARGET}.
+ */
+export const NODE_RUNTIME = Runtime.NODEJS_24_X;
+
+/** esbuild target of the bundles: the runtime's Node.js major version. */
+export const NODE_BUNDLE_TARGET = "node24";
 
 /** CloudWatch namespace every Lambda of this project emits its Powertools metrics into. */
 export const DEFAULT_METRICS_NAMESPACE = "RetrainTriggers";
@@ -137,7 +148,7 @@ export interface NodeFunctionProps {
 }
 
 /**
- * A Node.js Lambda with this project's production defaults in one place: nodejs22.x on ARM64,
+ * A Node.js Lambda with this project's production defaults in one place: nodejs24.x (the newest Node.js runtime aws-cdk-lib offers) on ARM64,
  * an ESM bundle built by the local esbuild (no Docker), AWS SDK v3 left to the runtime, source maps,
  * Powertools environment (service name, metrics namespace, log level), X-Ray tracing, JSON logs in
  * an explicit log group with retention, explicit memory and timeout. Reusable by every handler.
@@ -172,7 +183,7 @@ export class NodeFunction extends Construct {
       entry: props.entry,
       handler: props.handler ?? "handler",
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: NODE_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -192,7 +203,7 @@ export class NodeFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: "node22",
+        target: NODE_BUNDLE_TARGET,
         mainFields: ["module", "main"],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
@@ -205,6 +216,7 @@ export class NodeFunction extends Construct {
           : {}),
       },
     });
+    ignoreCfnLint(this.function.node.defaultChild as CfnResource, CDK_ROLE_DEPENDS_ON, "W3005");
     acknowledge(
       this.role,
       "X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; these are the only Resource::* statements CDK adds here.",
@@ -212,7 +224,7 @@ export class NodeFunction extends Construct {
     );
     acknowledge(
       this.function,
-      "Runtime pinned to nodejs22.x on purpose: the bundle targets node22 and the project's toolchain and tests are validated on Node 22; the runtime is bumped deliberately, not by a synth-time default.",
+      `Runtime pinned to ${NODE_RUNTIME.name}, the newest Node.js runtime of aws-cdk-lib at the time of writing, on purpose: the bundle targets ${NODE_BUNDLE_TARGET}, and a runtime change is made deliberately (with the bundling target), not by a synth-time default.`,
       "AwsSolutions-L1",
       "Serverless-LambdaLatestVersion",
     );

@@ -22,6 +22,9 @@ import { SERVICE_NAMES } from "../../contracts/telemetry";
 import { acknowledge } from "./nag";
 import { NodeFunction } from "./node-function";
 
+/** Lambda's asynchronous retries of a failed evaluation (the Lambda maximum, 2). */
+export const EVALUATOR_ASYNC_RETRIES = 2;
+
 /** When and how the evaluator runs (the `schedule` config section). */
 export interface TriggerScheduleSettings {
   /** EventBridge Scheduler expression. @default "rate(1 hour)" */
@@ -32,6 +35,12 @@ export interface TriggerScheduleSettings {
   readonly flexibleWindowMinutes?: number;
   /** Scheduler retries of a failed invocation. @default 2 */
   readonly retryAttempts?: number;
+  /**
+   * Lambda's retries of a failed evaluation (asynchronous invocation), 0-2, before the event goes to the
+   * dead-letter queue.
+   * @default 2
+   */
+  readonly asyncRetryAttempts?: number;
   /** Age after which the scheduler gives up on an invocation. @default 60 */
   readonly maxEventAgeMinutes?: number;
   /** @default 1024 */
@@ -45,7 +54,7 @@ export interface TriggerScheduleProps {
   readonly topic: ITopic;
   /** The retraining workflow the evaluator starts (one active run per model). */
   readonly stateMachine: IStateMachine;
-  /** Receives invocations the scheduler (or Lambda's async retries) could not deliver. */
+  /** Receives invocations the scheduler could not deliver and evaluations that failed after Lambda's retries. */
   readonly deadLetterQueue: IQueue;
   /** The model catalog (contracts/catalog.ts), bundled with the function as `model-catalog.json`. */
   readonly catalog: ModelCatalog;
@@ -75,7 +84,7 @@ export class TriggerSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: TriggerScheduleProps) {
     super(scope, id);
-    const s = { ...DEFAULTS.schedule, ...props.settings };
+    const s = { asyncRetryAttempts: EVALUATOR_ASYNC_RETRIES, ...DEFAULTS.schedule, ...props.settings };
     const fn = new NodeFunction(this, "Evaluator", {
       entry: props.entry ?? "lambdas/handlers/evaluate.ts",
       serviceName: SERVICE_NAMES.evaluator,
@@ -84,8 +93,12 @@ export class TriggerSchedule extends Construct {
       timeout: Duration.seconds(s.timeoutSeconds),
       logRetention: props.logRetention,
       deadLetterQueue: props.deadLetterQueue,
-      // The scheduler already retries; Lambda's own async retries would evaluate the same slot again.
-      retryAttempts: 0,
+      // EventBridge Scheduler invokes the function asynchronously
+      // (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html): its retry policy
+      // covers only a failed Invoke call, and a failing evaluation is retried by Lambda's async retries
+      // alone. Slots are idempotent (each model's decision is recorded once per slot), so a retry
+      // re-evaluates only the models that failed; after the retries the event goes to the DLQ.
+      retryAttempts: s.asyncRetryAttempts,
       bundledFiles: { [MODEL_CATALOG_FILE]: JSON.stringify(props.catalog) },
       environment: {
         TABLE_NAME: props.table.tableName,

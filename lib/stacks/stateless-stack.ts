@@ -2,7 +2,8 @@ import { Annotations, Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { buildModelCatalog, type CatalogOptions } from "../../contracts/catalog";
-import type { DeploymentConfig } from "../../contracts/config";
+import { type DeploymentConfig, effectiveStrategy, SAGEMAKER_LIMITS } from "../../contracts/config";
+import { AlarmRelay } from "../constructs/alarm-relay";
 import { Alerts } from "../constructs/alerts";
 import { RetrainDashboard } from "../constructs/dashboard";
 import { PredictionIngest } from "../constructs/prediction-ingest";
@@ -16,6 +17,8 @@ export interface HandlerEntries {
   readonly ingest?: string;
   /** @default "lambdas/handlers/evaluate.ts" */
   readonly evaluator?: string;
+  /** @default "lambdas/handlers/alarm-relay.ts" */
+  readonly alarmRelay?: string;
 }
 
 export interface StatelessStackProps extends StackProps {
@@ -44,6 +47,8 @@ export class StatelessStack extends Stack {
   public readonly ingest: PredictionIngest;
   public readonly trigger: TriggerSchedule;
   public readonly workflow: RetrainingWorkflow;
+  /** Republishes alarm state changes with severity attributes; its watchdogs notify the topic directly. */
+  public readonly alarmRelay: AlarmRelay;
   public readonly alerts: Alerts;
   public readonly dashboard: RetrainDashboard;
 
@@ -68,6 +73,7 @@ export class StatelessStack extends Stack {
       table: stateful.table,
       topic: stateful.topic,
       archiveBucket: stateful.archiveBucket,
+      retrainingBucket: stateful.retrainingBucket,
       catalog,
       logRetention,
     });
@@ -80,6 +86,15 @@ export class StatelessStack extends Stack {
         `models configure different approval timeouts (${[...approvalTimeouts].join(", ")} h); the state machine waits ${Math.max(...approvalTimeouts)} h for all of them`,
       );
 
+    for (const model of config.models) {
+      const effective = effectiveStrategy(model.deployment);
+      if (effective !== model.deployment.strategy)
+        Annotations.of(this.workflow).addWarningV2(
+          "retrain-triggers:traffic-shifting-fallback",
+          `models[${config.models.indexOf(model)}] (${model.id}): deployment.strategy "${model.deployment.strategy}" needs deployment.instanceCount >= ${SAGEMAKER_LIMITS.minInstancesForStepwiseShifting} (a step must be at most 50 % of the fleet); with ${model.deployment.instanceCount} instance the endpoint update shifts all traffic at once, still blue/green with the rollback alarms and a ${model.deployment.bakeTimeMinutes}-minute baking period. Set instanceCount >= ${SAGEMAKER_LIMITS.minInstancesForStepwiseShifting} for ${model.deployment.strategy} shifting, or strategy "all-at-once" to silence this.`,
+        );
+    }
+
     this.trigger = new TriggerSchedule(this, "Trigger", {
       table: stateful.table,
       topic: stateful.topic,
@@ -91,9 +106,17 @@ export class StatelessStack extends Stack {
       ...(props.entries?.evaluator ? { entry: props.entries.evaluator } : {}),
     });
 
+    this.alarmRelay = new AlarmRelay(this, "AlarmRelay", {
+      topic: stateful.topic,
+      deadLetterQueue: stateful.alarmRelayDeadLetterQueue,
+      deploymentName: config.name,
+      logRetention,
+      ...(props.entries?.alarmRelay ? { entry: props.entries.alarmRelay } : {}),
+    });
+
     const modelIds = config.models.map((m) => m.id);
     this.alerts = new Alerts(this, "Alarms", {
-      topic: stateful.topic,
+      action: this.alarmRelay.action,
       ingestFunction: this.ingest.function,
       functions: {
         Ingest: this.ingest.function,

@@ -69,6 +69,7 @@ describe("SageMakerModelHosting", () => {
       EndpointStatus: "Failed",
       EndpointConfigName: "churn-1",
       FailureReason: "bad image",
+      ProductionVariants: [{ VariantName: "Blue", CurrentWeight: 1 }],
       CreationTime: new Date(),
       LastModifiedTime: new Date(),
     });
@@ -85,7 +86,23 @@ describe("SageMakerModelHosting", () => {
       configName: "churn-1",
       failureReason: "bad image",
       modelName: "churn-model-1",
+      variantNames: ["Blue"],
     });
+  });
+
+  it("reports every production variant, and none when DescribeEndpoint lists none (e.g. while Creating)", async () => {
+    sm.on(DescribeEndpointCommand, { EndpointName: "ab" }).resolves({
+      EndpointName: "ab",
+      EndpointStatus: "InService",
+      ProductionVariants: [{ VariantName: "A" }, { VariantName: "B" }],
+    });
+    sm.on(DescribeEndpointCommand, { EndpointName: "new" }).resolves({
+      EndpointName: "new",
+      EndpointStatus: "Creating",
+    });
+    const hosting = new SageMakerModelHosting(new SageMakerClient({ region: "us-east-1" }));
+    expect((await hosting.describeEndpoint("ab")).variantNames).toEqual(["A", "B"]);
+    expect(await hosting.describeEndpoint("new")).toEqual({ exists: true, status: "Creating" });
   });
 
   it.each([

@@ -38,7 +38,7 @@ describe("bin/app.ts with an invalid configuration", () => {
     );
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toContain(`invalid configuration (${configPath}):`);
-    expect(failure?.stderr).toContain("models[0].deployment.canarySize: must be between 1 and 99");
+    expect(failure?.stderr).toContain("models[0].deployment.canarySize: must be between 1 and 50");
     expect(failure?.stderr).toContain("models[0].features[0].importance: must be >= 0");
     expect(failure?.stderr).toContain(
       "schedule.expression: cron: exactly one of day-of-month and day-of-week must be ?",

@@ -2,13 +2,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildModelCatalog, parseModelCatalog } from "../../contracts/catalog";
+import { buildModelCatalog, deploymentConfigOf, parseModelCatalog } from "../../contracts/catalog";
 import {
   ConfigError,
   DEFAULTS,
   type DeploymentConfigInput,
+  deploymentWaitMinutes,
+  effectiveStrategy,
   formatPath,
   loadConfig,
+  readableArchiveDays,
   scheduleExpressionProblem,
 } from "../../contracts/config";
 import { DEFAULT_TRIGGER_POLICY } from "../../contracts/policy";
@@ -65,7 +68,15 @@ describe("loadConfig: valid configurations", () => {
     expect(config.alerts.email).toEqual([]);
     expect(config.models[0]!.policy).toEqual(DEFAULT_TRIGGER_POLICY);
     expect(config.models[0]!.deployment.strategy).toBe("canary");
+    expect(config.models[0]!.deployment.variantName).toBe("AllTraffic");
     expect(config.models[0]!.training.hyperparameters).toEqual({});
+  });
+
+  it("carries deployment.variantName to every Lambda's model catalog", () => {
+    const input = minimal();
+    input.models[0]!.deployment = { variantName: "blue-1" };
+    const catalog = parseModelCatalog(JSON.stringify(buildModelCatalog(loadConfig(input))));
+    expect(catalog.models[0]!.retraining.deployment.variantName).toBe("blue-1");
   });
 
   it("defaults the ingest event-time limits to the ingest domain's own defaults", () => {
@@ -99,7 +110,78 @@ describe("loadConfig: invalid configurations name the field", () => {
         c.models[0]!.deployment = { canarySize: 0 };
       },
       path: "models[0].deployment.canarySize",
-      message: /^must be between 1 and 99$/,
+      message: /^must be between 1 and 50$/,
+    },
+    {
+      name: "canary larger than SageMaker's 50 % of the fleet",
+      mutate: (c) => {
+        c.models[0]!.deployment = { canarySize: 51 };
+      },
+      path: "models[0].deployment.canarySize",
+      message: /^must be between 1 and 50$/,
+    },
+    {
+      name: "linear step below SageMaker's 10 %",
+      mutate: (c) => {
+        c.models[0]!.deployment = { strategy: "linear", linearStepSize: 9 };
+      },
+      path: "models[0].deployment.linearStepSize",
+      message: /^must be between 10 and 50$/,
+    },
+    {
+      name: "linear step above SageMaker's 50 %",
+      mutate: (c) => {
+        c.models[0]!.deployment = { strategy: "linear", linearStepSize: 51 };
+      },
+      path: "models[0].deployment.linearStepSize",
+      message: /^must be between 10 and 50$/,
+    },
+    {
+      name: "linear steps times the bake time beyond the deployment timeout",
+      mutate: (c) => {
+        // 10 steps of 10 % x 10 min + 5 min termination wait = 105 min > 60 min.
+        c.models[0]!.deployment = { strategy: "linear", linearStepSize: 10, instanceCount: 4 };
+      },
+      path: "models[0].deployment.maxExecutionMinutes",
+      message:
+        /must exceed the deployment's waits, 105 min: 10 baking period\(s\) of bakeTimeMinutes \(10\) for strategy linear with linearStepSize 10, plus terminationWaitMinutes \(5\)/,
+    },
+    {
+      name: "canary baking periods and termination wait equal to the deployment timeout",
+      mutate: (c) => {
+        // 2 x 25 min + 10 min = 60 min: SageMaker needs the timeout to be larger.
+        c.models[0]!.deployment = {
+          bakeTimeMinutes: 25,
+          terminationWaitMinutes: 10,
+          maxExecutionMinutes: 60,
+        };
+      },
+      path: "models[0].deployment.maxExecutionMinutes",
+      message: /must exceed the deployment's waits, 60 min: 2 baking period\(s\)/,
+    },
+    {
+      name: "variant name with an underscore",
+      mutate: (c) => {
+        c.models[0]!.deployment = { variantName: "All_Traffic" };
+      },
+      path: "models[0].deployment.variantName",
+      message: /^must be 1-63 alphanumerics or inner hyphens \(a SageMaker variant name\)$/,
+    },
+    {
+      name: "empty variant name",
+      mutate: (c) => {
+        c.models[0]!.deployment = { variantName: "" };
+      },
+      path: "models[0].deployment.variantName",
+      message: /a SageMaker variant name/,
+    },
+    {
+      name: "variant name longer than 63 characters",
+      mutate: (c) => {
+        c.models[0]!.deployment = { variantName: "v".repeat(64) };
+      },
+      path: "models[0].deployment.variantName",
+      message: /a SageMaker variant name/,
     },
     {
       name: "unknown task",
@@ -278,7 +360,7 @@ describe("loadConfig: invalid configurations name the field", () => {
   it("puts every issue in the error message as `path: problem`", () => {
     const input = minimal();
     input.models[0]!.deployment = { canarySize: 100 };
-    expect(() => loadConfig(input)).toThrow(/models\[0\]\.deployment\.canarySize: must be between 1 and 99/);
+    expect(() => loadConfig(input)).toThrow(/models\[0\]\.deployment\.canarySize: must be between 1 and 50/);
   });
 
   it("reports unreadable files, invalid JSON and foreign JSON as ConfigError", () => {
@@ -290,6 +372,132 @@ describe("loadConfig: invalid configurations name the field", () => {
     writeFileSync(broken, '{ "models": [ }');
     expect(() => loadConfig(broken)).toThrow(/not valid JSON/);
     expect(() => loadConfig("tsconfig.json")).toThrow(/compilerOptions: unknown field/);
+  });
+});
+
+describe("training window and the archive's lifecycle", () => {
+  const withWindow = (trainingWindowDays: number, retention: Record<string, number> = {}) => {
+    const input = minimal();
+    input.models[0]!.training.trainingWindowDays = trainingWindowDays;
+    input.retention = retention;
+    return input;
+  };
+
+  it("accepts windows that end a day before the Glacier transition (defaults: 90 days, up to 88)", () => {
+    expect(
+      loadConfig(withWindow(DEFAULTS.training.trainingWindowDays)).models[0]!.training.trainingWindowDays,
+    ).toBe(30);
+    expect(loadConfig(withWindow(88)).models[0]!.training.trainingWindowDays).toBe(88);
+  });
+
+  it("refuses a window reaching into Glacier objects, naming the field", () => {
+    expect(issuesOf(withWindow(89))).toContainEqual({
+      path: "models[0].training.trainingWindowDays",
+      message: expect.stringMatching(
+        /^must be at most 88 days: .*retention\.archiveGlacierDays \(90\) moves older events to Glacier/,
+      ),
+    });
+  });
+
+  it("refuses a window reaching past the archive's expiry when there is no Glacier transition", () => {
+    const input = withWindow(60, { archiveDays: 60, archiveGlacierDays: 0, archiveInfrequentAccessDays: 30 });
+    expect(issuesOf(input)).toContainEqual({
+      path: "models[0].training.trainingWindowDays",
+      message: expect.stringMatching(
+        /^must be at most 58 days: .*retention\.archiveDays \(60\) deletes older events/,
+      ),
+    });
+  });
+
+  it("accepts any window when the archive keeps its events readable forever, or the model brings its data", () => {
+    const forever = withWindow(3650, {
+      archiveDays: 0,
+      archiveGlacierDays: 0,
+      archiveInfrequentAccessDays: 30,
+    });
+    expect(loadConfig(forever).models[0]!.training.trainingWindowDays).toBe(3650);
+    const userData = withWindow(365);
+    userData.models[0]!.training.inputDataUri = "s3://user-data/churn/";
+    expect(loadConfig(userData).models[0]!.training.trainingWindowDays).toBe(365);
+  });
+
+  it("matches the readable days to the lifecycle actions", () => {
+    expect(readableArchiveDays({ archiveGlacierDays: 90, archiveDays: 365 })).toEqual({
+      days: 90,
+      field: "archiveGlacierDays",
+    });
+    expect(readableArchiveDays({ archiveGlacierDays: 0, archiveDays: 365 })).toEqual({
+      days: 365,
+      field: "archiveDays",
+    });
+    expect(readableArchiveDays({ archiveGlacierDays: 0, archiveDays: 0 })).toBeUndefined();
+  });
+});
+
+describe("SageMaker deployment limits", () => {
+  const withDeployment = (deployment: Record<string, unknown>) => {
+    const input = minimal();
+    input.models[0]!.deployment = deployment;
+    return loadConfig(input).models[0]!;
+  };
+  const routing = (model: ReturnType<typeof withDeployment>) =>
+    (deploymentConfigOf(model).BlueGreenUpdatePolicy as { TrafficRoutingConfiguration: { Type: string } })
+      .TrafficRoutingConfiguration;
+
+  it("accepts the limits themselves: canary 50 %, linear 10 % and 50 %, waits just inside the timeout", () => {
+    expect(withDeployment({ canarySize: 50 }).deployment.canarySize).toBe(50);
+    expect(withDeployment({ strategy: "linear", linearStepSize: 50 }).deployment.linearStepSize).toBe(50);
+    // 10 steps x 5 min + 5 min = 55 min < 60 min.
+    const linear = withDeployment({ strategy: "linear", linearStepSize: 10, bakeTimeMinutes: 5 });
+    expect(deploymentWaitMinutes(linear.deployment)).toEqual({ bakingPeriods: 10, total: 55 });
+  });
+
+  it("keeps the defaults valid: canary, 10 %, 10 min bake, 5 min termination wait, 60 min timeout", () => {
+    const model = withDeployment({});
+    expect(deploymentWaitMinutes(model.deployment)).toEqual({ bakingPeriods: 2, total: 25 });
+    expect(model.deployment.maxExecutionMinutes).toBe(DEFAULTS.deployment.maxExecutionMinutes);
+  });
+
+  it("counts one baking period all at once, two for a canary and ceil(100 / step) for linear", () => {
+    const waits = (deployment: Record<string, unknown>) =>
+      deploymentWaitMinutes(
+        withDeployment({ bakeTimeMinutes: 1, terminationWaitMinutes: 0, ...deployment }).deployment,
+      ).bakingPeriods;
+    expect(waits({ strategy: "all-at-once" })).toBe(1);
+    expect(waits({ strategy: "canary" })).toBe(2);
+    expect(waits({ strategy: "linear", linearStepSize: 25 })).toBe(4);
+    expect(waits({ strategy: "linear", linearStepSize: 30 })).toBe(4);
+    expect(waits({ strategy: "linear", linearStepSize: 50 })).toBe(2);
+  });
+
+  it("falls back to all-at-once for canary and linear on a single instance", () => {
+    const single = withDeployment({ strategy: "canary", instanceCount: 1 });
+    expect(effectiveStrategy(single.deployment)).toBe("all-at-once");
+    expect(routing(single)).toEqual({ Type: "ALL_AT_ONCE", WaitIntervalInSeconds: 600 });
+    const linear = withDeployment({ strategy: "linear", instanceCount: 1 });
+    expect(routing(linear).Type).toBe("ALL_AT_ONCE");
+  });
+
+  it("shifts canary and linear traffic from two instances on", () => {
+    expect(routing(withDeployment({ strategy: "canary", instanceCount: 2 }))).toEqual({
+      Type: "CANARY",
+      CanarySize: { Type: "CAPACITY_PERCENT", Value: 10 },
+      WaitIntervalInSeconds: 600,
+    });
+    expect(routing(withDeployment({ strategy: "linear", instanceCount: 2 }))).toMatchObject({
+      Type: "LINEAR",
+      LinearStepSize: { Type: "CAPACITY_PERCENT", Value: 25 },
+    });
+  });
+
+  it("checks the timeout against the configured strategy, so adding instances never invalidates it", () => {
+    const input = minimal();
+    // Canary on one instance runs all at once (1 x 30 + 5 = 35 min), but canary needs 2 x 30 + 5 = 65 min.
+    input.models[0]!.deployment = { bakeTimeMinutes: 30 };
+    expect(issuesOf(input)).toContainEqual({
+      path: "models[0].deployment.maxExecutionMinutes",
+      message: expect.stringMatching(/65 min: 2 baking period/),
+    });
   });
 });
 

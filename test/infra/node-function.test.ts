@@ -29,9 +29,9 @@ beforeAll(() => {
 });
 
 describe("NodeFunction", () => {
-  it("runs nodejs22.x on ARM64 with explicit memory, timeout and active tracing", () => {
+  it("runs nodejs24.x on ARM64 with explicit memory, timeout and active tracing", () => {
     template.hasResourceProperties("AWS::Lambda::Function", {
-      Runtime: "nodejs22.x",
+      Runtime: "nodejs24.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
       MemorySize: 512,

@@ -1,5 +1,5 @@
-import type { App } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import type { App, Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildModelCatalog, MODEL_CATALOG_FILE, parseModelCatalog } from "../../contracts/catalog";
@@ -7,6 +7,7 @@ import { loadConfig } from "../../contracts/config";
 import { METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAMES, UNKNOWN_MODEL_ID } from "../../contracts/telemetry";
 import { DAY_MS } from "../../contracts/time";
 import { limitsFromEnv } from "../../lambdas/handlers/ingest";
+import { ALARM_RELAY_RETRIES, watchdogAlarmNames } from "../../lib/constructs/alarm-relay";
 import { applyWildcardAcknowledgments } from "../../lib/constructs/nag";
 import { NodeFunction } from "../../lib/constructs/node-function";
 import { createRetrainApp } from "../../lib/stacks/retrain-app";
@@ -38,10 +39,10 @@ describe("stateless stack: Lambda functions", () => {
     ["IngestHandler", config.ingest.memoryMb, config.ingest.timeoutSeconds, "ingest"],
     ["TriggerEvaluator", config.schedule.memoryMb, config.schedule.timeoutSeconds, "evaluator"],
   ])(
-    "%s: nodejs22.x, ARM64, explicit memory/timeout, tracing, Powertools",
+    "%s: nodejs24.x, ARM64, explicit memory/timeout, tracing, Powertools",
     (prefix, memory, timeout, service) => {
       expect(functionProps(prefix)).toMatchObject({
-        Runtime: "nodejs22.x",
+        Runtime: "nodejs24.x",
         Architectures: ["arm64"],
         MemorySize: memory,
         Timeout: timeout,
@@ -57,11 +58,16 @@ describe("stateless stack: Lambda functions", () => {
     },
   );
 
-  it("bundles the same model catalog with all three Lambdas, and none gets it through the environment", () => {
-    const functions = app.node
+  it("bundles the same model catalog with all three model Lambdas, and none gets it through the environment", () => {
+    const all = app.node
       .findAll()
       .filter((c): c is NodeFunction => c instanceof NodeFunction)
       .map((f) => [f.node.path, f.bundledFiles[MODEL_CATALOG_FILE]] as const);
+    // The alarm relay knows no models.
+    expect(all.filter(([path]) => path.includes("/AlarmRelay/")).map(([, json]) => json)).toEqual([
+      undefined,
+    ]);
+    const functions = all.filter(([path]) => !path.includes("/AlarmRelay/"));
     expect(functions.map(([path]) => path.split("/")[1])).toEqual(
       expect.arrayContaining(["Ingest", "Trigger", "Workflow"]),
     );
@@ -113,7 +119,7 @@ describe("stateless stack: Lambda functions", () => {
     });
   });
 
-  it("gives the evaluator its table, topic, state machine, and an async DLQ without Lambda retries", () => {
+  it("gives the evaluator its table, topic, state machine, an async DLQ and Lambda's async retries", () => {
     const props = functionProps("TriggerEvaluator");
     expect((props.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       TABLE_NAME: expect.anything(),
@@ -121,10 +127,15 @@ describe("stateless stack: Lambda functions", () => {
       STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^WorkflowStateMachine/) },
     });
     expect(props.DeadLetterConfig).toEqual({ TargetArn: expect.anything() });
-    stateless.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
-      FunctionName: { Ref: Match.stringLikeRegexp("^TriggerEvaluator") },
-      MaximumRetryAttempts: 0,
-    });
+    // EventBridge Scheduler invokes asynchronously: its own retries never see a failing evaluation, so
+    // Lambda's async retries are what retries a slot (idempotent: decisions are recorded once per slot).
+    const invokeConfigs = Object.values(stateless.findResources("AWS::Lambda::EventInvokeConfig")).filter(
+      (c) => JSON.stringify(c.Properties.FunctionName).includes("TriggerEvaluator"),
+    );
+    expect(invokeConfigs).toHaveLength(1);
+    const retries = invokeConfigs[0]!.Properties.MaximumRetryAttempts as number;
+    expect(retries).toBeGreaterThanOrEqual(1);
+    expect(retries).toBeLessThanOrEqual(2);
   });
 
   it("keeps every function's logs for the configured retention", () => {
@@ -227,6 +238,68 @@ describe("stateless stack: evaluator schedule", () => {
       ScheduleExpression: "cron(15 6 ? * MON-FRI *)",
       ScheduleExpressionTimezone: "Europe/Paris",
       FlexibleTimeWindow: { Mode: "FLEXIBLE", MaximumWindowInMinutes: 10 },
+    });
+  });
+});
+
+describe("stateless stack: traffic shifting fallback", () => {
+  it("warns at synth when canary or linear shifting falls back to all-at-once on one instance", () => {
+    const input = JSON.parse(JSON.stringify(config));
+    input.models[0].deployment = { ...input.models[0].deployment, strategy: "canary", instanceCount: 1 };
+    input.models[1].deployment = { ...input.models[1].deployment, strategy: "all-at-once", instanceCount: 1 };
+    const built = createRetrainApp(loadConfig(input), {
+      nag: false,
+      appProps: { builtinCloudFormationValidation: false, context: { "aws:cdk:bundling-stacks": [] } },
+    });
+    const warnings = Annotations.fromStack(built.stateless).findWarning("*", Match.anyValue());
+    const texts = warnings.map((w) => String(w.entry.data));
+    expect(texts.filter((t) => t.includes("needs deployment.instanceCount >= 2"))).toEqual([
+      expect.stringMatching(
+        /^models\[0\] \(churn\): deployment.strategy "canary" needs deployment.instanceCount >= 2/,
+      ),
+    ]);
+  });
+
+  it("does not warn for the example configuration (two instances for canary and linear)", () => {
+    const texts = Annotations.fromStack(app.node.findChild(`${config.name}-Stateless`) as Stack)
+      .findWarning("*", Match.anyValue())
+      .map((w) => String(w.entry.data));
+    expect(texts.filter((t) => t.includes("needs deployment.instanceCount"))).toEqual([]);
+  });
+});
+
+describe("stateless stack: where the workflow reads and writes", () => {
+  /** Allow statements of the IAM policies attached to roles whose logical id starts with `rolePrefix`. */
+  const statementsOf = (rolePrefix: string) =>
+    Object.values(stateless.findResources("AWS::IAM::Policy"))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+  const s3Resources = (rolePrefix: string, action: string) =>
+    JSON.stringify(
+      statementsOf(rolePrefix)
+        .filter((s) => ([] as unknown[]).concat(s.Action).includes(action))
+        .map((s) => s.Resource),
+    );
+
+  it("SageMaker reads datasets and artifacts and writes artifacts in the retraining bucket only", () => {
+    const reads = s3Resources("WorkflowSageMakerExecutionRole", "s3:GetObject");
+    const writes = s3Resources("WorkflowSageMakerExecutionRole", "s3:PutObject");
+    expect(reads).toMatch(/Retraining.*\/retraining\/datasets\/\*/);
+    expect(writes).toMatch(/Retraining.*\/retraining\/artifacts\/\*/);
+    for (const resources of [reads, writes]) expect(resources).not.toMatch(/Archive/);
+  });
+
+  it("the task Lambda reads events from the archive and writes datasets to the retraining bucket", () => {
+    const reads = s3Resources("WorkflowTasksRole", "s3:GetObject");
+    for (const model of config.models) expect(reads).toMatch(new RegExp(`Archive[^\\]]*/${model.id}/\\*`));
+    const writes = s3Resources("WorkflowTasksRole", "s3:PutObject");
+    expect(writes).toMatch(/Retraining.*\/retraining\/datasets\/\*/);
+    expect(writes).not.toMatch(/Archive/);
+    expect(
+      (functionProps("WorkflowTasks").Environment as { Variables: Record<string, unknown> }).Variables,
+    ).toMatchObject({
+      ARCHIVE_BUCKET: { "Fn::ImportValue": expect.stringMatching(/Archive/) },
+      RETRAINING_BUCKET: { "Fn::ImportValue": expect.stringMatching(/Retraining/) },
     });
   });
 });
@@ -350,13 +423,92 @@ describe("stateless stack: alarms to the alert topic", () => {
     });
   });
 
-  it("notify the alert topic on ALARM and OK, for every operational alarm", () => {
+  // Issue 15 item 8: CloudWatch's SNS action publishes without message attributes, so subscribers that
+  // filter on severity never saw an operational alarm. Every alarm now notifies through the relay.
+  const relayArn = { "Fn::GetAtt": [expect.stringMatching(/^AlarmRelayFunction[0-9A-F]{8}$/), "Arn"] };
+
+  it("notify through the alarm relay on ALARM and OK, for every operational alarm, never the topic directly", () => {
     const ops = alarms();
     expect(ops.length).toBe(1 + 3 + 3 + config.models.length + 1 + 1);
     for (const a of ops) {
-      expect(a.AlarmActions).toEqual([{ "Fn::ImportValue": expect.stringMatching(/Alerts/) }]);
+      expect(a.AlarmActions).toEqual([relayArn]);
       expect(a.OKActions).toEqual(a.AlarmActions);
     }
+  });
+
+  it("let CloudWatch invoke the relay for exactly these alarms, of this account", () => {
+    const permissions = Object.values(stateless.findResources("AWS::Lambda::Permission"))
+      .map((p) => p.Properties as Record<string, unknown>)
+      .filter((p) => p.Principal === "lambda.alarms.cloudwatch.amazonaws.com");
+    const alarmIds = Object.keys(stateless.findResources("AWS::CloudWatch::Alarm")).filter(
+      (id) => id.startsWith("Alarms") || id.startsWith("AlarmRelay"),
+    );
+    expect(
+      permissions.map((p) => (p.SourceArn as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]).sort(),
+    ).toEqual(alarmIds.sort());
+    for (const p of permissions) {
+      expect(p).toMatchObject({
+        Action: "lambda:InvokeFunction",
+        FunctionName: relayArn,
+        SourceAccount: { Ref: "AWS::AccountId" },
+      });
+    }
+  });
+
+  it("relay to the alert topic with a dead-letter queue and Lambda's retries", () => {
+    const relay = functionProps("AlarmRelayFunction");
+    expect((relay.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      TOPIC_ARN: { "Fn::ImportValue": expect.stringMatching(/Alerts/) },
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.alarmRelay,
+    });
+    expect(relay.DeadLetterConfig).toEqual({
+      TargetArn: { "Fn::ImportValue": expect.stringMatching(/AlarmRelayDeadLetters/) },
+    });
+    stateless.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: Match.stringLikeRegexp("^AlarmRelayFunction") },
+      MaximumRetryAttempts: ALARM_RELAY_RETRIES,
+    });
+    stateless.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: [{ Ref: Match.stringLikeRegexp("^AlarmRelayRole") }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "sns:Publish",
+            Resource: { "Fn::ImportValue": Match.stringLikeRegexp("Alerts") },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("watch the relay itself with two alarms that also publish straight to the topic, by the names the topic policy allows", () => {
+    const names = watchdogAlarmNames(config.name);
+    const watchdogs = Object.entries(stateless.findResources("AWS::CloudWatch::Alarm"))
+      .filter(([id]) => id.startsWith("AlarmRelay"))
+      .map(([, r]) => r.Properties as Record<string, unknown>);
+    expect(watchdogs.map((w) => w.AlarmName).sort()).toEqual([names.deadLetters, names.errors].sort());
+    const topic = { "Fn::ImportValue": expect.stringMatching(/Alerts/) };
+    for (const w of watchdogs) {
+      expect(w.AlarmActions).toEqual([topic, relayArn]);
+      expect(w.OKActions).toEqual(w.AlarmActions);
+    }
+    const byName = new Map(watchdogs.map((w) => [w.AlarmName, w]));
+    expect(byName.get(names.errors)).toMatchObject({
+      MetricName: "Errors",
+      Namespace: "AWS/Lambda",
+      Threshold: 1,
+    });
+    expect(byName.get(names.deadLetters)).toMatchObject({
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [
+        { Name: "QueueName", Value: { "Fn::ImportValue": expect.stringMatching(/AlarmRelayDeadLetters/) } },
+      ],
+    });
+    // No other alarm of either stack publishes to the topic directly.
+    const direct = Object.values(stateless.findResources("AWS::CloudWatch::Alarm"))
+      .map((r) => r.Properties as Record<string, unknown>)
+      .filter((a) => JSON.stringify(a.AlarmActions ?? []).includes("Alerts"));
+    expect(direct.map((a) => a.AlarmName).sort()).toEqual([names.deadLetters, names.errors].sort());
   });
 });
 
@@ -371,6 +523,42 @@ describe("stateless stack: dashboard", () => {
     for (const name of Object.values(METRIC_NAMES)) expect(body).toContain(`\\"${name}\\"`);
     expect(body).toContain("Quarantined without a model id");
     expect(body).toContain(`\\"${METRICS_NAMESPACE}\\"`);
+  });
+});
+
+describe("cfn-lint suppressions (scripts/cfn-lint.sh)", () => {
+  it("ignore E3601 and E3002 only on the resource each concerns, and no rule for a whole template", () => {
+    const suppressed = Object.entries({ ...stateless.toJSON().Resources, ...stateful.toJSON().Resources })
+      .map(
+        ([id, r]) =>
+          [
+            id,
+            (r as { Type: string }).Type,
+            (r as { Metadata?: Record<string, unknown> }).Metadata?.["cfn-lint"],
+          ] as const,
+      )
+      .filter(([, , lint]) => lint !== undefined)
+      .map(([id, type, lint]): [string, string, string[]] => [
+        id.replace(/[0-9A-F]{8}$/, ""),
+        type,
+        (lint as { config: { ignore_checks: string[] } }).config.ignore_checks,
+      ]);
+    expect(suppressed.filter(([, , rules]) => rules.some((r) => r.startsWith("E")))).toEqual([
+      ["WorkflowStateMachine", "AWS::StepFunctions::StateMachine", ["E3601", "W3005"]],
+      ["Dashboard", "AWS::CloudWatch::Dashboard", ["E3002"]],
+    ]);
+    // W3005 (CDK's DependsOn on a role next to a GetAtt of it) only where CDK adds it.
+    for (const [, type] of suppressed.filter(([, , r]) => r.includes("W3005")))
+      expect(["AWS::Lambda::Function", "AWS::StepFunctions::StateMachine"]).toContain(type);
+    // The Firehose delivery depends on its role's policy, not on the role it already references.
+    const delivery = resourceByPrefix(
+      stateful,
+      "AWS::KinesisFirehose::DeliveryStream",
+      "ArchiveDelivery",
+    ) as {
+      DependsOn?: string[];
+    };
+    expect(delivery.DependsOn).toEqual([expect.stringMatching(/^ArchiveDeliveryRoleDefaultPolicy/)]);
   });
 });
 

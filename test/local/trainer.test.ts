@@ -99,7 +99,7 @@ describe("LocalSageMaker (simulated SageMaker APIs the workflow overrides call)"
 
     await sm.createEndpointConfig({
       EndpointConfigName: "cfg-1",
-      ProductionVariants: [{ ModelName: "run-1" }],
+      ProductionVariants: [{ VariantName: "AllTraffic", ModelName: "run-1" }],
     });
     now = 2000;
     await sm.createEndpoint({ EndpointName: "ep", EndpointConfigName: "cfg-1" });
@@ -107,11 +107,21 @@ describe("LocalSageMaker (simulated SageMaker APIs the workflow overrides call)"
       exists: true,
       status: "InService",
       configName: "cfg-1",
+      variantNames: ["AllTraffic"],
     });
     expect(sm.endpoint("ep").version).toBe("run-1");
     await expect(sm.updateEndpoint({ EndpointName: "ep", EndpointConfigName: "nope" })).rejects.toThrow(
       LocalSageMakerError,
     );
+    // As SageMaker's blue/green update: a config with another variant name is refused.
+    await sm.createEndpointConfig({
+      EndpointConfigName: "cfg-blue",
+      ProductionVariants: [{ VariantName: "Blue", ModelName: "run-1" }],
+    });
+    await expect(sm.updateEndpoint({ EndpointName: "ep", EndpointConfigName: "cfg-blue" })).rejects.toThrow(
+      /serves variant "AllTraffic"; a blue\/green update must keep it/,
+    );
+    expect(sm.endpoint("ep").configName).toBe("cfg-1");
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The ingest use case's ports (IngestStores) in memory, with the DynamoDB adapters' semantics: watermark
- * merge of bucket profiles, idempotent puts of predictions, label markers and quarantine records.
+ * merge of bucket profiles, idempotent puts of predictions, label markers and quarantine records. A
+ * failed write either did not happen or happened with its answer lost (stored, but reported as failed).
  */
 import { keys } from "../../lambdas/adapters/dynamodb-keys";
 import type { IngestStores } from "../../lambdas/app/ingest/ingest-batch";
@@ -21,13 +22,31 @@ export interface IngestMemory {
   quarantine: Map<string, QuarantineRecord>;
 }
 
-/** Stores with the DynamoDB adapters' semantics; `fails()` decides whether an operation fails. */
-export function memoryIngestStores(memory: IngestMemory, fails: () => boolean): IngestStores {
+/**
+ * How a storage operation ends: done; failed before anything was written; or written with its answer
+ * lost (the caller sees a failure and retries a write that is already there).
+ */
+export type StoreOutcome = "ok" | "failed" | "lost";
+
+/** Stores with the DynamoDB adapters' semantics; `outcome()` decides how each operation ends. */
+export function memoryIngestStores(memory: IngestMemory, outcome: () => StoreOutcome): IngestStores {
+  const fails = () => outcome() !== "ok";
+  /** Writes `items` (unless the write failed before) and returns those reported as failed. */
+  const put = <T>(items: readonly T[], write: (item: T) => void): { failed: T[] } => {
+    const failed: T[] = [];
+    for (const item of items) {
+      const o = outcome();
+      if (o !== "failed") write(item);
+      if (o !== "ok") failed.push(item);
+    }
+    return { failed };
+  };
   return {
     stats: {
       async applyGroups(shardId, groups, specs) {
         return groups.map((group) => {
-          if (fails()) return { group, status: "failed" as const, attempts: 1 };
+          const o = outcome();
+          if (o === "failed") return { group, status: "failed" as const, attempts: 1 };
           const k = keys.stats(group.modelId, group.bucketStart, shardId);
           const id = `${k.pk}|${k.sk}`;
           const item = memory.stats.get(id);
@@ -39,7 +58,7 @@ export function memoryIngestStores(memory: IngestMemory, fails: () => boolean): 
             seq: c.lastSeq,
             received: (item?.received ?? 0) + c.received,
           });
-          return { group, status: "applied" as const, attempts: 1 };
+          return { group, status: o === "lost" ? ("failed" as const) : ("applied" as const), attempts: 1 };
         });
       },
     },
@@ -49,27 +68,19 @@ export function memoryIngestStores(memory: IngestMemory, fails: () => boolean): 
         return wanted.flatMap((w) => memory.index.get(`${w.modelId}|${w.requestId}`) ?? []);
       },
       async save(predictions) {
-        const failed = predictions.filter(() => fails());
-        for (const p of predictions)
-          if (!failed.includes(p)) memory.index.set(`${p.modelId}|${p.requestId}`, p);
-        return { failed };
+        return put(predictions, (p) => memory.index.set(`${p.modelId}|${p.requestId}`, p));
       },
       async findLabels(wanted) {
         if (fails()) throw new Error("throttled");
         return wanted.flatMap((w) => memory.labels.get(`${w.modelId}|${w.requestId}`) ?? []);
       },
       async saveLabels(labels) {
-        const failed = labels.filter(() => fails());
-        for (const l of labels) if (!failed.includes(l)) memory.labels.set(`${l.modelId}|${l.requestId}`, l);
-        return { failed };
+        return put(labels, (l) => memory.labels.set(`${l.modelId}|${l.requestId}`, l));
       },
     },
     quarantine: {
       async save(records) {
-        const failed = records.filter(() => fails());
-        for (const q of records)
-          if (!failed.includes(q)) memory.quarantine.set(`${q.shardId}#${q.sequenceNumber}`, q);
-        return { failed };
+        return put(records, (q) => memory.quarantine.set(`${q.shardId}#${q.sequenceNumber}`, q));
       },
       async listDay() {
         return [];

@@ -1,6 +1,7 @@
 /**
  * The retraining workflow construct in a small synthesized stack, with two test models: for the
- * construct's template assertions (test/infra) and the runs of its state machine (test/workflow).
+ * construct's template assertions (test/infra) and the runs of its state machine (test/workflow, and
+ * test/integration where a run uses the evaluator's DynamoDB repository).
  */
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
@@ -16,7 +17,9 @@ export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
 
 /** Two models: a binary one approved by severity, a regression one reading user data. */
-export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): DeploymentConfigInput {
+export function testConfig(
+  overrides: { approvalTimeoutHours?: number; churnVariantName?: string } = {},
+): DeploymentConfigInput {
   return {
     models: [
       {
@@ -33,7 +36,14 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
           trainingWindowDays: 14,
           maxRuntimeMinutes: 60,
         },
-        deployment: { endpointName: "churn-prod", strategy: "canary", canarySize: 10, bakeTimeMinutes: 5 },
+        deployment: {
+          endpointName: "churn-prod",
+          strategy: "canary",
+          canarySize: 10,
+          bakeTimeMinutes: 5,
+          instanceCount: 2,
+          ...(overrides.churnVariantName !== undefined ? { variantName: overrides.churnVariantName } : {}),
+        },
         validationGate: { metric: "auc", minImprovement: 0.01, maxPredictionShift: 0.9, minHoldout: 100 },
         approval: {
           required: "bySeverity",
@@ -50,7 +60,7 @@ export function testConfig(overrides: { approvalTimeoutHours?: number } = {}): D
           imageUri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/eta-train:1`,
           inputDataUri: "s3://user-data-bucket/eta/training/",
         },
-        deployment: { strategy: "linear", linearStepSize: 25 },
+        deployment: { strategy: "linear", linearStepSize: 25, instanceCount: 2 },
         validationGate: { metric: "rmse" },
       },
     ],
@@ -70,6 +80,8 @@ export function synthWorkflow(opts: {
   bundle: boolean;
   approvalTimeoutHours?: number;
   modelPackageGroupPrefix?: string;
+  /** churn's `deployment.variantName` (default: the configuration's default). */
+  churnVariantName?: string;
 }) {
   const app = new App();
   const stack = new Stack(app, "WorkflowTest", { env: { account: ACCOUNT, region: REGION } });
@@ -82,14 +94,15 @@ export function synthWorkflow(opts: {
   const taskFunction = opts.bundle
     ? undefined
     : new LambdaFunction(stack, "InlineTasks", {
-        runtime: Runtime.NODEJS_22_X,
+        runtime: Runtime.NODEJS_24_X,
         handler: "index.handler",
         code: Code.fromInline("exports.handler = async () => ({});"),
       });
   const config = parseConfig(
-    testConfig(
-      opts.approvalTimeoutHours !== undefined ? { approvalTimeoutHours: opts.approvalTimeoutHours } : {},
-    ),
+    testConfig({
+      ...(opts.approvalTimeoutHours !== undefined ? { approvalTimeoutHours: opts.approvalTimeoutHours } : {}),
+      ...(opts.churnVariantName !== undefined ? { churnVariantName: opts.churnVariantName } : {}),
+    }),
   );
   const catalog = buildModelCatalog(
     config,

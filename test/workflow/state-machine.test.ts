@@ -12,9 +12,9 @@ import { aslFromTemplate, taskLambdaOverrides } from "../../local/asl";
 import { MemoryObjectStore } from "../../local/object-store";
 import { mulberry32 as rng } from "../../local/prng";
 import { labelEvent, predictionEvent } from "../support/events";
+import { FakeSageMaker, type Scenario } from "../support/fake-sagemaker";
 import { FakeHosting, MemoryStateStore } from "../support/retraining-ports";
 import { synthWorkflow, testModels } from "../support/workflow-stack";
-import { FakeSageMaker, type Scenario } from "./fake-sagemaker";
 
 // One synthesis per file; approvals time out after 1 s so that the timeout path runs for real.
 const { template } = synthWorkflow({ bundle: false, approvalTimeoutHours: 1 / 3600 });
@@ -60,8 +60,25 @@ interface Outcome {
   objects: MemoryObjectStore;
 }
 
+/** The test models with churn's configured variant name replaced. */
+function modelsWithVariant(variantName: string | undefined) {
+  return testModels().map((m) =>
+    m.id === "churn" && variantName !== undefined
+      ? { ...m, retraining: { ...m.retraining, deployment: { ...m.retraining.deployment, variantName } } }
+      : m,
+  );
+}
+
 async function run(
-  scenario: Scenario & { severity?: string; failFirstLambda?: string; firstDeployment?: boolean },
+  scenario: Scenario & {
+    severity?: string;
+    failFirstLambda?: string;
+    firstDeployment?: boolean;
+    /** Production variants of the live endpoint. @default ["AllTraffic"] */
+    liveVariants?: string[];
+    /** churn's `deployment.variantName`. @default the configured one ("AllTraffic") */
+    variantName?: string;
+  },
 ): Promise<Outcome> {
   const objects = new MemoryObjectStore();
   seedArchive(objects);
@@ -84,10 +101,11 @@ async function run(
       status: "InService",
       configName: OLD_CONFIG,
       modelName: "churn-v1",
+      variantNames: scenario.liveVariants ?? ["AllTraffic"],
     });
   }
   const tasks = createWorkflowTasks({
-    models: testModels(),
+    models: modelsWithVariant(scenario.variantName),
     state,
     objects,
     hosting: new FakeHosting(sm.endpoints, {
@@ -276,6 +294,31 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(o.sm.models.size).toBe(2);
     expect(alert.message).toMatch(/are kept: endpoint churn-prod is Failed/);
   });
+
+  it("keeps the live endpoint's variant name: the new endpoint config's variant is the configured one", async () => {
+    const o = await run({ liveVariants: ["Blue"], variantName: "Blue" });
+    expect(o.error).toBeUndefined();
+    const config = o.sm.calls.find((c) => c.state === STATE.createEndpointConfig)!.input;
+    expect(config.ProductionVariants.map((v) => v.VariantName)).toEqual(["Blue"]);
+    expect(o.sm.endpoints.get("churn-prod")).toMatchObject({ status: "InService", variantNames: ["Blue"] });
+    expect(o.state.champions.get("churn")?.version).not.toBe("v1");
+  });
+
+  it.each([
+    [["Blue"], /serves production variant "Blue" but models\[0\]\.deployment\.variantName is "AllTraffic"/],
+    [
+      ["Blue", "Green"],
+      /has 2 production variants \("Blue", "Green"\).*models\[0\]\.deployment\.variantName/,
+    ],
+  ])(
+    "live variants %j that the run cannot keep: fails at ConfirmLease naming the field, before training",
+    async (liveVariants, message) => {
+      const o = await run({ liveVariants });
+      expectFailedSafely(o, "WorkflowInputError", message);
+      expect(failureAlert(o)).toContain('failed at stage "lease"');
+      expect(o.sm.callCount(STATE.trainChallenger)).toBe(0);
+    },
+  );
 
   it("transient errors are retried: throttled Lambda and SageMaker calls succeed on retry", async () => {
     const o = await run({

@@ -25,7 +25,13 @@ import { startRetraining } from "./start-retraining";
 
 const headlineOf = (decision: Decision): string => decision.summary.split("\n")[0] ?? "";
 
-/** A retried slot: the decision stands; finish what the first attempt may not have done. */
+/**
+ * A retried slot: the decision stands; finish what the first attempt may not have done. The first attempt
+ * may have stopped after any of its writes (or committed a write whose answer it lost), so every step
+ * that follows the decision is repeated, each idempotent: the history entry (an idempotent put), the run
+ * (a deterministic execution name), its recorded start (conditional on the slot's time) and the alert
+ * (only if not marked sent).
+ */
 async function resume(
   deps: EvaluatorDeps,
   model: EvaluatedModel,
@@ -34,13 +40,16 @@ async function resume(
   recordedName: string | undefined,
 ): Promise<ModelOutcome> {
   let alreadyStarted: boolean | undefined;
+  await deps.state.recordHistory(decision, model.policy.decisionRetentionDays);
   const name =
     recordedName ??
     (decision.action === "retrain" ? executionName(model.id, decision.evaluatedAt) : undefined);
   if (decision.action === "retrain" && name) {
     const run = await startRetraining(deps, decision, name);
     alreadyStarted = run.alreadyStarted || !run.started;
-    if (run.started && !run.alreadyStarted)
+    // Also when the run already existed: the attempt that started it may have failed before recording
+    // the start, which the retrain budget and the cooldown read.
+    if (run.started)
       await deps.state.saveEvaluation(model.id, {
         labelLedger: (await deps.state.getState(model.id)).labelLedger,
         decision,

@@ -1,8 +1,8 @@
 /**
- * RecordFailure (the `fail` action): a failed run releases its lease (unless it never confirmed it),
- * deletes its challenger when nothing can be using it, and composes the failure alert. The champion and
- * the endpoint are unchanged.
+ * RecordFailure (the `fail` action): a failed run releases its lease, deletes its challenger when nothing
+ * can be using it, and composes the failure alert. The champion and the endpoint are unchanged.
  */
+import { ENDPOINT_UNUSABLE_ERROR } from "../../../contracts/workflow";
 import type { EndpointInfo, ModelHosting } from "../../ports/model-hosting";
 import { type AlertResult, type RetrainingDeps, type RunPlan, subject } from "./run-plan";
 
@@ -38,8 +38,10 @@ export async function recordFailure(
   const stage = s.failure?.stage ?? "unknown";
   const error = s.failure?.Error ?? "Unknown";
   let cause = readableCause(s.failure?.Cause).slice(0, 2000);
-  // A lease this run never confirmed may belong to another run: never release it.
-  const leaseReleased = stage === "lease" ? false : await state.releaseLease(modelId, owner);
+  // Released at every stage, the lease stage included (ConfirmLease may refuse the run after the evaluator
+  // took the lease for it): the release is conditional on the owner, so a lease that another run holds
+  // (or took over after ours expired) is never freed by this run.
+  const leaseReleased = await state.releaseLease(modelId, owner);
   // The failure reason and the challenger cleanup both read the run's endpoint: one DescribeEndpoint at most.
   const run = s.run;
   let described: Promise<EndpointInfo> | undefined;
@@ -56,12 +58,21 @@ export async function recordFailure(
       ? "The endpoint was updated but the promotion was not recorded: check the endpoint and the registry."
       : "The champion and the endpoint are unchanged.";
   const cleanupNote = run ? await cleanUpChallenger(hosting, run, stage, endpointState) : undefined;
+  // An endpoint that will not recover by itself blocks every later run: say so in the subject.
+  const operatorNeeded = error === ENDPOINT_UNUSABLE_ERROR;
   return {
-    subject: subject(`[retrain-triggers] retraining of ${modelId} failed at ${stage}`),
+    subject: subject(
+      `[retrain-triggers] retraining of ${modelId} failed at ${stage}${operatorNeeded ? ": endpoint needs an operator" : ""}`,
+    ),
     message: [
       `Retraining of model ${modelId}${s.run ? ` (run ${s.run.runId})` : ""} failed at stage "${stage}".`,
       `Error: ${error}`,
       `Cause: ${cause}`,
+      ...(operatorNeeded
+        ? [
+            "ACTION NEEDED: the endpoint is in a state it does not leave by itself (see the cause); retraining runs of this model fail until an operator repairs or deletes it.",
+          ]
+        : []),
       endpointNote,
       ...(cleanupNote ? [cleanupNote] : []),
       leaseReleased

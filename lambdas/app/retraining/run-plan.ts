@@ -14,15 +14,25 @@ import type {
   TrainingSpec,
 } from "../../../contracts/model";
 import type { ValidationGate } from "../../../contracts/policy";
-import { ENDPOINT_BUSY_ERROR, WORKFLOW_INPUT_ERROR } from "../../../contracts/workflow";
+import {
+  ENDPOINT_BUSY_ERROR,
+  ENDPOINT_UNUSABLE_ERROR,
+  WORKFLOW_INPUT_ERROR,
+} from "../../../contracts/workflow";
 import type { MetricValues } from "../../domain/retraining/validation-gate";
 import type { ModelHosting } from "../../ports/model-hosting";
 import type { ObjectStore } from "../../ports/object-store";
 import type { WorkflowStateStore } from "../../ports/workflow-state-store";
 
-/** Where the workflow keeps its objects in the archive bucket. */
+/** Where the workflow reads archived events and keeps its datasets and artifacts. */
 export interface WorkflowLayout {
+  /** The event archive (`<modelId>/yyyy/MM/dd/`), read by the dataset preparation. */
   readonly bucket: string;
+  /**
+   * Bucket of datasets and artifacts, apart from the archive whose lifecycle tiers and expires objects.
+   * @default - `bucket`
+   */
+  readonly retrainingBucket?: string;
   /** Prefix of prepared datasets (the SageMaker execution role reads it). @default "retraining/datasets/" */
   readonly datasetsPrefix: string;
   /** Prefix of model artifacts and scores (the SageMaker execution role writes it). @default "retraining/artifacts/" */
@@ -120,7 +130,10 @@ export interface AlertResult {
   readonly leaseReleased: boolean;
 }
 
-/** Input names an unknown model or is malformed: not retried, fails the run with this cause. */
+/**
+ * Input names an unknown model or is malformed, or the model's configuration does not fit the live
+ * endpoint (e.g. its variant name): not retried, fails the run with this cause.
+ */
 export class WorkflowInputError extends Error {
   override readonly name = WORKFLOW_INPUT_ERROR;
 }
@@ -128,6 +141,11 @@ export class WorkflowInputError extends Error {
 /** The endpoint is mid-update by someone else: deploying now would race it. */
 export class EndpointBusyError extends Error {
   override readonly name = ENDPOINT_BUSY_ERROR;
+}
+
+/** The endpoint is in a state it does not leave by itself: an operator must act before any run deploys. */
+export class EndpointUnusableError extends Error {
+  override readonly name = ENDPOINT_UNUSABLE_ERROR;
 }
 
 /** `2026-11-27T05:21:39.123Z` -> `20261127t052139`: SageMaker names allow [a-zA-Z0-9-] only. */

@@ -255,9 +255,14 @@ export function resolveBatch(
   storedLabels: ReadonlyMap<string, StoredLabel> = new Map(),
 ): ResolvedRecord[] {
   const inBatch = new Map<string, ColumnarPrediction>();
-  const labelledInBatch = new Set<string>();
+  // Padded sequence numbers of the batch's first prediction and counted label per key: a duplicate's
+  // detail names the record it duplicates, wherever that was found (in this batch, or in storage after
+  // a retry), so a redelivery rewrites its quarantine item with the same detail.
+  const predictedAt = new Map<string, string>();
+  const labelledInBatch = new Map<string, string>();
   const precedes = (s: { shardId: string; seq: string }, seq: string) =>
     !(s.shardId === shardId && s.seq >= seq);
+  const record = (shard: string, seq: string) => `${shard}/${seq.replace(/^0+/, "")}`;
   const out: ResolvedRecord[] = [];
   for (const c of classified) {
     const r = c.result;
@@ -270,16 +275,16 @@ export function resolveBatch(
     const s = stored.get(key);
     const usable = s !== undefined && precedes(s, c.seq) ? s : undefined;
     if (e.type === "prediction") {
-      if (inBatch.has(key) || usable) {
-        const where = usable
-          ? `stored by ${usable.shardId}/${usable.seq.replace(/^0+/, "")}`
-          : "in this batch";
+      const first = predictedAt.get(key);
+      if (first !== undefined || usable) {
+        const by = usable ? record(usable.shardId, usable.seq) : record(shardId, first!);
         out.push(
-          withDisposition(c, quarantine("duplicate-request-id", `requestId already seen ${where}`, e)),
+          withDisposition(c, quarantine("duplicate-request-id", `requestId already predicted by ${by}`, e)),
         );
         continue;
       }
       inBatch.set(key, e);
+      predictedAt.set(key, c.seq);
       const indexed = s !== undefined && s.shardId === shardId && s.seq === c.seq;
       out.push(
         withDisposition(
@@ -319,14 +324,14 @@ export function resolveBatch(
     }
     // A requestId's label counts once: a resent label is a duplicate (same rules as predictions).
     const marker = storedLabels.get(key);
-    if (labelledInBatch.has(key) || (marker !== undefined && precedes(marker, c.seq))) {
-      const where = labelledInBatch.has(key)
-        ? "in this batch"
-        : `by ${marker!.shardId}/${marker!.seq.replace(/^0+/, "")}`;
-      out.push(withDisposition(c, quarantine("duplicate-request-id", `label already counted ${where}`, e)));
+    const labelledAt = labelledInBatch.get(key);
+    if (labelledAt !== undefined || (marker !== undefined && precedes(marker, c.seq))) {
+      const by =
+        labelledAt !== undefined ? record(shardId, labelledAt) : record(marker!.shardId, marker!.seq);
+      out.push(withDisposition(c, quarantine("duplicate-request-id", `label already counted by ${by}`, e)));
       continue;
     }
-    labelledInBatch.add(key);
+    labelledInBatch.set(key, c.seq);
     const outcome: Mutable<Extract<Disposition, { kind: "outcome" }>> = {
       kind: "outcome",
       event: e,

@@ -7,8 +7,16 @@
  * redelivery could change the stored statistics.
  */
 import { isUtf8 } from "node:buffer";
-import type { FeatureValue, LabelEvent, ModelEvent, PredictionEvent } from "../../../contracts/events";
-import type { RuntimeModel, TaskType } from "../../../contracts/model";
+import {
+  type FeatureValue,
+  type LabelEvent,
+  MAX_REQUEST_ID_LENGTH,
+  MODEL_ID_PATTERN,
+  type ModelEvent,
+  type PredictionEvent,
+  REQUEST_ID_PATTERN,
+} from "../../../contracts/events";
+import type { RuntimeModel } from "../../../contracts/model";
 import { DAY_MS, MINUTE_MS } from "../../../contracts/time";
 import { type ColumnLayout, columnLayout, type FeatureColumns } from "../stats/feature-columns";
 import type { Mutable } from "./mutable";
@@ -23,8 +31,10 @@ export const QUARANTINE_REASONS = [
   "not-an-object",
   "invalid-type",
   "unsupported-schema-version",
+  "invalid-model-id",
   "unknown-model",
   "missing-request-id",
+  "invalid-request-id",
   "invalid-timestamp",
   "timestamp-in-future",
   "timestamp-too-old",
@@ -34,7 +44,9 @@ export const QUARANTINE_REASONS = [
   "non-finite-number",
   "record-too-large",
   "invalid-prediction",
+  "prediction-not-a-class",
   "invalid-label",
+  "label-not-a-class",
   "duplicate-request-id",
   "label-without-prediction",
 ] as const;
@@ -63,18 +75,77 @@ export const DEFAULT_VALIDATION_LIMITS: ValidationLimits = {
   retentionMs: 30 * DAY_MS,
 };
 
+/**
+ * How a classification model's label and prediction values are read (see `PredictionEvent.prediction`
+ * in contracts/events.ts): its declared class names, whether integers are class indexes, and whether
+ * booleans name the two classes of a binary model. Undefined for regression, and for a multiclass model
+ * without declared classes (the configuration requires them; without them no value can be checked).
+ */
+export interface ClassReader {
+  /** Declared class names; undefined for a binary model without declared classes (0/1). */
+  readonly names?: ReadonlySet<string>;
+  readonly classes?: readonly string[];
+  /** Integers are class indexes: no declared class name is written as an integer. */
+  readonly indexes: boolean;
+  /** Booleans name classes[0]/classes[1] (binary models). */
+  readonly booleans: boolean;
+}
+
 /** A model spec with its feature schema indexed for the hot path. */
 export interface CompiledModel {
   readonly spec: IngestModel;
   /** Feature name -> column slot (numeric k >= 0, categorical ~j): also the schema lookup. */
   readonly layout: ColumnLayout;
+  /** How label and prediction values name classes; undefined when they are not checked against classes. */
+  readonly classes?: ClassReader;
+}
+
+const INTEGER_TEXT = /^-?\d+$/;
+
+function classReaderOf(spec: IngestModel): ClassReader | undefined {
+  if (spec.task === "regression") return undefined;
+  const classes = spec.classes;
+  if (classes === undefined) return spec.task === "binary" ? { indexes: false, booleans: true } : undefined;
+  return {
+    names: new Set(classes),
+    classes,
+    indexes: !classes.some((c) => INTEGER_TEXT.test(c)),
+    booleans: spec.task === "binary" && classes.length === 2,
+  };
 }
 
 /** Index the catalog once per Lambda container, not per record. */
 export function compileModels(specs: readonly IngestModel[]): ReadonlyMap<string, CompiledModel> {
   const out = new Map<string, CompiledModel>();
-  for (const spec of specs) out.set(spec.id, { spec, layout: columnLayout(spec.features) });
+  for (const spec of specs) {
+    const classes = classReaderOf(spec);
+    out.set(spec.id, { spec, layout: columnLayout(spec.features), ...(classes ? { classes } : {}) });
+  }
   return out;
+}
+
+/**
+ * The class a label or prediction value names, as stored (a class name, or the value itself when it is
+ * already one of the accepted forms), or undefined when it names none. Without declared classes a binary
+ * model reads 0/1, "0"/"1" and booleans: the values its performance statistics read unambiguously as
+ * negative/positive (profile-update.ts `addOutcome`: `String(v) === "1"` or `"true"`), and what JSON
+ * producers write for a 0/1 or boolean target; "yes", "2" or 0.5 would be a guess, and a wrong guess
+ * corrupts the confusion counts silently.
+ */
+export function classValue(reader: ClassReader, v: unknown): number | string | undefined {
+  const names = reader.names;
+  if (names === undefined) {
+    if (v === 0) return 0; // also -0
+    if (v === 1 || v === "0" || v === "1") return v;
+    return typeof v === "boolean" ? (v ? "true" : "false") : undefined;
+  }
+  if (typeof v === "string") return names.has(v) ? v : undefined;
+  if (typeof v === "number") {
+    if (names.has(String(v))) return v;
+    return reader.indexes && Number.isInteger(v) && v >= 0 ? reader.classes![v] : undefined;
+  }
+  if (typeof v === "boolean" && reader.booleans) return reader.classes![v ? 1 : 0];
+  return undefined;
 }
 
 export interface ValidatedRecord {
@@ -108,6 +179,12 @@ export type ColumnarResult = { readonly ok: true; readonly event: ColumnarEvent 
 
 /** Where `validateRecordInto` writes a model's feature values. */
 export type ColumnsOf = (model: CompiledModel) => FeatureColumns;
+
+/** A value for a quarantine detail: JSON, cut to a readable length (details are logged and stored). */
+function preview(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length <= 64 ? text : `${text.slice(0, 60)}...(${text.length} characters)`;
+}
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 /** Python's json.dumps writes NaN/Infinity by default: recognize them to give the precise reason. */
@@ -171,15 +248,43 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Check a prediction value (and score) against the task. */
-function checkPrediction(task: TaskType, prediction: unknown, score: unknown): string | undefined {
-  if (task === "regression") {
-    if (!isFiniteNumber(prediction)) return "prediction must be a finite number for regression";
-  } else if (
-    !(typeof prediction === "string" || isFiniteNumber(prediction) || typeof prediction === "boolean")
-  ) {
-    return "prediction must be a class (string, number or boolean)";
+/** A verdict on a label or prediction value: the value as stored, or why it is rejected. */
+type ValueCheck =
+  | { readonly ok: true; readonly value: number | string }
+  | { readonly ok: false; readonly notAClass: boolean; readonly detail: string };
+
+/** What a model accepts as a class (for details). */
+function classesText(model: CompiledModel): string {
+  const names = model.classes?.classes;
+  return names === undefined ? "0, 1, false or true" : `one of ${preview(names)}`;
+}
+
+/**
+ * Check a label or prediction value against the model: a finite number for regression, a class of the
+ * model for classification (`notAClass` when it is a scalar that names none: its own reason codes).
+ */
+function checkValue(model: CompiledModel, what: "label" | "prediction", v: unknown): ValueCheck {
+  if (model.spec.task === "regression") {
+    return isFiniteNumber(v)
+      ? { ok: true, value: v }
+      : { ok: false, notAClass: false, detail: `${what} must be a finite number for regression` };
   }
+  if (!(typeof v === "string" || isFiniteNumber(v) || typeof v === "boolean"))
+    return { ok: false, notAClass: false, detail: `${what} must be a class (string, number or boolean)` };
+  const reader = model.classes;
+  // A multiclass model without declared classes (the configuration forbids it) cannot be checked.
+  if (reader === undefined) return { ok: true, value: typeof v === "boolean" ? String(v) : v };
+  const value = classValue(reader, v);
+  return value !== undefined
+    ? { ok: true, value }
+    : {
+        ok: false,
+        notAClass: true,
+        detail: `${what} ${preview(v)} is not a class of the model (${classesText(model)})`,
+      };
+}
+
+function checkScore(score: unknown): string | undefined {
   if (score !== undefined && score !== null && !(isFiniteNumber(score) && score >= 0 && score <= 1)) {
     return "score must be a number in [0, 1]";
   }
@@ -267,25 +372,44 @@ function validateValue(
   if (!isObject(value))
     return reject("not-an-object", `JSON ${Array.isArray(value) ? "array" : typeof value}`);
   const type = value.type;
-  if (type !== "prediction" && type !== "label")
-    return reject("invalid-type", `type ${JSON.stringify(type)}`);
+  if (type !== "prediction" && type !== "label") return reject("invalid-type", `type ${preview(type)}`);
   if (value.schemaVersion !== 1) {
-    return reject("unsupported-schema-version", `schemaVersion ${JSON.stringify(value.schemaVersion)}`);
+    return reject("unsupported-schema-version", `schemaVersion ${preview(value.schemaVersion)}`);
   }
   const modelId = value.modelId;
   const model = typeof modelId === "string" ? models.get(modelId) : undefined;
-  if (model === undefined) return reject("unknown-model", `modelId ${JSON.stringify(modelId)}`);
+  if (model === undefined) {
+    // A string that cannot be a model id (configured ids match the same pattern) is a producer bug of its
+    // own kind, told apart from a well-formed id that is not configured (a deployment mismatch).
+    if (typeof modelId === "string" && !MODEL_ID_PATTERN.test(modelId))
+      return reject(
+        "invalid-model-id",
+        `modelId ${preview(modelId)} is not 1-32 letters, digits or inner hyphens`,
+      );
+    return reject("unknown-model", `modelId ${preview(modelId)}`);
+  }
   const id = model.spec.id;
   const requestId = value.requestId;
   if (typeof requestId !== "string" || requestId.length === 0) {
     return reject("missing-request-id", "requestId must be a non-empty string", id);
+  }
+  // The requestId is part of the prediction index's key (contracts/events.ts REQUEST_ID_PATTERN): bounded
+  // here, so that no record can fail the batch's lookups and stall its shard.
+  if (!REQUEST_ID_PATTERN.test(requestId)) {
+    return reject(
+      "invalid-request-id",
+      requestId.length > MAX_REQUEST_ID_LENGTH
+        ? `requestId has ${requestId.length} characters (at most ${MAX_REQUEST_ID_LENGTH})`
+        : `requestId ${preview(requestId)} has a character outside printable ASCII without spaces`,
+      id,
+    );
   }
   if (isFiniteNumber(value.timestamp) === false && typeof value.timestamp === "number") {
     return reject("non-finite-number", "timestamp is not finite", id);
   }
   const timestamp = parseTimestamp(value.timestamp);
   if (timestamp === undefined) {
-    return reject("invalid-timestamp", `timestamp ${JSON.stringify(value.timestamp)}`, id);
+    return reject("invalid-timestamp", `timestamp ${preview(value.timestamp)}`, id);
   }
   if (timestamp > arrivalMs + limits.maxFutureSkewMs) {
     return reject("timestamp-in-future", `${timestamp - arrivalMs} ms after arrival`, id, arrivalMs);
@@ -327,8 +451,7 @@ function validatePrediction(
       }
     }
     i++;
-    if (slot === undefined)
-      return reject("unknown-feature", `feature ${JSON.stringify(name)}`, modelId, timestamp);
+    if (slot === undefined) return reject("unknown-feature", `feature ${preview(name)}`, modelId, timestamp);
     const v = features[name];
     if (v === null) {
       if (columns !== undefined) {
@@ -368,10 +491,18 @@ function validatePrediction(
   ) {
     return reject("non-finite-number", "prediction or score", modelId, timestamp);
   }
-  const problem = checkPrediction(model.spec.task, prediction, score);
-  if (problem) return reject("invalid-prediction", problem, modelId, timestamp);
+  const checked = checkValue(model, "prediction", prediction);
+  if (!checked.ok)
+    return reject(
+      checked.notAClass ? "prediction-not-a-class" : "invalid-prediction",
+      checked.detail,
+      modelId,
+      timestamp,
+    );
+  const scoreProblem = checkScore(score);
+  if (scoreProblem) return reject("invalid-prediction", scoreProblem, modelId, timestamp);
   // Built field by field (no spreads): this runs once per record on the hot path.
-  const predicted = typeof prediction === "boolean" ? String(prediction) : (prediction as number | string);
+  const predicted = checked.value;
   const event: Mutable<ColumnarPrediction> | Mutable<PredictionEvent> =
     columns !== undefined
       ? {
@@ -411,17 +542,27 @@ function validateLabel(
   if ([label, prediction, score].some((v) => typeof v === "number" && !isFiniteNumber(v))) {
     return reject("non-finite-number", "label, prediction or score", modelId, timestamp);
   }
-  const task = model.spec.task;
-  if (
-    task === "regression"
-      ? !isFiniteNumber(label)
-      : !(typeof label === "string" || isFiniteNumber(label) || typeof label === "boolean")
-  ) {
-    return reject("invalid-label", `label ${JSON.stringify(label)}`, modelId, timestamp);
-  }
+  const labelled = checkValue(model, "label", label);
+  if (!labelled.ok)
+    return reject(
+      labelled.notAClass ? "label-not-a-class" : "invalid-label",
+      labelled.notAClass ? labelled.detail : `label ${preview(label)}`,
+      modelId,
+      timestamp,
+    );
+  let predicted: number | string | undefined;
   if (prediction !== undefined || score !== undefined) {
-    const problem = checkPrediction(task, prediction, score);
-    if (problem) return reject("invalid-prediction", problem, modelId, timestamp);
+    const checked = checkValue(model, "prediction", prediction);
+    if (!checked.ok)
+      return reject(
+        checked.notAClass ? "prediction-not-a-class" : "invalid-prediction",
+        checked.detail,
+        modelId,
+        timestamp,
+      );
+    predicted = checked.value;
+    const scoreProblem = checkScore(score);
+    if (scoreProblem) return reject("invalid-prediction", scoreProblem, modelId, timestamp);
   }
   let predictionTimestamp: number | undefined;
   if (value.predictionTimestamp !== undefined) {
@@ -429,7 +570,7 @@ function validateLabel(
     if (predictionTimestamp === undefined) {
       return reject(
         "invalid-timestamp",
-        `predictionTimestamp ${JSON.stringify(value.predictionTimestamp)}`,
+        `predictionTimestamp ${preview(value.predictionTimestamp)}`,
         modelId,
         timestamp,
       );
@@ -447,10 +588,8 @@ function validateLabel(
     modelId,
     requestId,
     timestamp,
-    label: typeof label === "boolean" ? String(label) : (label as number | string),
-    ...(prediction !== undefined && prediction !== null
-      ? { prediction: typeof prediction === "boolean" ? String(prediction) : (prediction as number | string) }
-      : {}),
+    label: labelled.value,
+    ...(predicted !== undefined ? { prediction: predicted } : {}),
     ...(typeof score === "number" ? { score } : {}),
     ...(predictionTimestamp !== undefined ? { predictionTimestamp } : {}),
   };

@@ -18,8 +18,8 @@ export function ecrRepositoryArn(imageUri: string): string | undefined {
 
 /** Properties of {@link SageMakerExecutionRole}. */
 export interface SageMakerExecutionRoleProps {
-  /** Bucket holding the prepared datasets and the model artifacts. */
-  readonly archiveBucket: IBucket;
+  /** Bucket holding the prepared datasets and the model artifacts (the retraining bucket). */
+  readonly bucket: IBucket;
   /** Prefix of prepared datasets (read only). */
   readonly datasetsPrefix: string;
   /** Prefix of model artifacts and batch-transform scores (the only prefix SageMaker may write). */
@@ -40,7 +40,7 @@ export class SageMakerExecutionRole extends Role {
       description: "Retraining jobs and endpoints: reads prepared datasets, writes model artifacts",
     });
     const stack = Stack.of(this);
-    const { archiveBucket: bucket, datasetsPrefix, artifactsPrefix } = props;
+    const { bucket, datasetsPrefix, artifactsPrefix } = props;
     this.addToPolicy(
       new PolicyStatement({
         actions: ["s3:GetObject"],

@@ -1,6 +1,7 @@
 /**
  * Per-model CloudWatch alarms that roll a blue/green endpoint deployment back: 5xx error rate and model
- * latency of the endpoint's AllTraffic variant. Their names come from contracts/catalog.ts
+ * latency of the endpoint's production variant (`deployment.variantName`: the variant the new endpoint
+ * config keeps, so the alarms watch the fleet that serves before, during and after the update). Their names come from contracts/catalog.ts
  * (`rollbackAlarmNames`), the same names each model's `DeploymentConfig` lists for auto-rollback.
  */
 import { Duration } from "aws-cdk-lib";
@@ -27,7 +28,10 @@ export function createRollbackAlarms(
   const alarms: Record<string, Alarm[]> = {};
   for (const model of models) {
     const endpointName = model.retraining.deployment.endpointName;
-    const dimensionsMap = { EndpointName: endpointName, VariantName: "AllTraffic" };
+    const dimensionsMap = {
+      EndpointName: endpointName,
+      VariantName: model.retraining.deployment.variantName,
+    };
     const names = rollbackAlarmNames(endpointName);
     const thresholds = model.retraining.deployment.rollbackAlarms;
     const metric = (metricName: string, statistic: string) =>

@@ -267,7 +267,10 @@ export function scoreHoldout(resources: WorkflowResources, timeoutSeconds: numbe
   };
 }
 
-/** CreateEndpointConfig: one all-traffic variant serving the challenger model. */
+/**
+ * CreateEndpointConfig: one variant serving the challenger model, named as the live endpoint's variant
+ * (`deployment.variantName`; a blue/green update must keep it, and ConfirmLease checks the live endpoint).
+ */
 export function createEndpointConfig(resources: WorkflowResources): BuiltStates {
   return {
     states: {
@@ -278,7 +281,7 @@ export function createEndpointConfig(resources: WorkflowResources): BuiltStates 
           "EndpointConfigName.$": "$.run.names.endpointConfig",
           ProductionVariants: [
             {
-              VariantName: "AllTraffic",
+              "VariantName.$": "$.run.deployment.variantName",
               "ModelName.$": "$.run.names.model",
               "InstanceType.$": "$.run.deployment.instanceType",
               "InitialInstanceCount.$": "$.run.deployment.initialInstanceCount",

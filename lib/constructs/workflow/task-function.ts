@@ -1,8 +1,8 @@
 /**
  * The task Lambda (lambdas/handlers/workflow-tasks.ts) and what it may touch: the table, the archive
- * (the models' event prefixes, datasets and artifacts; datasets are the only thing it writes), the
- * models' user data prefixes, the models' endpoints and the configs and models runs created, and the
- * models' package groups.
+ * (the models' event prefixes), the retraining bucket (datasets and artifacts; datasets are the only
+ * thing it writes), the models' user data prefixes, the models' endpoints and the configs and models
+ * runs created, and the models' package groups.
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -19,8 +19,10 @@ import { NodeFunction } from "../node-function";
 export interface WorkflowTaskFunctionProps {
   /** The single table: model state, lease, registry and baselines. */
   readonly table: ITable;
-  /** Event archive; also holds datasets and artifacts. */
+  /** Event archive: the tasks read the models' `<modelId>/` prefixes. */
   readonly archiveBucket: IBucket;
+  /** Bucket of datasets (written by the tasks) and artifacts and scores (read). */
+  readonly retrainingBucket: IBucket;
   /** The model catalog, bundled with the default function. */
   readonly catalog: ModelCatalog;
   /** Prefix of prepared datasets (the only prefix the tasks write). */
@@ -47,7 +49,7 @@ function s3UriParts(uri: string): { bucket: string; key: string } {
  * the caller's scope (no wrapper construct) so that logical ids stay stable across refactorings.
  */
 export function workflowTaskFunction(scope: Construct, props: WorkflowTaskFunctionProps): IFunction {
-  const { archiveBucket: bucket, datasetsPrefix, artifactsPrefix } = props;
+  const { archiveBucket: archive, retrainingBucket: retraining, datasetsPrefix, artifactsPrefix } = props;
   const models = props.catalog.models;
   const stack = Stack.of(scope);
   const sageMakerArn = (resource: string, name: string) =>
@@ -67,37 +69,42 @@ export function workflowTaskFunction(scope: Construct, props: WorkflowTaskFuncti
     }).function;
   if (fn instanceof LambdaFunction) {
     fn.addEnvironment("TABLE_NAME", props.table.tableName);
-    fn.addEnvironment("ARCHIVE_BUCKET", bucket.bucketName);
+    fn.addEnvironment("ARCHIVE_BUCKET", archive.bucketName);
+    fn.addEnvironment("RETRAINING_BUCKET", retraining.bucketName);
     fn.addEnvironment("DATASETS_PREFIX", datasetsPrefix);
     fn.addEnvironment("ARTIFACTS_PREFIX", artifactsPrefix);
   }
 
   props.table.grantReadWriteData(fn);
-  const readPrefixes = [
-    ...models.map((model) => `${model.id}/*`),
-    `${datasetsPrefix}*`,
-    `${artifactsPrefix}*`,
+  // Reads: the models' archived events, and the datasets, artifacts and scores of their runs. With one
+  // bucket for both (the construct's default) the prefixes end up on the same bucket ARN.
+  const reads = [
+    { bucket: archive, prefixes: models.map((model) => `${model.id}/*`) },
+    { bucket: retraining, prefixes: [`${datasetsPrefix}*`, `${artifactsPrefix}*`] },
   ];
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: ["s3:GetObject"],
-      resources: readPrefixes.map((prefix) => bucket.arnForObjects(prefix)),
+      resources: reads.flatMap((r) => r.prefixes.map((prefix) => r.bucket.arnForObjects(prefix))),
     }),
   );
   fn.addToRolePolicy(
     new PolicyStatement({
       actions: ["s3:PutObject"],
-      resources: [bucket.arnForObjects(`${datasetsPrefix}*`)],
+      resources: [retraining.arnForObjects(`${datasetsPrefix}*`)],
     }),
   );
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      actions: ["s3:ListBucket"],
-      resources: [bucket.bucketArn],
-      conditions: { StringLike: { "s3:prefix": readPrefixes } },
-    }),
-  );
-  if (bucket.encryptionKey) bucket.encryptionKey.grantEncryptDecrypt(fn);
+  const listed =
+    archive === retraining ? [{ bucket: archive, prefixes: reads.flatMap((r) => r.prefixes) }] : reads;
+  for (const { bucket, prefixes } of listed)
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": prefixes } },
+      }),
+    );
+  for (const key of new Set([archive.encryptionKey, retraining.encryptionKey])) key?.grantEncryptDecrypt(fn);
   for (const model of models) {
     if (!model.retraining.inputDataUri) continue;
     const { bucket: userBucket, key } = s3UriParts(model.retraining.inputDataUri);

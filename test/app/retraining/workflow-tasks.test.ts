@@ -13,6 +13,7 @@ import { deserializeProfile } from "../../../lambdas/domain/stats/profile-codec"
 import { createWorkflowTaskHandler } from "../../../lambdas/handlers/workflow-tasks";
 import { MemoryObjectStore } from "../../../local/object-store";
 import { FakeHosting, MemoryStateStore } from "../../support/retraining-ports";
+import { testModels } from "../../support/workflow-stack";
 
 const T0 = Date.parse("2026-11-27T00:00:00Z");
 
@@ -52,6 +53,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
     deployment: {
       image: "img",
       endpointName: "eta",
+      variantName: "AllTraffic",
       instanceType: "ml.m5.large",
       initialInstanceCount: 1,
       deploymentConfig: {},
@@ -84,6 +86,69 @@ function tasksWith(objects: MemoryObjectStore, state = new MemoryStateStore()) {
   return createWorkflowTasks(depsWith(objects, state));
 }
 
+describe("confirmLease: the live endpoint's production variants", () => {
+  const HOLD = DAY_MS;
+  const confirmWith = (endpoint: string, variantNames: string[] | undefined) => {
+    const state = new MemoryStateStore();
+    const models = testModels();
+    const model = models.find((m) => m.retraining.deployment.endpointName === endpoint)!;
+    state.leases.set(model.id, { owner: "run-1", expiresAt: T0 + HOLD });
+    const hosting = new FakeHosting(
+      new Map([
+        [
+          endpoint,
+          {
+            exists: true,
+            status: "InService",
+            configName: "cfg",
+            modelName: "m",
+            ...(variantNames ? { variantNames } : {}),
+          },
+        ],
+      ]),
+    );
+    const tasks = createWorkflowTasks({ ...depsWith(new MemoryObjectStore(), state), models, hosting });
+    const run = tasks.confirmLease({
+      request: { modelId: model.id, leaseOwner: "run-1" },
+      execution: { name: "run-1", startTime: new Date(T0).toISOString() },
+    });
+    return { run, lease: () => state.leases.get(model.id) };
+  };
+
+  it.each([
+    ["the configured variant", ["AllTraffic"]],
+    ["variants the adapter could not tell", undefined],
+  ])("plans the run on %s and extends the lease", async (_what, variantNames) => {
+    const { run, lease } = confirmWith("churn-prod", variantNames);
+    expect((await run).deployment.variantName).toBe("AllTraffic");
+    expect(lease()!.expiresAt).toBeGreaterThan(T0 + HOLD);
+  });
+
+  it.each([
+    [
+      "churn-prod",
+      ["Blue"],
+      /^endpoint churn-prod serves production variant "Blue" but models\[0\]\.deployment\.variantName is "AllTraffic": set models\[0\]\.deployment\.variantName to "Blue"/,
+    ],
+    ["eta", ["green"], /models\[1\]\.deployment\.variantName is "AllTraffic"/],
+    [
+      "churn-prod",
+      ["AllTraffic", "shadow"],
+      /has 2 production variants \("AllTraffic", "shadow"\).*would drop the others/,
+    ],
+  ])(
+    "endpoint %s with variants %j: WorkflowInputError naming the field, lease not extended",
+    async (endpoint, variantNames, message) => {
+      const { run, lease } = confirmWith(endpoint, variantNames);
+      await expect(run).rejects.toMatchObject({
+        name: "WorkflowInputError",
+        message: expect.stringMatching(message),
+      });
+      expect(lease()).toEqual({ owner: "run-1", expiresAt: T0 + HOLD });
+    },
+  );
+});
+
 describe("prepareDataset", () => {
   it("reads plain training rows from the user's data location", async () => {
     const objects = new MemoryObjectStore();
@@ -108,6 +173,41 @@ describe("prepareDataset", () => {
         /too little labelled data to retrain: train \d+ < 200.*labelled rows in window: 1/,
       ),
     });
+  });
+});
+
+describe("confirmLease: where a run keeps its objects", () => {
+  it("plans datasets and artifacts in the retraining bucket and reads events from the archive", async () => {
+    const objects = new MemoryObjectStore();
+    const state = new MemoryStateStore();
+    state.leases.set("churn", { owner: "run-1", expiresAt: T0 + DAY_MS });
+    const tasks = createWorkflowTasks({
+      ...depsWith(objects, state),
+      models: testModels(),
+      layout: {
+        bucket: "archive",
+        retrainingBucket: "retraining",
+        datasetsPrefix: "retraining/datasets/",
+        artifactsPrefix: "retraining/artifacts/",
+      },
+    });
+    const run = await tasks.confirmLease({
+      request: { modelId: "churn", decisionTime: new Date(T0).toISOString() },
+      execution: { name: "run-1", startTime: new Date(T0).toISOString() },
+    });
+    for (const uri of Object.values(run.s3)) expect(uri).toMatch(/^s3:\/\/retraining\/retraining\//);
+    expect(run.s3.datasetUri).toMatch(/^s3:\/\/retraining\/retraining\/datasets\/churn\//);
+    expect(run.s3.artifactsUri).toMatch(/^s3:\/\/retraining\/retraining\/artifacts\/churn\//);
+    // The dataset preparation lists the archive's day prefixes, not the retraining bucket.
+    const listed: string[] = [];
+    const list = objects.list.bind(objects);
+    objects.list = async (uri: string) => {
+      listed.push(uri);
+      return list(uri);
+    };
+    await tasks.prepareDataset({ run }).catch(() => undefined);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const uri of listed) expect(uri).toMatch(/^s3:\/\/archive\/churn\/\d{4}\/\d{2}\/\d{2}\/$/);
   });
 });
 
@@ -178,14 +278,24 @@ describe("baseline stored at promotion", () => {
 
 describe("fail", () => {
   it.each([
-    ["training", "States.TaskFailed", '{"FailureReason":"AlgorithmError: OOM"}', /AlgorithmError: OOM/, true],
-    ["validation", "ValidationRejected", "gate rejected: improvement", /gate rejected/, true],
-    ["lease", "LeaseNotHeldError", "lease held by run-2", /lease held by run-2/, false],
+    [
+      "training",
+      "States.TaskFailed",
+      '{"FailureReason":"AlgorithmError: OOM"}',
+      /AlgorithmError: OOM/,
+      "run-1",
+      true,
+    ],
+    ["validation", "ValidationRejected", "gate rejected: improvement", /gate rejected/, "run-1", true],
+    // Refused at ConfirmLease after the evaluator took the lease for this run: released.
+    ["lease", "EndpointBusyError", "endpoint eta is Updating", /is Updating/, "run-1", true],
+    // Another run holds the lease: the owner-conditional release leaves it alone.
+    ["lease", "LeaseNotHeldError", "lease held by run-2", /lease held by run-2/, "run-2", false],
   ])(
-    "stage %s: names error and cause, releases only a confirmed lease",
-    async (stage, error, cause, pattern, released) => {
+    "stage %s (%s): names error and cause, releases only its own lease",
+    async (stage, error, cause, pattern, holder, released) => {
       const state = new MemoryStateStore();
-      state.leases.set("eta", { owner: "run-1", expiresAt: T0 + DAY_MS });
+      state.leases.set("eta", { owner: holder, expiresAt: T0 + DAY_MS });
       const out = await tasksWith(new MemoryObjectStore(), state).fail({
         state: {
           modelId: "eta",
@@ -198,7 +308,7 @@ describe("fail", () => {
       expect(out.message).toMatch(pattern);
       expect(out.message).toContain(`Error: ${error}`);
       expect(out.leaseReleased).toBe(released);
-      expect(state.leases.has("eta")).toBe(!released);
+      expect(state.leases.get("eta")?.owner).toBe(released ? undefined : holder);
     },
   );
 });
@@ -240,7 +350,7 @@ describe("fail: challenger cleanup", () => {
     expect(hosting.deleted.length > 0).toBe(deleted);
     if (deleted) expect(out.message).toContain("Challenger cleaned up: deleted endpoint config");
     if (stage === "promotion") expect(out.message).toMatch(/kept: the endpoint serves them/);
-    expect(released).toBe(stage !== "lease");
+    expect(released).toBe(true);
   });
 
   it("keeps the challenger while the endpoint is not back InService on another config", async () => {

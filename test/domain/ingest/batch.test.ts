@@ -197,6 +197,29 @@ describe("resolveBatch: storage-dependent verdicts", () => {
     ).toEqual(expected);
   });
 
+  it("a duplicate's detail names the record it duplicates, found in the batch or in storage (after a retry)", () => {
+    const [p1, p2, l1, l2] = [
+      prediction("d", T0),
+      prediction("d", T0),
+      label("d", T0 + HOUR),
+      label("d", T0 + HOUR),
+    ];
+    const detail = (r: { disposition: { kind: string; detail?: string } }) => r.disposition.detail;
+    const whole = resolve([p1!, p2!, l1!, l2!]);
+    const storedFirst = storedPrediction("d", { seq: padded(p1!.sequenceNumber) });
+    // A retry from the second prediction: the first prediction and the first label are in storage.
+    const retried = resolveBatch(
+      classifyBatch([p2!, l2!], models),
+      SHARD_ID,
+      indexPredictions([storedFirst]),
+      models,
+      indexPredictions([storedLabel("d", { seq: padded(l1!.sequenceNumber) })]),
+    );
+    expect(detail(whole[1]!)).toBe(`requestId already predicted by ${SHARD_ID}/${p1!.sequenceNumber}`);
+    expect(detail(whole[3]!)).toBe(`label already counted by ${SHARD_ID}/${l1!.sequenceNumber}`);
+    expect(retried.map(detail)).toEqual([detail(whole[1]!), detail(whole[3]!)]);
+  });
+
   it("marks a label whose own marker is stored (redelivery) so it is not written again", () => {
     const records = [label("a", T0 + HOUR), label("b", T0 + HOUR)];
     const own = storedLabel("a", { seq: padded(records[0]!.sequenceNumber) });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../../contracts/time";
 import {
+  classValue,
   compileModels,
   DEFAULT_VALIDATION_LIMITS,
+  type IngestModel,
   parseTimestamp,
   QUARANTINE_REASONS,
   type QuarantineReason,
@@ -17,7 +19,12 @@ import { T0 } from "../../support/time";
 /** Records arrive at T0; the default label event is observed then. */
 const ARRIVAL = T0;
 const churn = ingestModel({ labelHorizonHours: 72 });
-const models = compileModels([churn, { ...churn, id: "price", task: "regression" }]);
+const models = compileModels([
+  churn,
+  { ...churn, id: "price", task: "regression" },
+  { ...churn, id: "yesno", classes: ["no", "yes"] },
+  { ...churn, id: "grade", task: "multiclass", classes: ["low", "mid", "high"] },
+]);
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 const json = (v: unknown) => b64(JSON.stringify(v));
@@ -45,8 +52,25 @@ describe("validateRecord: quarantine reasons", () => {
     ["unsupported-schema-version", "version 2", prediction({ schemaVersion: 2 })],
     ["unsupported-schema-version", "missing version", prediction({ schemaVersion: undefined })],
     ["unknown-model", "unknown modelId", prediction({ modelId: "fraud" })],
+    ["unknown-model", "missing modelId", prediction({ modelId: undefined })],
+    ["unknown-model", "modelId not a string", prediction({ modelId: 42 })],
+    ["invalid-model-id", "modelId of 3 KB", prediction({ modelId: "m".repeat(3000) })],
+    ["invalid-model-id", "modelId of 33 characters", prediction({ modelId: "m".repeat(33) })],
+    ["invalid-model-id", "modelId with a key separator", label({ modelId: "churn#PRED#x" })],
+    ["invalid-model-id", "modelId with a space", prediction({ modelId: "churn " })],
     ["missing-request-id", "missing requestId", prediction({ requestId: undefined })],
     ["missing-request-id", "empty requestId", label({ requestId: "" })],
+    [
+      "invalid-request-id",
+      "requestId of 3 KB (past the 2 KB key limit)",
+      prediction({ requestId: "r".repeat(3000) }),
+    ],
+    ["invalid-request-id", "requestId of 257 characters", label({ requestId: "r".repeat(257) })],
+    ["invalid-request-id", "requestId with a space", prediction({ requestId: "req 1" })],
+    ["invalid-request-id", "requestId with a newline", label({ requestId: "req\n1" })],
+    ["invalid-request-id", "requestId with a control character", prediction({ requestId: "req\u00001" })],
+    ["invalid-request-id", "requestId with non-ASCII letters", prediction({ requestId: "réq-1" })],
+    ["invalid-request-id", "requestId with an emoji", label({ requestId: "req-\u{1F600}" })],
     ["invalid-timestamp", "unparseable timestamp", prediction({ timestamp: "yesterday" })],
     ["invalid-timestamp", "ISO without zone", prediction({ timestamp: "2026-11-27T09:30:00" })],
     ["timestamp-in-future", "one hour ahead", prediction({ timestamp: ARRIVAL + HOUR_MS })],
@@ -77,7 +101,27 @@ describe("validateRecord: quarantine reasons", () => {
     ["invalid-prediction", "missing prediction", prediction({ prediction: undefined })],
     ["invalid-prediction", "score outside [0,1]", prediction({ score: 1.5 })],
     ["invalid-prediction", "class for regression", prediction({ modelId: "price", prediction: "high" })],
+    ["invalid-prediction", "object prediction", prediction({ prediction: { class: 1 } })],
+    ["invalid-prediction", "label with a score but no prediction", label({ score: 0.3 })],
+    ["prediction-not-a-class", '"yes" for a binary model without classes', prediction({ prediction: "yes" })],
+    ["prediction-not-a-class", "2 for a binary model without classes", prediction({ prediction: 2 })],
+    ["prediction-not-a-class", "a probability as the class", prediction({ prediction: 0.8 })],
+    ["prediction-not-a-class", '"true" (a string) without classes', prediction({ prediction: "true" })],
+    ["prediction-not-a-class", "undeclared class", prediction({ modelId: "grade", prediction: "top" })],
+    ["prediction-not-a-class", "index out of range", prediction({ modelId: "grade", prediction: 3 })],
+    ["prediction-not-a-class", "boolean for multiclass", prediction({ modelId: "grade", prediction: true })],
+    ["prediction-not-a-class", "a label's junk copy of its prediction", label({ prediction: "banana" })],
     ["invalid-label", "missing label", label({ label: undefined })],
+    ["invalid-label", "null label", label({ label: null })],
+    ["invalid-label", "array label", label({ label: [1] })],
+    ["invalid-label", "class for regression", label({ modelId: "price", label: "high" })],
+    ["label-not-a-class", '"yes" for a binary model without classes', label({ label: "yes" })],
+    ["label-not-a-class", '"banana"', label({ label: "banana" })],
+    ["label-not-a-class", "2 for a binary model without classes", label({ label: 2 })],
+    ["label-not-a-class", '"maybe" for classes no/yes', label({ modelId: "yesno", label: "maybe" })],
+    ["label-not-a-class", "index 2 of two classes", label({ modelId: "yesno", label: 2 })],
+    ["label-not-a-class", "class names are case-sensitive", label({ modelId: "grade", label: "MID" })],
+    ["label-not-a-class", "negative index", label({ modelId: "grade", label: -1 })],
   ];
 
   it.each(cases)("%s: %s", (reason, _what, data) => {
@@ -105,6 +149,102 @@ describe("validateRecord: quarantine reasons", () => {
     });
     const future = validateRecord(prediction({ timestamp: ARRIVAL + DAY_MS }), ARRIVAL, models);
     expect(future).toMatchObject({ ok: false, modelId: "churn", timestamp: ARRIVAL });
+  });
+});
+
+describe("classValue: which values name a class, and the class stored", () => {
+  const reader = (id: string) => compileModels([{ ...churn, id, ...specOf[id] }]).get(id)!.classes!;
+  const specOf: Record<string, Partial<IngestModel>> = {
+    binary: {},
+    yesno: { classes: ["no", "yes"] },
+    digits: { classes: ["0", "1"] },
+    grade: { task: "multiclass", classes: ["low", "mid", "high"] },
+    numbered: { task: "multiclass", classes: ["1", "2", "3"] },
+  };
+  it.each<[string, unknown, number | string | undefined]>([
+    // Binary without declared classes: the existing valid inputs, nothing else.
+    ["binary", 0, 0],
+    ["binary", 1, 1],
+    ["binary", "0", "0"],
+    ["binary", "1", "1"],
+    ["binary", true, "true"],
+    ["binary", false, "false"],
+    ["binary", "yes", undefined],
+    ["binary", "true", undefined],
+    ["binary", 2, undefined],
+    ["binary", 0.5, undefined],
+    ["binary", -0, 0],
+    // Declared names: a name, an index (stored as the name), booleans for binary models.
+    ["yesno", "yes", "yes"],
+    ["yesno", "no", "no"],
+    ["yesno", 1, "yes"],
+    ["yesno", 0, "no"],
+    ["yesno", true, "yes"],
+    ["yesno", false, "no"],
+    ["yesno", "Yes", undefined],
+    ["yesno", 2, undefined],
+    ["yesno", 1.5, undefined],
+    // Names written as integers: numbers are names, never indexes.
+    ["digits", 1, 1],
+    ["digits", "0", "0"],
+    ["digits", true, "1"],
+    ["digits", 2, undefined],
+    ["grade", "mid", "mid"],
+    ["grade", 2, "high"],
+    ["grade", 3, undefined],
+    ["grade", true, undefined],
+    ["numbered", 1, 1],
+    ["numbered", "3", "3"],
+    ["numbered", 0, undefined],
+    ["numbered", 4, undefined],
+  ])("%s: %j -> %j", (model, value, expected) => {
+    expect(classValue(reader(model), value)).toBe(expected);
+  });
+
+  it("stores the class a valid event names: an index becomes the class name", () => {
+    const result = validateRecord(label({ modelId: "grade", label: 0, prediction: 2 }), ARRIVAL, models);
+    expect(result.ok && result.event).toMatchObject({ label: "low", prediction: "high" });
+    const bool = validateRecord(prediction({ modelId: "yesno", prediction: true }), ARRIVAL, models);
+    expect(bool.ok && bool.event).toMatchObject({ prediction: "yes" });
+  });
+
+  it("names the accepted classes in the detail, and cuts long values", () => {
+    const result = validateRecord(label({ modelId: "grade", label: "x".repeat(500) }), ARRIVAL, models);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.detail).toMatch(
+      /^label "x{59}\.\.\.\(502 characters\) is not a class of the model \(one of \["low","mid","high"\]\)$/,
+    );
+  });
+});
+
+describe("validateRecord: ids that reach keys are bounded", () => {
+  it.each([
+    ["a UUID", "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"],
+    ["256 characters", "r".repeat(256)],
+    ["key separators and punctuation", "tenant#42:req/7?a=b&c=d~!"],
+    ["base64", "q83vEjRWeJA+/w=="],
+  ])("accepts a requestId of %s", (_what, requestId) => {
+    expect(validateRecord(prediction({ requestId }), ARRIVAL, models).ok).toBe(true);
+    expect(validateRecord(label({ requestId }), ARRIVAL, models).ok).toBe(true);
+  });
+
+  it("says how long a too-long requestId is, without echoing it", () => {
+    const result = validateRecord(prediction({ requestId: "r".repeat(3000) }), ARRIVAL, models);
+    expect(result).toMatchObject({
+      ok: false,
+      reason: "invalid-request-id",
+      detail: "requestId has 3000 characters (at most 256)",
+      modelId: "churn",
+    });
+  });
+
+  it("keeps a malformed modelId out of the verdict's model attribution, and cuts it in the detail", () => {
+    const result = validateRecord(prediction({ modelId: "m".repeat(3000) }), ARRIVAL, models);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.modelId).toBeUndefined();
+    expect(result.detail.length).toBeLessThan(150);
   });
 });
 

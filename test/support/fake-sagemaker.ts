@@ -1,7 +1,8 @@
 /**
  * In-memory stand-ins for the SageMaker and SNS task states of the retraining workflow, as
  * aws-local-stepfunctions `taskResourceLocalHandlers`. They take the state's resolved Parameters (the
- * API request) and return what the service integration returns (the API response, PascalCase).
+ * API request) and return what the service integration returns (the API response, PascalCase). Shared by
+ * the state machine runs of test/workflow and test/integration.
  */
 
 import { APPROVAL_REJECTED_ERROR, STATE } from "../../contracts/workflow";
@@ -49,6 +50,7 @@ export interface TaskInput {
   TransformInput: { DataSource: { S3DataSource: { S3Uri: string } } };
   TransformOutput: { S3OutputPath: string };
   EndpointConfigName: string;
+  ProductionVariants: { VariantName: string; ModelName: string }[];
   EndpointName: string;
   DeploymentConfig: {
     BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: string } };
@@ -67,6 +69,8 @@ export class FakeSageMaker {
   readonly published: { state: string; subject: string; message: string; severity?: string }[] = [];
   private polls = 0;
   private pendingConfig: string | undefined;
+  /** Variant name of every endpoint config created, by config name. */
+  private readonly configVariants = new Map<string, string>();
   private throttled = new Set<string>();
 
   constructor(
@@ -157,6 +161,7 @@ export class FakeSageMaker {
       [STATE.scoreChampion]: this.transform(STATE.scoreChampion),
       [STATE.createEndpointConfig]: async (input) => {
         const p = this.record(STATE.createEndpointConfig, input);
+        this.configVariants.set(p.EndpointConfigName, p.ProductionVariants[0]!.VariantName);
         return {
           EndpointConfigArn: `arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/${p.EndpointConfigName}`,
         };
@@ -170,6 +175,10 @@ export class FakeSageMaker {
       [STATE.updateEndpoint]: async (input) => {
         const p = this.record(STATE.updateEndpoint, input);
         const ep = this.endpoints.get(p.EndpointName)!;
+        // As SageMaker: a blue/green update keeps the live config's variant name.
+        const variant = this.configVariants.get(p.EndpointConfigName);
+        if (ep.variantNames && variant !== undefined && !ep.variantNames.includes(variant))
+          throw named("SageMaker.ValidationException", `variant ${variant} is not the endpoint's variant`);
         this.endpoints.set(p.EndpointName, { ...ep, status: "Updating" });
         this.pendingConfig = p.EndpointConfigName;
         return { EndpointArn: `arn:aws:sagemaker:eu-west-1:123456789012:endpoint/${p.EndpointName}` };
@@ -180,13 +189,16 @@ export class FakeSageMaker {
         this.polls++;
         if (this.polls >= 3 && ["Updating", "Creating", "RollingBack"].includes(ep.status ?? "")) {
           const outcome = this.scenario.deploy ?? "ok";
-          if (outcome === "ok")
+          if (outcome === "ok") {
+            const variant = this.configVariants.get(this.pendingConfig!);
             this.endpoints.set(p.EndpointName, {
               exists: true,
               status: "InService",
               configName: this.pendingConfig!,
+              ...(variant !== undefined ? { variantNames: [variant] } : {}),
             });
-          else if (outcome === "rollback") this.endpoints.set(p.EndpointName, { ...ep, status: "InService" });
+          } else if (outcome === "rollback")
+            this.endpoints.set(p.EndpointName, { ...ep, status: "InService" });
           else
             this.endpoints.set(p.EndpointName, {
               ...ep,
