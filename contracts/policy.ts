@@ -265,8 +265,9 @@ export const DataQualitySignalSchema = z
   .object({
     enabled: z.boolean().default(true),
     /**
-     * Missing-rate and quarantine checks look at the most recent `windowHours` only (not the whole
-     * evaluation window): a two-hour outage must not be diluted by 22 healthy hours.
+     * Missing-rate and quarantine checks judge every sub-window of this many hours since the previous
+     * evaluation (whatever the schedule), each on its own: a two-hour outage must not be diluted by 22
+     * healthy hours, nor fall between two evaluations.
      */
     windowHours: z.number().positive().default(1),
     /** Absolute increase of a feature's missing rate versus the baseline that breaches (0.2 = +20 points). */
@@ -278,8 +279,22 @@ export const DataQualitySignalSchema = z
      * (and of the median of recent evaluations) breaches.
      */
     minVolumeRatio: fraction.default(0.2),
-    /** Windows with fewer received records skip the rate checks (quiet models are not broken). */
-    minEvents: nonNegativeInt.default(100),
+    /**
+     * Sub-windows with fewer received records skip the rate checks. Small on purpose: each check also
+     * needs its increase to exceed the sampling noise at its size (`alpha`).
+     */
+    minEvents: nonNegativeInt.default(20),
+    /**
+     * Significance of the noise floor a missing-rate or quarantine-rate increase must also exceed, per
+     * check, Bonferroni-corrected over the sub-windows and features judged.
+     */
+    alpha: z.number().gt(0).lt(0.5).default(1e-4),
+    /**
+     * A data-quality breach that lasts this long stops gating retraining and escalates: the data may
+     * have changed for good (the baseline is outdated) or the pipeline needs fixing; the alert says how
+     * to re-baseline. The gate never blocks retraining forever.
+     */
+    maxGateHours: z.number().positive().default(48),
   })
   .strict();
 

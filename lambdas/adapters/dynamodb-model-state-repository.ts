@@ -26,7 +26,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { DAY_MS } from "../../contracts/time";
-import type { Decision } from "../domain/decision/decision";
+import { type Decision, toHistoryEntry } from "../domain/decision/decision";
 import { EMPTY_LEDGER, type LabelLedger } from "../domain/decision/label-ledger";
 import type { HistoryEntry } from "../domain/decision/stability";
 import { deserializeProfile, serializeProfile } from "../domain/stats/profile-codec";
@@ -195,12 +195,7 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
   /** The compact history entry next to the decision (`H#<iso>`): an unconditional, idempotent put. */
   async recordHistory(d: Decision, ttlDays: number): Promise<void> {
     const key = keys.decision(d.modelId, d.evaluatedAt);
-    const entry: HistoryEntry = {
-      evaluatedAt: d.evaluatedAt,
-      ruleSatisfied: d.ruleSatisfied,
-      action: d.action,
-      values: d.values,
-    };
+    const entry: HistoryEntry = toHistoryEntry(d);
     const out = await this.client.send(
       new PutItemCommand({
         TableName: this.table,

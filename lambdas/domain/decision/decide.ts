@@ -28,11 +28,12 @@ function stabilitySuppressions(
   policy: TriggerPolicy,
   inputs: DecisionInputs,
   dataQuality: Verdict,
+  dataBroken: boolean,
   dueByCalendar: boolean,
 ): Suppression[] {
   const { state, now } = inputs;
   const suppressions: Suppression[] = [];
-  if (policy.stability.dataQualityGate && dataQuality.breached)
+  if (policy.stability.dataQualityGate && dataBroken)
     suppressions.push({
       reason: "dataQualityGate",
       message: `data quality breached, not retraining on broken data: ${dataQuality.message}`,
@@ -71,8 +72,9 @@ export function decide(policy: TriggerPolicy, inputs: DecisionInputs): Decision 
   );
   const dueByCalendar = evaluateRule(policy.rule, factsOnly).satisfied;
   const dataQuality = bySignal.get("dataQuality")!;
+  const dataBroken = measured.some((m) => m.measurement.blocksRetraining === true);
   const suppressions = rule.satisfied
-    ? stabilitySuppressions(policy, inputs, dataQuality, dueByCalendar)
+    ? stabilitySuppressions(policy, inputs, dataQuality, dataBroken, dueByCalendar)
     : [];
 
   const topLevel = measured.map((m) => m.measurement.verdict);

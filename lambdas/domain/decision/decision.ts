@@ -155,7 +155,14 @@ export interface Decision {
 
 /** The history entry a decision leaves behind for later evaluations. */
 export function toHistoryEntry(
-  d: Pick<Decision, "evaluatedAt" | "ruleSatisfied" | "action" | "values">,
+  d: Pick<Decision, "evaluatedAt" | "ruleSatisfied" | "action" | "values" | "suppressions">,
 ): HistoryEntry {
-  return { evaluatedAt: d.evaluatedAt, ruleSatisfied: d.ruleSatisfied, action: d.action, values: d.values };
+  const gated = d.suppressions.some((s) => s.reason === "dataQualityGate");
+  return {
+    evaluatedAt: d.evaluatedAt,
+    ruleSatisfied: d.ruleSatisfied,
+    action: d.action,
+    values: d.values,
+    ...(gated ? { gated } : {}),
+  };
 }

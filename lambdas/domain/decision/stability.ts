@@ -30,6 +30,8 @@ export interface HistoryEntry {
   readonly action: "none" | "alert" | "retrain";
   /** Scalar value of each signal, by signal name (null when skipped). */
   readonly values: Readonly<Record<string, number | null>>;
+  /** The rule held but the data-quality gate suppressed the retrain (does not count for persistence). */
+  readonly gated?: boolean;
 }
 
 /**
@@ -47,7 +49,8 @@ export function persistenceCheck(
     .filter((h) => h.evaluatedAt < now)
     .sort((a, b) => b.evaluatedAt - a.evaluatedAt)
     .slice(0, config.n - 1);
-  const count = (satisfiedNow ? 1 : 0) + previous.filter((h) => h.ruleSatisfied).length;
+  // An evaluation whose rule held on data the gate judged broken is no evidence for a retrain.
+  const count = (satisfiedNow ? 1 : 0) + previous.filter((h) => h.ruleSatisfied && !h.gated).length;
   const passed = satisfiedNow && count >= config.m;
   if (passed || !satisfiedNow) return { passed, count };
   return {

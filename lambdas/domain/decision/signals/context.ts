@@ -124,15 +124,9 @@ export class SignalContext {
     return this.maturity;
   }
 
-  /** The buckets starting in the last `hours` (never before the main window), merged. */
-  recentWindow(hours: number): MergedWindow {
-    const now = this.inputs.now;
-    return mergeWindow(
-      this.inputs.spec,
-      this.inputs.window.buckets,
-      Math.max(this.window.from, now - hours * HOUR_MS),
-      now,
-    );
+  /** The buckets starting in [from, to), merged. */
+  rangeWindow(from: number, to: number): MergedWindow {
+    return mergeWindow(this.inputs.spec, this.inputs.window.buckets, from, to);
   }
 
   /** Drift of every feature present in both the baseline and the window (empty without a baseline). */

@@ -6,39 +6,72 @@
 import * as ss from "simple-statistics";
 import type { DataQualitySignalConfig } from "../../../../contracts/policy";
 import { HOUR_MS } from "../../../../contracts/time";
+import { rateIncreaseNoiseFloor } from "../../stats/noise";
 import type { FeatureSummary } from "../../stats/profile";
 import { missingRate } from "../../stats/profile";
 import { RECENT_VOLUME_HOURS } from "../decision";
+import type { HistoryEntry } from "../stability";
 import { compare, fmt, skipped, type Verdict } from "../verdict";
+import type { MergedWindow } from "../window";
 import type { Signal } from "./signal";
 
 export interface MissingRateInput {
   readonly feature: string;
   readonly baselineRate: number;
+  /** Values (missing + present) the baseline rate rests on. */
+  readonly baselineTotal?: number;
   readonly currentRate: number;
-  /** Events in the quality window (missing + present). */
+  /** Events in the judged sub-window (missing + present). */
   readonly currentTotal: number;
+  /** The sub-window judged, for the message. */
+  readonly window?: { readonly from: number; readonly to: number };
+  /** Significance of the noise floor (already corrected for the number of checks). */
+  readonly alpha?: number;
 }
 
-/** Per-feature missing-rate increase versus the baseline. */
+const hourText = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+
+/**
+ * Per-feature missing-rate increase versus the baseline, breaching only above both the threshold and
+ * the sampling noise of a rate increase at these sizes.
+ */
 export function missingRateVerdict(config: DataQualitySignalConfig, input: MissingRateInput): Verdict {
   const signal = `missingRate:${input.feature}`;
   if (!config.enabled) return skipped(signal, "disabled");
   if (input.currentTotal < config.minEvents)
     return skipped(signal, `${input.currentTotal} events < minimum ${config.minEvents}`);
   const increase = input.currentRate - input.baselineRate;
+  const floor =
+    input.alpha === undefined
+      ? 0
+      : rateIncreaseNoiseFloor(
+          input.baselineRate,
+          input.baselineTotal ?? input.currentTotal,
+          input.currentTotal,
+          input.alpha,
+        );
   const v = compare({
     signal,
     value: increase,
-    threshold: config.maxMissingRateIncrease,
+    threshold: Math.max(config.maxMissingRateIncrease, floor),
     direction: "above",
     neutral: 0,
     label: `${input.feature} missing-rate increase`,
-    evidence: { baselineRate: input.baselineRate, currentRate: input.currentRate, n: input.currentTotal },
+    evidence: {
+      baselineRate: input.baselineRate,
+      currentRate: input.currentRate,
+      n: input.currentTotal,
+      threshold: config.maxMissingRateIncrease,
+      noiseFloor: floor,
+      ...(input.window
+        ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() }
+        : {}),
+    },
   });
+  const when = input.window ? ` in ${hourText(input.window.from)} .. ${hourText(input.window.to)}` : "";
   return {
     ...v,
-    message: `${v.message} (missing ${fmt(input.currentRate * 100)} % vs baseline ${fmt(input.baselineRate * 100)} %)`,
+    message: `${v.message} (missing ${fmt(input.currentRate * 100)} % of ${input.currentTotal}${when} vs baseline ${fmt(input.baselineRate * 100)} %)`,
   };
 }
 
@@ -47,13 +80,14 @@ export function quarantineRateVerdict(
   config: DataQualitySignalConfig,
   received: number,
   quarantined: Readonly<Record<string, number>>,
+  window?: { readonly from: number; readonly to: number },
 ): Verdict {
   if (!config.enabled) return skipped("quarantineRate", "disabled");
   const bad = Object.values(quarantined).reduce((a, b) => a + b, 0);
   const total = Math.max(received, bad);
   if (total < config.minEvents)
     return skipped("quarantineRate", `${total} records < minimum ${config.minEvents}`);
-  return compare({
+  const verdict = compare({
     signal: "quarantineRate",
     value: bad / total,
     threshold: config.maxQuarantineRate,
@@ -62,6 +96,12 @@ export function quarantineRateVerdict(
     label: "quarantine rate",
     evidence: { received, quarantined: { ...quarantined } },
   });
+  return window === undefined
+    ? verdict
+    : {
+        ...verdict,
+        message: `${verdict.message} (${bad} of ${total} in ${hourText(window.from)} .. ${hourText(window.to)})`,
+      };
 }
 
 /**
@@ -124,9 +164,35 @@ function median(values: readonly number[]): number | undefined {
   return values.length === 0 ? undefined : ss.median([...values]);
 }
 
+/** The check that stands out most above its own threshold (a breach if any sub-window breached). */
+function worst(verdicts: readonly Verdict[]): Verdict | undefined {
+  const margin = (v: Verdict) =>
+    v.skipped !== undefined || v.value === null || v.threshold === null
+      ? Number.NEGATIVE_INFINITY
+      : v.value - v.threshold;
+  let best: Verdict | undefined;
+  for (const v of verdicts) if (best === undefined || margin(v) > margin(best)) best = v;
+  return best;
+}
+
+/** Hours the data-quality gate has been breached without interruption before `now` (0 if it was not). */
+function sustainedHours(history: readonly HistoryEntry[], now: number): number {
+  const previous = history.filter((h) => h.evaluatedAt < now).sort((a, b) => b.evaluatedAt - a.evaluatedAt);
+  let since: number | undefined;
+  for (const entry of previous) {
+    if ((entry.values.dataQualityGating ?? 0) > 0) since = entry.evaluatedAt;
+    else break;
+  }
+  return since === undefined ? 0 : (now - since) / HOUR_MS;
+}
+
 /**
- * `dataQuality`: missing rates per feature and the quarantine rate over the recent data-quality window,
- * and the event volume over the main window; breached when any check breaches.
+ * `dataQuality`: broken data, judged on every sub-window of `windowHours` since the previous evaluation
+ * (so an outage between two evaluations is seen, whatever the schedule): the missing rate of every
+ * feature the model uses (importance > 0) and the quarantine rate, each above its threshold and its
+ * sampling noise; plus the event volume over the evaluation window. Missing values and quarantined
+ * records block retraining (the data-quality gate); a volume collapse only alerts. A breach that has
+ * lasted `maxGateHours` stops blocking and escalates: the baseline may be outdated.
  */
 export const dataQualitySignal: Signal = {
   name: "dataQuality",
@@ -134,24 +200,47 @@ export const dataQualitySignal: Signal = {
   measure(context) {
     const config = context.policy.signals.dataQuality;
     const { baseline, now, history } = context.inputs;
-    const quality = context.recentWindow(config.windowHours);
+    const previous = Math.max(
+      now - context.policy.windowHours * HOUR_MS,
+      ...history.filter((h) => h.evaluatedAt < now).map((h) => h.evaluatedAt),
+    );
+    const stepMs = config.windowHours * HOUR_MS;
+    const windows: MergedWindow[] = [];
+    for (let end = now; end > previous; end -= stepMs)
+      windows.push(context.rangeWindow(Math.max(previous, end - stepMs), end));
+    const used = context.inputs.features.filter((f) => (context.importance[f.name] ?? 1) > 0);
+    const checks = Math.max(1, windows.length * (used.length + 1));
+    const alpha = config.alpha / checks;
     const missingChecks: Verdict[] = [];
     if (baseline !== undefined) {
-      for (const feature of context.inputs.features) {
-        const current: FeatureSummary | undefined = quality.profile.features[feature.name];
+      for (const feature of used) {
         const reference: FeatureSummary | undefined = baseline.profile.features[feature.name];
-        if (current === undefined || reference === undefined) continue;
-        missingChecks.push(
-          missingRateVerdict(config, {
-            feature: feature.name,
-            baselineRate: missingRate(reference),
-            currentRate: missingRate(current),
-            currentTotal: current.count + current.missing,
-          }),
-        );
+        if (reference === undefined) continue;
+        const perWindow = windows.flatMap((window) => {
+          const current: FeatureSummary | undefined = window.profile.features[feature.name];
+          if (current === undefined) return [];
+          return [
+            missingRateVerdict(config, {
+              feature: feature.name,
+              baselineRate: missingRate(reference),
+              baselineTotal: reference.count + reference.missing,
+              currentRate: missingRate(current),
+              currentTotal: current.count + current.missing,
+              window: { from: window.from, to: window.to },
+              alpha,
+            }),
+          ];
+        });
+        const chosen = worst(perWindow);
+        if (chosen !== undefined) missingChecks.push(chosen);
       }
     }
-    const quarantine = quarantineRateVerdict(config, quality.received, quality.quarantined);
+    const quarantine =
+      worst(
+        windows.map((w) =>
+          quarantineRateVerdict(config, w.received, w.quarantined, { from: w.from, to: w.to }),
+        ),
+      ) ?? quarantineRateVerdict(config, 0, {});
     const eventsPerHour = context.window.profile.count / context.policy.windowHours;
     const baselinePerHour =
       baseline?.hours !== undefined && baseline.hours > 0
@@ -168,14 +257,24 @@ export const dataQualitySignal: Signal = {
       median(recentRates),
       context.adaptiveThreshold("volume", config.minVolumeRatio, "below"),
     );
-    const verdict = config.enabled
+    const gating = [...missingChecks, quarantine].filter((v) => v.breached);
+    const sustained = gating.length > 0 ? sustainedHours(history, now) : 0;
+    const escalated = sustained >= config.maxGateHours;
+    let verdict = config.enabled
       ? dataQualityVerdict([...missingChecks, quarantine, volume])
       : { ...dataQualityVerdict([]), skipped: "disabled", message: "dataQuality: not evaluated (disabled)" };
+    if (escalated)
+      verdict = {
+        ...verdict,
+        message: `${verdict.message}; breached for ${fmt(sustained)} h (at least ${fmt(config.maxGateHours)} h): the data may have changed for good and the baseline be outdated, or the pipeline needs fixing. No longer blocking retraining. Once the new data is right, re-baseline: npm run cli -- rebaseline --config <configuration> --model ${context.inputs.modelId}`,
+        evidence: { ...verdict.evidence, sustainedHours: sustained, escalated: true },
+      };
     return {
       verdict,
       details: [...missingChecks, quarantine, volume],
-      values: { volume: volume.value, eventsPerHour },
+      values: { volume: volume.value, eventsPerHour, dataQualityGating: config.enabled ? gating.length : 0 },
       metrics: { eventsPerHour },
+      blocksRetraining: config.enabled && gating.length > 0 && !escalated,
     };
   },
 };

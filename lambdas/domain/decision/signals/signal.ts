@@ -18,6 +18,11 @@ export interface Measurement {
   readonly values?: Readonly<Record<string, number | null>>;
   /** Headline numbers this signal contributes to the decision's metrics. */
   readonly metrics?: Partial<DecisionMetrics>;
+  /**
+   * The data this evaluation judged is broken: a retrain now would train on the breakage, so the
+   * data-quality gate suppresses it (only the data-quality signal sets this).
+   */
+  readonly blocksRetraining?: boolean;
 }
 
 export interface Signal {
