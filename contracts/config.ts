@@ -181,6 +181,14 @@ export function scheduleExpressionProblem(expression: string): string | undefine
   return undefined;
 }
 
+/** The period of a `rate(...)` schedule in minutes (undefined for cron). */
+export function ratePeriodMinutes(expression: string): number | undefined {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!rate) return undefined;
+  const unit = rate[2]?.startsWith("minute") ? 1 : rate[2]?.startsWith("hour") ? 60 : 24 * 60;
+  return Number(rate[1]) * unit;
+}
+
 const scheduleExpression = z.string().superRefine((expr, ctx) => {
   const problem = scheduleExpressionProblem(expr);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -599,6 +607,16 @@ export const DeploymentConfigSchema = z
             message: `must be at most ${maxWindow} days: the dataset preparation reads whole day prefixes of the archive, back to trainingWindowDays + ${ARCHIVE_DAY_PREFIX_MARGIN_DAYS} days ago, and retention.${readable.field} (${readable.days}) ${readable.field === "archiveGlacierDays" ? "moves older events to Glacier Flexible Retrieval, which it cannot read without a restore" : "deletes older events"}`,
           });
       }
+      // Seasonal control limits compare with evaluations at the same hour of the week, so the schedule
+      // must come back to the same hours every week.
+      const adaptive = model.policy.stability.adaptive;
+      const period = ratePeriodMinutes(config.schedule.expression);
+      if (adaptive.enabled && adaptive.seasonal && period !== undefined && (7 * 24 * 60) % period !== 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", i, "policy", "stability", "adaptive", "seasonal"],
+          message: `needs evaluations at the same hours every week, but schedule.expression ${config.schedule.expression} does not divide a week; use a rate that does (e.g. rate(6 hours)) or a cron expression`,
+        });
       // A label names its prediction's time; the ingest rejects it when that time is older than the
       // event age limit, so a longer horizon would quarantine labels the model is still waiting for.
       const maxAgeHours = config.ingest.maxEventAgeDays * 24;

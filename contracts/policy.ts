@@ -349,29 +349,49 @@ export const DEFAULT_RULE: Rule = {
   any: ["performance", "estimatedPerformance", "labelVolume", "modelAge", "schedule"],
 };
 
-/** Adaptive control limits for a scalar signal: mean ± k·σ of its own values in recent evaluations. */
+/**
+ * Adaptive control limits for a scalar signal: mean ± k·σ of its own values over a reference period of
+ * evaluations after each deployment (breached evaluations left out). The limits hold until the next
+ * deployment, so a slow decline cannot walk them down; history before a deployment never counts.
+ */
 export const AdaptiveThresholdSchema = z
   .object({
     enabled: z.boolean().default(false),
     signals: z.array(z.enum(ADAPTIVE_SIGNALS)).default(["drift", "predictionDrift", "estimatedPerformance"]),
     /** Width of the control band in standard deviations. */
     k: z.number().positive().default(3),
-    /** History considered, in hours before the evaluation. */
-    lookbackHours: z
+    /**
+     * Hours of evaluations after a deployment (or after a reference-window baseline, before the first
+     * deployment) whose values set the limits. Until the period is over the static threshold applies.
+     */
+    referenceHours: z
       .number()
       .positive()
       .default(24 * 14),
-    /** Compare only with evaluations at the same hour of the week (weekly seasonality). */
+    /**
+     * Compare only with evaluations at the same hour of the week (weekly seasonality). Needs
+     * referenceHours of at least minHistory weeks, so every hour of the week has minHistory values.
+     */
     seasonal: z.boolean().default(false),
-    /** Fewer historical points than this and the static threshold applies. */
+    /** Fewer reference values than this and the static threshold applies. */
     minHistory: positiveInt.default(12),
     /**
      * The adaptive limit never makes a signal more sensitive than its static threshold (true), so a
-     * very quiet history cannot turn noise into breaches.
+     * very quiet history cannot turn noise into breaches. For performance the static limit is a hard
+     * bound either way: an adaptive limit may only tighten it.
      */
     neverTighterThanStatic: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    const weeks = a.referenceHours / (24 * 7);
+    if (a.enabled && a.seasonal && weeks < a.minHistory)
+      ctx.addIssue({
+        code: "custom",
+        path: ["referenceHours"],
+        message: `seasonal limits compare each evaluation with those at the same hour of the week: referenceHours ${a.referenceHours} holds ${Math.floor(weeks)} week(s), fewer than minHistory (${a.minHistory}); set referenceHours to at least ${a.minHistory * 24 * 7} or turn seasonal off`,
+      });
+  });
 
 export const StabilitySchema = z
   .object({

@@ -14,7 +14,7 @@ import {
   readableArchiveDays,
   scheduleExpressionProblem,
 } from "../../contracts/config";
-import { DEFAULT_TRIGGER_POLICY } from "../../contracts/policy";
+import { DEFAULT_TRIGGER_POLICY, gateMetricOf, performanceMetricOf } from "../../contracts/policy";
 import { DAY_MS } from "../../contracts/time";
 import { DEFAULT_VALIDATION_LIMITS } from "../../lambdas/domain/ingest/event-validation";
 
@@ -58,6 +58,15 @@ describe("loadConfig: valid configurations", () => {
     expect(eta.labelHorizonHours).toBe(DEFAULTS.model.labelHorizonHours);
     expect(config.ingest.batchSize).toBe(500);
     expect(config.retention.archiveDays).toBe(730);
+  });
+
+  it("a regression model with the default policy gets the task's default metric", () => {
+    const input = minimal();
+    (input.models[0] as Record<string, unknown>).task = "regression";
+    const model = loadConfig(input).models[0]!;
+    expect(model.policy.signals.performance.metric).toBeUndefined();
+    expect(performanceMetricOf(model.policy, "regression")).toBe("rmse");
+    expect(gateMetricOf(model.validationGate, "regression")).toBe("rmse");
   });
 
   it("applies defaults to a minimal configuration", () => {
@@ -243,6 +252,7 @@ describe("loadConfig: invalid configurations name the field", () => {
       name: "performance metric the task does not define",
       mutate: (c) => {
         (c.models[0] as Record<string, unknown>).task = "regression";
+        c.models[0]!.policy = { signals: { performance: { metric: "accuracy" } } };
       },
       path: "models[0].policy.signals.performance.metric",
       message: /"accuracy" is not defined for regression models/,
@@ -345,6 +355,25 @@ describe("loadConfig: invalid configurations name the field", () => {
       },
       path: "models[0].labelHorizonHours",
       message: /must not exceed ingest\.maxEventAgeDays \(10 days = 240 h\)/,
+    },
+    {
+      name: "seasonal adaptive limits with a reference period shorter than minHistory weeks",
+      mutate: (c) => {
+        c.models[0]!.policy = { stability: { adaptive: { enabled: true, seasonal: true } } };
+      },
+      path: "models[0].policy.stability.adaptive.referenceHours",
+      message: /holds 2 week\(s\), fewer than minHistory \(12\); set referenceHours to at least 2016/,
+    },
+    {
+      name: "seasonal adaptive limits on a schedule that does not repeat weekly",
+      mutate: (c) => {
+        c.models[0]!.policy = {
+          stability: { adaptive: { enabled: true, seasonal: true, referenceHours: 24 * 7 * 12 } },
+        };
+        c.schedule = { expression: "rate(5 hours)" };
+      },
+      path: "models[0].policy.stability.adaptive.seasonal",
+      message: /rate\(5 hours\) does not divide a week/,
     },
   ];
 

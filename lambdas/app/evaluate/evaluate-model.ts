@@ -9,7 +9,7 @@ import { profileSpecOf } from "../../../contracts/model";
 import { HOUR_MS } from "../../../contracts/time";
 import { executionName } from "../../../contracts/workflow";
 import { decide, suppressRetrain } from "../../domain/decision/decide";
-import { type Decision, historyHours } from "../../domain/decision/decision";
+import { adaptiveReference, type Decision, historyHours } from "../../domain/decision/decision";
 import { advanceLedger } from "../../domain/decision/label-ledger";
 import { distributionMinimum } from "../../domain/decision/signals/context";
 import { NO_TELEMETRY, SILENT_LOG } from "../../ports/telemetry";
@@ -84,11 +84,19 @@ export async function evaluateModel(
   // Features over the evaluation window; labelled outcomes over the label horizon plus the widest
   // performance window, since the performance signal judges the latest window of mature labels.
   const outcomesHours = model.labelHorizonHours + policy.maxWindowHours;
-  const [recent, outcomes, history] = await Promise.all([
+  // Recent history (persistence, volume, gate escalation) and, with adaptive limits, the reference
+  // period after the last deployment their limits come from.
+  const historyFrom = now - historyHours(policy) * HOUR_MS;
+  const reference = adaptiveReference(policy, state.lastDeployAt, baseline?.window);
+  const [recent, outcomes, recentHistory, referenceHistory] = await Promise.all([
     deps.stats.readWindow(model.id, now - policy.windowHours * HOUR_MS, now),
     deps.stats.readOutcomes(model.id, now - outcomesHours * HOUR_MS, now),
-    deps.state.listHistory(model.id, now - historyHours(policy) * HOUR_MS, now),
+    deps.state.listHistory(model.id, historyFrom, now),
+    reference !== undefined && reference.from < historyFrom && reference.to <= now
+      ? deps.state.listHistory(model.id, reference.from, Math.min(reference.to, historyFrom))
+      : Promise.resolve([]),
   ]);
+  const history = [...referenceHistory, ...recentHistory];
   // A low-volume model: the distribution signals widen into older buckets (signals/context.ts), so read
   // up to maxWindowHours of them. Low volume keeps these reads small.
   const window =

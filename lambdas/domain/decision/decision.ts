@@ -5,6 +5,7 @@
  */
 import type { FeatureSpec, ProfileSpec } from "../../../contracts/model";
 import type { Severity, TriggerPolicy } from "../../../contracts/policy";
+import { HOUR_MS } from "../../../contracts/time";
 import type { PerformanceStats, Profile } from "../stats/profile";
 import type { RuleResult } from "./rules";
 import type { HistoryEntry, Suppression } from "./stability";
@@ -17,12 +18,28 @@ export type Action = "none" | "alert" | "retrain";
 export const RECENT_VOLUME_HOURS = 24 * 7;
 
 /**
- * Hours of decision history an evaluation reads: the volume median's week or the adaptive lookback,
- * whichever is longer. Persistence uses the last n - 1 entries within this span.
+ * Hours of recent decision history an evaluation reads: the volume median's week or the data-quality
+ * gate's escalation span, whichever is longer. Persistence uses the last n - 1 entries within this span.
+ * Adaptive limits read their reference period separately ({@link adaptiveReference}).
  */
 export function historyHours(policy: TriggerPolicy): number {
-  const adaptive = policy.stability.adaptive.enabled ? policy.stability.adaptive.lookbackHours : 0;
-  return Math.max(RECENT_VOLUME_HOURS, adaptive);
+  return Math.max(RECENT_VOLUME_HOURS, policy.signals.dataQuality.maxGateHours + policy.windowHours);
+}
+
+/**
+ * The reference period of adaptive control limits, [from, to): the first `referenceHours` of
+ * evaluations after the last deployment, or, before any, after the reference-window baseline.
+ * Undefined when adaptive limits are off or there is no start.
+ */
+export function adaptiveReference(
+  policy: TriggerPolicy,
+  lastDeployAt: number | undefined,
+  baselineWindow: { readonly to: number } | undefined,
+): { readonly from: number; readonly to: number } | undefined {
+  const adaptive = policy.stability.adaptive;
+  const from = lastDeployAt ?? baselineWindow?.to;
+  if (!adaptive.enabled || from === undefined) return undefined;
+  return { from, to: from + adaptive.referenceHours * HOUR_MS };
 }
 
 /** One time bucket of the window (all shards merged), as the stats repository returns it. */
@@ -155,14 +172,16 @@ export interface Decision {
 
 /** The history entry a decision leaves behind for later evaluations. */
 export function toHistoryEntry(
-  d: Pick<Decision, "evaluatedAt" | "ruleSatisfied" | "action" | "values" | "suppressions">,
+  d: Pick<Decision, "evaluatedAt" | "ruleSatisfied" | "action" | "values" | "suppressions" | "signals">,
 ): HistoryEntry {
   const gated = d.suppressions.some((s) => s.reason === "dataQualityGate");
+  const breached = d.signals.filter((v) => v.breached).map((v) => v.signal);
   return {
     evaluatedAt: d.evaluatedAt,
     ruleSatisfied: d.ruleSatisfied,
     action: d.action,
     values: d.values,
     ...(gated ? { gated } : {}),
+    ...(breached.length > 0 ? { breached } : {}),
   };
 }

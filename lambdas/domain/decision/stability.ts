@@ -32,6 +32,8 @@ export interface HistoryEntry {
   readonly values: Readonly<Record<string, number | null>>;
   /** The rule held but the data-quality gate suppressed the retrain (does not count for persistence). */
   readonly gated?: boolean;
+  /** Signals that breached (left out of adaptive reference periods). */
+  readonly breached?: readonly string[];
 }
 
 /**
@@ -108,13 +110,20 @@ export interface AdaptiveLimit {
   readonly sd: number;
   readonly n: number;
   readonly seasonal: boolean;
+  /** Start of the reference period the limit comes from (the last deployment). */
+  readonly referenceFrom: number;
 }
 
 /**
- * Control limit from the signal's own history: mean + kσ (breach above) or mean − kσ (breach below)
- * over the lookback, optionally only at the same hour of the week. Undefined (static threshold
- * applies) with fewer than minHistory points. With neverTighterThanStatic the limit is never
- * more sensitive than the static threshold.
+ * Control limit from the signal's own values in a reference period: mean + kσ (breach above) or
+ * mean − kσ (breach below) over the evaluations in [referenceFrom, referenceFrom + referenceHours),
+ * leaving out those where the signal breached, optionally only at the same hour of the week.
+ *
+ * The period starts at the last deployment, so the limit is fixed until the next one: a slow decline
+ * cannot walk it down, and history from before a deployment (another model) never counts. Undefined
+ * (the static threshold applies) before the period is over, without a reference start, or with fewer
+ * than minHistory values. With neverTighterThanStatic the limit is never more sensitive than the
+ * static threshold.
  */
 export function adaptiveLimit(
   config: AdaptiveThresholdConfig,
@@ -123,14 +132,18 @@ export function adaptiveLimit(
   now: number,
   staticThreshold: number,
   direction: Direction,
+  referenceFrom: number | undefined,
 ): AdaptiveLimit | undefined {
   if (!config.enabled || !(config.signals as readonly string[]).includes(signal)) return undefined;
-  const from = now - config.lookbackHours * HOUR_MS;
+  if (referenceFrom === undefined) return undefined;
+  const to = referenceFrom + config.referenceHours * HOUR_MS;
+  if (now < to) return undefined;
   const how = hourOfWeek(now);
   const values: number[] = [];
   for (const h of history) {
-    if (h.evaluatedAt < from || h.evaluatedAt >= now) continue;
+    if (h.evaluatedAt < referenceFrom || h.evaluatedAt >= to) continue;
     if (config.seasonal && hourOfWeek(h.evaluatedAt) !== how) continue;
+    if (h.breached?.includes(signal)) continue;
     const v = h.values[signal];
     if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
   }
@@ -141,5 +154,5 @@ export function adaptiveLimit(
   if (config.neverTighterThanStatic)
     threshold =
       direction === "above" ? Math.max(threshold, staticThreshold) : Math.min(threshold, staticThreshold);
-  return { threshold, mean, sd, n: values.length, seasonal: config.seasonal };
+  return { threshold, mean, sd, n: values.length, seasonal: config.seasonal, referenceFrom };
 }

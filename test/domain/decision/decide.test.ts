@@ -163,7 +163,14 @@ describe("decide", () => {
 
   it("adaptive limits absorb a signal that is always this high", () => {
     const policy = {
-      stability: { adaptive: { enabled: true, minHistory: 5, signals: ["predictionDrift" as const] } },
+      stability: {
+        adaptive: {
+          enabled: true,
+          minHistory: 5,
+          referenceHours: 12,
+          signals: ["predictionDrift" as const],
+        },
+      },
     };
     const staticOnly = run({}, noiseDrift);
     const value = staticOnly.values.predictionDrift!;
@@ -172,7 +179,14 @@ describe("decide", () => {
       ...held(h),
       values: { predictionDrift: value * (1 + (h % 2 ? 0.05 : -0.05)) },
     }));
-    const adaptive = run(policy, noiseDrift, { history });
+    // The reference period: the 12 h after a deployment 13 h ago.
+    const state = {
+      retrainStarts: [],
+      labelsSinceTraining: 0,
+      runActive: false,
+      lastDeployAt: NOW - 13 * HOUR,
+    };
+    const adaptive = run(policy, noiseDrift, { history, state });
     const v = adaptive.signals.find((s) => s.signal === "predictionDrift")!;
     expect(v.threshold!).toBeGreaterThan(value);
     expect(v.breached).toBe(false);

@@ -216,7 +216,7 @@ describe("data quality", () => {
   it.each([
     ["stable", 0.01, 0.02, 1000, false, undefined],
     ["feature turned null", 0.01, 1, 1000, true, undefined],
-    ["quiet window", 0.01, 1, 50, false, "50 events < minimum 100"],
+    ["quiet window", 0.01, 1, 15, false, "15 events < minimum 20"],
   ])("missing rate %s", (_n, baselineRate, currentRate, currentTotal, breached, reason) => {
     const v = missingRateVerdict(cfg, { feature: "age", baselineRate, currentRate, currentTotal });
     expect(v.breached).toBe(breached);
@@ -333,25 +333,79 @@ describe("stability", () => {
     expect(budgetCheck({ maxRetrains: 4, periodDays: 30 }, starts, T0) !== undefined).toBe(suppressed);
   });
 
-  const adaptive = parsePolicy({ stability: { adaptive: { enabled: true, minHistory: 3, k: 3 } } }).stability
-    .adaptive;
-  it("adaptive limit = mean + k sd of history, never tighter than static", () => {
-    const history = [0.1, 0.12, 0.08, 0.1].map((x, i) => entry(i + 1, false, { drift: x }));
-    const wide = adaptiveLimit(adaptive, "drift", history, T0, 0.05, "above");
+  const adaptive = parsePolicy({
+    stability: { adaptive: { enabled: true, minHistory: 3, k: 3, referenceHours: 24 } },
+  }).stability.adaptive;
+  // Reference period: the 24 h after a deployment 48 h before T0.
+  const deployedAt = T0 - 48 * HOUR;
+  const inReference = [0.1, 0.12, 0.08, 0.1].map((x, i) => entry(47 - i, false, { drift: x }));
+  it("adaptive limit = mean + k sd of the reference period, never tighter than static", () => {
+    const wide = adaptiveLimit(adaptive, "drift", inReference, T0, 0.05, "above", deployedAt);
     expect(wide?.mean).toBeCloseTo(0.1, 9);
     expect(wide?.threshold).toBeCloseTo(0.1 + 3 * Math.sqrt(0.0008 / 3), 9);
-    expect(adaptiveLimit(adaptive, "drift", history, T0, 0.5, "above")?.threshold).toBe(0.5);
-    expect(adaptiveLimit(adaptive, "drift", history.slice(0, 2), T0, 0.05, "above")).toBeUndefined();
-    expect(adaptiveLimit(adaptive, "volume", history, T0, 0.05, "above")).toBeUndefined();
+    expect(wide?.referenceFrom).toBe(deployedAt);
+    expect(adaptiveLimit(adaptive, "drift", inReference, T0, 0.5, "above", deployedAt)?.threshold).toBe(0.5);
+  });
+  it.each([
+    ["fewer values than minHistory", inReference.slice(0, 2), T0, deployedAt],
+    ["no reference start (never deployed, no reference baseline)", inReference, T0, undefined],
+    ["the reference period is not over yet", inReference, deployedAt + 12 * HOUR, deployedAt],
+    ["all values from before the deployment", inReference, T0, T0 - 30 * HOUR],
+  ])("no adaptive limit when %s", (_n, history, now, from) => {
+    expect(adaptiveLimit(adaptive, "drift", history, now, 0.05, "above", from)).toBeUndefined();
+  });
+  it("only for the configured signals", () => {
+    expect(adaptiveLimit(adaptive, "volume", inReference, T0, 0.05, "above", deployedAt)).toBeUndefined();
+  });
+  it("cannot be walked down: values after the reference period do not move it", () => {
+    const decline = Array.from({ length: 20 }, (_, i) => entry(20 - i, false, { drift: 0.3 + 0.05 * i }));
+    const before = adaptiveLimit(adaptive, "drift", inReference, T0, 0.05, "above", deployedAt);
+    const after = adaptiveLimit(
+      adaptive,
+      "drift",
+      [...inReference, ...decline],
+      T0,
+      0.05,
+      "above",
+      deployedAt,
+    );
+    expect(after).toEqual(before);
+  });
+  it("leaves out the evaluations where the signal breached", () => {
+    const breached: HistoryEntry = { ...entry(43, true, { drift: 0.9 }), breached: ["drift"] };
+    const otherBreach: HistoryEntry = { ...entry(42, true, { drift: 0.1 }), breached: ["performance"] };
+    const limit = adaptiveLimit(
+      adaptive,
+      "drift",
+      [...inReference, breached, otherBreach],
+      T0,
+      0.05,
+      "above",
+      deployedAt,
+    );
+    expect(limit?.n).toBe(5);
+    expect(limit?.mean).toBeCloseTo(0.1, 9);
   });
   it("seasonal limits use only the same hour of the week", () => {
-    const seasonal = { ...adaptive, seasonal: true, lookbackHours: 24 * 7 * 5 };
+    const seasonal = { ...adaptive, seasonal: true, referenceHours: 24 * 7 * 5 };
     const history = [1, 2, 3, 4].flatMap((w) => [
       entry(w * 24 * 7, false, { drift: 0.5 }),
       entry(w * 24 * 7 + 1, false, { drift: 0.01 }),
     ]);
-    const limit = adaptiveLimit(seasonal, "drift", history, T0, 0.1, "above");
+    const limit = adaptiveLimit(seasonal, "drift", history, T0, 0.1, "above", T0 - 24 * 7 * 5 * HOUR);
     expect(limit).toMatchObject({ n: 4, mean: 0.5, seasonal: true });
     expect(hourOfWeek(T0)).toBe(0);
+  });
+  it.each([
+    [
+      { seasonal: true, referenceHours: 24 * 7 * 4 },
+      /referenceHours 672 holds 4 week\(s\), fewer than minHistory \(12\)/,
+    ],
+    [{ seasonal: true, referenceHours: 24 * 7 * 12 }, undefined],
+    [{ seasonal: false, referenceHours: 24 }, undefined],
+  ])("a seasonal setting the reference period cannot support is refused: %j", (setting, error) => {
+    const parse = () => parsePolicy({ stability: { adaptive: { enabled: true, ...setting } } });
+    if (error === undefined) expect(parse).not.toThrow();
+    else expect(parse).toThrow(error);
   });
 });

@@ -7,7 +7,7 @@
 import type { AdaptiveSignalName, TriggerPolicy } from "../../../../contracts/policy";
 import { HOUR_MS } from "../../../../contracts/time";
 import { compareProfiles, summaryDrift } from "../../stats/drift";
-import { type DecisionInputs, type OutcomeBucket, outcomesOf } from "../decision";
+import { adaptiveReference, type DecisionInputs, type OutcomeBucket, outcomesOf } from "../decision";
 import { type MaturityResult, matureWindow } from "../label-maturity";
 import { adaptiveLimit } from "../stability";
 import type { Direction, Verdict } from "../verdict";
@@ -175,6 +175,7 @@ export class SignalContext {
       this.inputs.now,
       staticThreshold,
       direction,
+      adaptiveReference(this.policy, this.inputs.state.lastDeployAt, this.inputs.baseline?.window)?.from,
     )?.threshold;
   }
 }
