@@ -9,6 +9,7 @@ import "../local/polyfills";
 import { approveCommand } from "./commands/approve";
 import { driftCommand } from "./commands/drift";
 import { localCommand } from "./commands/local";
+import { rebaselineCommand } from "./commands/rebaseline";
 import { replayCommand } from "./commands/replay";
 
 const program = new Command()
@@ -24,5 +25,6 @@ program.addCommand(driftCommand());
 program.addCommand(localCommand());
 program.addCommand(replayCommand());
 program.addCommand(approveCommand());
+program.addCommand(rebaselineCommand());
 
 await program.parseAsync(process.argv);

@@ -28,7 +28,8 @@ export function historyHours(policy: TriggerPolicy): number {
 
 /**
  * The reference period of adaptive control limits, [from, to): the first `referenceHours` of
- * evaluations after the last deployment, or, before any, after the reference-window baseline.
+ * evaluations after the last deployment or the end of a reference-window baseline (bootstrapped after
+ * a deployment, or a re-baseline), whichever is later.
  * Undefined when adaptive limits are off or there is no start.
  */
 export function adaptiveReference(
@@ -37,8 +38,9 @@ export function adaptiveReference(
   baselineWindow: { readonly to: number } | undefined,
 ): { readonly from: number; readonly to: number } | undefined {
   const adaptive = policy.stability.adaptive;
-  const from = lastDeployAt ?? baselineWindow?.to;
-  if (!adaptive.enabled || from === undefined) return undefined;
+  const starts = [lastDeployAt, baselineWindow?.to].filter((t): t is number => t !== undefined);
+  if (!adaptive.enabled || starts.length === 0) return undefined;
+  const from = Math.max(...starts);
   return { from, to: from + adaptive.referenceHours * HOUR_MS };
 }
 

@@ -219,6 +219,107 @@ describe("decide", () => {
   });
 });
 
+describe("decide: the data-quality gate", () => {
+  const degradedWorld = { ...NORMAL_WORLD, spread: 0.15 };
+  /** Degraded traffic where hours `nullHoursAgo` (1 = the last hour) emit `feature` as null. */
+  const outage = (feature: string, nullHoursAgo: readonly number[], perHour = 600): WindowBucket[] => {
+    const rng = new Rng(5);
+    return Array.from({ length: 24 }, (_, h) => {
+      const world = nullHoursAgo.includes(24 - h)
+        ? { ...degradedWorld, nullFeatures: [feature] }
+        : degradedWorld;
+      const profile = emptyProfile(SPEC);
+      for (let i = 0; i < perHour; i++) {
+        const e = sampleEvent(rng, h, world);
+        addPrediction(profile, e);
+        if (i % 2 === 0) addOutcome(profile, e);
+      }
+      return { bucketStart: NOW - (24 - h) * HOUR, profile, received: perHour, quarantined: {} };
+    });
+  };
+  const entry = (hoursAgo: number, values: Record<string, number> = {}, gated = false): HistoryEntry => ({
+    evaluatedAt: NOW - hoursAgo * HOUR,
+    ruleSatisfied: gated,
+    action: "alert",
+    values,
+    ...(gated ? { gated } : {}),
+  });
+  const twoHourOutage = outage("x2", [10, 11]);
+  /** The breach has gated every 6 h for the last `hours` hours. */
+  const gatingFor = (hours: number) =>
+    Array.from({ length: hours / 6 }, (_, i) => entry(6 * (i + 1), { dataQualityGating: 1 }, true));
+  const dq = (d: Decision) => d.signals.find((v) => v.signal === "dataQuality")!;
+
+  it.each([
+    [
+      "a 2-h outage between two evaluations 12 h apart is judged and gates",
+      twoHourOutage,
+      [entry(12)],
+      { action: "alert", suppressed: ["dataQualityGate"], dqBreached: true },
+    ],
+    [
+      "the same outage, already judged by an evaluation after it, is not judged again",
+      twoHourOutage,
+      [entry(9)],
+      { action: "retrain", suppressed: [], dqBreached: false },
+    ],
+    [
+      "a feature the model ignores (importance 0) turning null is no data-quality breach",
+      outage("noise", [1, 2, 3]),
+      [entry(6)],
+      { action: "retrain", suppressed: [], dqBreached: false },
+    ],
+    [
+      "a breach that has lasted maxGateHours (48 h) escalates and no longer gates",
+      outage("x2", [1, 2, 3, 4, 5, 6]),
+      gatingFor(48),
+      { action: "retrain", suppressed: [], dqBreached: true },
+    ],
+    [
+      "a breach that has lasted 42 h still gates",
+      outage("x2", [1, 2, 3, 4, 5, 6]),
+      gatingFor(42),
+      { action: "alert", suppressed: ["dataQualityGate"], dqBreached: true },
+    ],
+    [
+      "a volume collapse (a tenth of last week's rate) alerts but does not gate",
+      outage("x2", [], 60),
+      Array.from({ length: 7 }, (_, d) => entry(24 * (d + 1) - 6, { eventsPerHour: 600 })),
+      { action: "retrain", suppressed: [], dqBreached: true },
+    ],
+  ] as const)("%s", (_name, windowBuckets, history, expected) => {
+    const d = run(noPersistence, windowBuckets as WindowBucket[], { history: [...history] });
+    expect(d.action, d.summary).toBe(expected.action);
+    expect(reasons(d)).toEqual(expected.suppressed);
+    expect(dq(d).breached, dq(d).message).toBe(expected.dqBreached);
+  });
+
+  it("names the sub-window of an outage and the noise floor it was judged against", () => {
+    const v = run(noPersistence, twoHourOutage, { history: [entry(12)] });
+    const x2 = dq(v).message;
+    const from = new Date(NOW - 10 * HOUR).toISOString().slice(0, 16).replace("T", " ");
+    expect(x2).toContain("x2 missing-rate increase");
+    expect(x2).toContain(`of 600 in ${from}`);
+    expect(x2).toMatch(/sampling noise at n=20000\/600 reaches 0\.0\d/);
+  });
+
+  it("the escalation says the baseline may be outdated and how to re-baseline", () => {
+    const d = run(noPersistence, outage("x2", [1, 2, 3, 4, 5, 6]), { history: gatingFor(48) });
+    expect(dq(d).evidence).toMatchObject({ escalated: true, sustainedHours: 48 });
+    expect(dq(d).message).toMatch(/breached for 48 h .*baseline be outdated.*No longer blocking retraining/);
+    expect(d.summary).toContain("npm run cli -- rebaseline --config <configuration> --model m");
+  });
+
+  it("an evaluation the gate suppressed does not count toward persistence", () => {
+    const persistence = { stability: { persistence: { m: 2, n: 3 } } };
+    const gated = run(persistence, degraded, { history: [entry(1, {}, true)] });
+    expect(gated.action).toBe("alert");
+    expect(reasons(gated)).toEqual(["persistence"]);
+    const counted = run(persistence, degraded, { history: [held(1)] });
+    expect(counted.action).toBe("retrain");
+  });
+});
+
 describe("decide: the label-free estimate on models it does not apply to", () => {
   const SKIP_REASON = "label-free estimate only for binary classifiers";
   const CLASSES = ["a", "b", "c"] as const;

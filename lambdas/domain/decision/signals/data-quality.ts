@@ -69,9 +69,16 @@ export function missingRateVerdict(config: DataQualitySignalConfig, input: Missi
     },
   });
   const when = input.window ? ` in ${hourText(input.window.from)} .. ${hourText(input.window.to)}` : "";
+  const sizes = `n=${input.baselineTotal ?? input.currentTotal}/${input.currentTotal}`;
+  const noise =
+    input.alpha === undefined
+      ? ""
+      : floor > config.maxMissingRateIncrease
+        ? `; judged against sampling noise: at ${sizes} chance alone raises the rate by up to ${fmt(floor)}, above the threshold ${fmt(config.maxMissingRateIncrease)}`
+        : `; sampling noise at ${sizes} reaches ${fmt(floor)}`;
   return {
     ...v,
-    message: `${v.message} (missing ${fmt(input.currentRate * 100)} % of ${input.currentTotal}${when} vs baseline ${fmt(input.baselineRate * 100)} %)`,
+    message: `${v.message} (missing ${fmt(input.currentRate * 100)} % of ${input.currentTotal}${when} vs baseline ${fmt(input.baselineRate * 100)} %${noise})`,
   };
 }
 
@@ -266,7 +273,7 @@ export const dataQualitySignal: Signal = {
     if (escalated)
       verdict = {
         ...verdict,
-        message: `${verdict.message}; breached for ${fmt(sustained)} h (at least ${fmt(config.maxGateHours)} h): the data may have changed for good and the baseline be outdated, or the pipeline needs fixing. No longer blocking retraining. Once the new data is right, re-baseline: npm run cli -- rebaseline --config <configuration> --model ${context.inputs.modelId}`,
+        message: `${verdict.message}; breached for ${fmt(sustained)} h (at least ${fmt(config.maxGateHours)} h): the data may have changed for good and the baseline be outdated, or the pipeline needs fixing. No longer blocking retraining. Once the new data is right, re-baseline: npm run cli -- rebaseline --config <configuration> --model ${context.inputs.modelId} --table <StateTableName>`,
         evidence: { ...verdict.evidence, sustainedHours: sustained, escalated: true },
       };
     return {
