@@ -71,7 +71,9 @@ describe("TriggerPolicySchema", () => {
 
 describe("ValidationGateSchema and ApprovalSchema", () => {
   it("default to a safe automatic gate", () => {
-    expect(ValidationGateSchema.parse({})).toMatchObject({ metric: "accuracy", minImprovement: 0 });
+    // No metric: the task's default (gateMetricOf), so a regression model needs no setting.
+    expect(ValidationGateSchema.parse({})).toMatchObject({ minImprovement: 0 });
+    expect(ValidationGateSchema.parse({}).metric).toBeUndefined();
     expect(ApprovalSchema.parse({})).toMatchObject({ required: "never", timeoutHours: 24 });
     expect(ApprovalSchema.safeParse({ required: "sometimes" }).success).toBe(false);
   });
