@@ -233,6 +233,9 @@ describe("data quality", () => {
     ["collapse vs baseline", 100, 1000, undefined, true],
     ["collapse vs recent only", 100, undefined, 1000, true],
     ["no reference", 100, undefined, undefined, false],
+    // A lasting drop that the last week's median has absorbed is the new normal, not an alert forever.
+    ["drop absorbed by the recent median", 100, 1000, 110, false],
+    ["collapse vs the recent median, baseline lower", 100, 80, 1000, true],
   ])("volume %s", (_n, cur, base, recent, breached) => {
     expect(volumeVerdict(cfg, cur, base, recent).breached).toBe(breached);
   });

@@ -112,8 +112,10 @@ export function quarantineRateVerdict(
 }
 
 /**
- * Event-volume collapse: events per hour in the window versus the baseline's rate and the median of
- * recent windows. Value = the smaller ratio; breaches below `minVolumeRatio`.
+ * Event-volume collapse: events per hour in the window versus a reference rate, breaching below
+ * `minVolumeRatio`. The reference is the median rate of the evaluations of the last 7 days once they span
+ * a day (so a lasting change of traffic alerts until it is half of that week, about 3.5 days, and then
+ * becomes the new normal), else the baseline's rate.
  */
 export function volumeVerdict(
   config: DataQualitySignalConfig,
@@ -123,15 +125,17 @@ export function volumeVerdict(
   thresholdOverride?: number,
 ): Verdict {
   if (!config.enabled) return skipped("volume", "disabled", {}, "below");
-  const refs = [baselinePerHour, recentMedianPerHour].filter(
-    (r): r is number => r !== undefined && Number.isFinite(r) && r > 0,
-  );
-  if (refs.length === 0) return skipped("volume", "no reference rate", {}, "below");
+  const usable = (r: number | undefined): r is number => r !== undefined && Number.isFinite(r) && r > 0;
+  const reference = usable(recentMedianPerHour)
+    ? recentMedianPerHour
+    : usable(baselinePerHour)
+      ? baselinePerHour
+      : undefined;
+  if (reference === undefined) return skipped("volume", "no reference rate", {}, "below");
   // A quiet model is not a broken one: only judge when the reference itself is meaningful.
-  const reference = Math.max(...refs);
   if (reference * 24 < config.minEvents)
     return skipped("volume", `reference volume below ${config.minEvents} events/day`, {}, "below");
-  const ratio = Math.min(...refs.map((r) => currentPerHour / r));
+  const ratio = currentPerHour / reference;
   return compare({
     signal: "volume",
     value: ratio,
@@ -143,6 +147,7 @@ export function volumeVerdict(
       currentPerHour,
       baselinePerHour: baselinePerHour ?? null,
       recentMedianPerHour: recentMedianPerHour ?? null,
+      reference: reference === recentMedianPerHour ? "median of the last 7 days" : "baseline",
     },
   });
 }
@@ -253,15 +258,20 @@ export const dataQualitySignal: Signal = {
       baseline?.hours !== undefined && baseline.hours > 0
         ? baseline.profile.count / baseline.hours
         : undefined;
-    const recentRates = history
-      .filter((h) => h.evaluatedAt < now && h.evaluatedAt >= now - RECENT_VOLUME_HOURS * HOUR_MS)
-      .map((h) => h.values.eventsPerHour)
-      .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+    const recent = history.filter(
+      (h) =>
+        h.evaluatedAt < now &&
+        h.evaluatedAt >= now - RECENT_VOLUME_HOURS * HOUR_MS &&
+        typeof h.values.eventsPerHour === "number" &&
+        Number.isFinite(h.values.eventsPerHour),
+    );
+    // The recent median is a reference only once the history spans a day (a full daily cycle).
+    const spansADay = recent.some((h) => h.evaluatedAt <= now - 24 * HOUR_MS);
     const volume = volumeVerdict(
       config,
       eventsPerHour,
       baselinePerHour,
-      median(recentRates),
+      spansADay ? median(recent.map((h) => h.values.eventsPerHour as number)) : undefined,
       context.adaptiveThreshold("volume", config.minVolumeRatio, "below"),
     );
     const gating = [...missingChecks, quarantine].filter((v) => v.breached);
