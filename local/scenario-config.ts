@@ -1,9 +1,10 @@
 /**
  * The deployment configuration a local scenario runs under: one model (the scenario's), validated by
- * the same `loadConfig` as `cdk synth`, with a trigger policy sized for local volumes (a few hundred
- * events a day instead of millions: smaller minimum samples, and a prediction-drift threshold above the
- * sampling noise of ~200-event windows) and for the simulated time scale. Every
- * threshold is an ordinary policy field, so the same file works for `replay --config`.
+ * the same `loadConfig` as `cdk synth`, with the DEFAULT trigger policy and validation gate: no threshold
+ * is set here (a user gets the defaults, and the local scenarios must hold with them). What is set
+ * describes the scenario, not the judgement: its features, label horizon, the local trainer's image and
+ * training window, an all-at-once deployment without bake time, and the schedule. The same file works
+ * for `replay --config`.
  */
 import { type DeploymentConfig, type DeploymentConfigInput, loadConfig } from "../contracts/config";
 import type { Scenario } from "./scenarios/types";
@@ -26,33 +27,6 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
         })),
         labelHorizonHours: 72,
         bucketMinutes: 60,
-        policy: {
-          windowHours: 24,
-          referenceWindowHours: 24,
-          signals: {
-            performance: { metric: "accuracy", floor: 0.85, maxRelativeDrop: 0.08, minLabels: 80 },
-            estimatedPerformance: { metric: "accuracy", maxRelativeDrop: 0.08, minSamples: 100 },
-            drift: {
-              numericMethod: "psi",
-              categoricalMethod: "jensenShannon",
-              minSamples: 150,
-              maxDriftedShare: 0.3,
-            },
-            predictionDrift: { minSamples: 100, threshold: 0.25 },
-            dataQuality: {
-              windowHours: 6,
-              minEvents: 30,
-              maxMissingRateIncrease: 0.2,
-              maxQuarantineRate: 0.03,
-            },
-          },
-          stability: {
-            persistence: { m: 2, n: 3 },
-            cooldownHours: 48,
-            budget: { maxRetrains: 4, periodDays: 30 },
-          },
-          alerting: { minSeverity: "warn", topFeatures: 3 },
-        },
         training: {
           imageUri: "local/simulated-sagemaker-trainer:logistic-regression",
           trainingWindowDays: 3,
@@ -63,7 +37,6 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
           strategy: "all-at-once",
           bakeTimeMinutes: 0,
         },
-        validationGate: { metric: "accuracy", minImprovement: 0, minHoldout: 30, maxPredictionShift: 0.5 },
         approval: { required: "never" },
       },
     ],
