@@ -167,6 +167,7 @@ describe("scenario 7: labels delayed by three days", () => {
   it("with the default rule, the estimate alone starts the retrain days before labels arrive", () => {
     const shiftAt = T0 + 4 * DAY;
     const sim = new Simulation({
+      policy: {},
       labelDelayHours: 72,
       eventsPerHour: 800,
       world: (t) => (t >= shiftAt ? { ...NORMAL_WORLD, spread: 0.2 } : NORMAL_WORLD),

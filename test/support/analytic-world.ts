@@ -82,7 +82,8 @@ export class Draws {
       // Count the successes by geometric waiting times (exact).
       k = 0;
       let position = 0;
-      const logFail = Math.log(1 - q);
+      // log1p: for q below 1.1e-16, log(1 - q) rounds to 0 and the loop below would never end.
+      const logFail = Math.log1p(-q);
       for (;;) {
         position += Math.floor(Math.log(1 - this.uniform()) / logFail) + 1;
         if (position > n) break;

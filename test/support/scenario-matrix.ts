@@ -1,5 +1,5 @@
 /**
- * The scenario matrix: 30 (or 60) simulated days of one binary model, evaluated every hour by the real
+ * The scenario matrix: 30 (or 60) simulated days of one binary model, evaluated every 6 hours (by default) by the real
  * decision engine (`decide`, default policy) on bucket profiles drawn from an analytic world
  * (analytic-world.ts), at a given volume and label delay. The harness plays the evaluator's and the
  * workflow's part around the pure decision: it bootstraps the baseline from the first week of traffic
@@ -97,6 +97,8 @@ export interface RunOptions {
   readonly seed?: number;
   /** Label horizon of the model (hours). @default 168 */
   readonly labelHorizonHours?: number;
+  /** Hours between evaluations (the schedule, `rate(6 hours)` in the issue's setup). @default 6 */
+  readonly evaluateEveryHours?: number;
 }
 
 export interface RunResult {
@@ -158,11 +160,19 @@ interface Bucket {
   readonly outcomes: ClassOutcomes;
 }
 
-/** Outcomes of buckets whose labels have all arrived (they no longer change). */
-const settledOutcomes = new WeakMap<Bucket, OutcomeBucket>();
+/**
+ * Outcomes of buckets whose labels have all arrived (they no longer change). One per run: buckets are
+ * shared between runs of different label delays (drawShared), their outcomes at a time are not.
+ */
+type SettledOutcomes = WeakMap<Bucket, OutcomeBucket>;
 
 /** The labelled outcomes of a bucket at time `now`. */
-function outcomesAt(bucket: Bucket, now: number, delayMs: number): OutcomeBucket {
+function outcomesAt(
+  settledOutcomes: SettledOutcomes,
+  bucket: Bucket,
+  now: number,
+  delayMs: number,
+): OutcomeBucket {
   const known = settledOutcomes.get(bucket);
   if (known !== undefined) return known;
   const age = now - (bucket.bucketStart + HOUR_MS / 2);
@@ -239,12 +249,47 @@ function championFor(world: WorldState): Champion {
   return { trainMean, trainSd, weights, bias };
 }
 
+/** 32-bit FNV-1a of a string: the seed of one hour's draws. */
+function hashSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Drawn buckets by (seed, hour, world, champion). Each hour's draws are seeded by what they depend on, so a
+ * bucket is a function of them: runs that share a world and a champion at some hour (the scenarios before
+ * their change, the label delays before their first retrain) share the bucket instead of drawing it again,
+ * with identical results. Cleared with {@link clearDrawCache}.
+ */
+const drawCache = new Map<string, Bucket>();
+
+/** Forgets the shared buckets (between volumes, to bound memory). */
+export function clearDrawCache(): void {
+  drawCache.clear();
+}
+
+function drawShared(seed: number, t: number, world: WorldState, champion: Champion, n?: number): Bucket {
+  const key = `${seed}|${t}|${n ?? ""}|${JSON.stringify(world)}|${JSON.stringify(champion)}`;
+  const known = drawCache.get(key);
+  if (known !== undefined) return known;
+  const draws = new Draws(mulberry32(hashSeed(key)));
+  const bucket = drawBucket(t, n ?? draws.poisson(world.volumePerHour), world, champion, MATRIX_FEATURES, draws);
+  drawCache.set(key, bucket);
+  return bucket;
+}
+
 /** Runs one scenario at one volume and label delay. */
 export function runScenario(scenario: Scenario, options: RunOptions): RunResult {
   const policy: TriggerPolicy = parsePolicy(options.policy ?? {});
   const delayMs = options.labelDelayHours * HOUR_MS;
+  const evaluateEvery = options.evaluateEveryHours ?? 6;
   const horizonHours = options.labelHorizonHours ?? 168;
-  const draws = new Draws(mulberry32(options.seed ?? 20261129));
+  const seed = options.seed ?? 20261129;
+  const settledOutcomes: SettledOutcomes = new WeakMap();
   const end = MATRIX_T0 + scenario.days * DAY_MS;
   let champion = FIRST_CHAMPION;
   const buckets: Bucket[] = [];
@@ -270,21 +315,21 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
 
   for (let t = MATRIX_T0; t < end; t += HOUR_MS) {
     const world = scenario.world(t + HOUR_MS / 2, options.volumePerDay);
-    const n = draws.poisson(world.volumePerHour);
-    const drawn = drawBucket(t, n, world, champion, MATRIX_FEATURES, draws);
+    const drawn = drawShared(seed, t, world, champion);
     buckets.push(drawn);
     sliding.push(t, drawn.profile);
     while (buckets.length > 0 && buckets[0]!.bucketStart < t - keepHours * HOUR_MS) buckets.shift();
     if ((t - MATRIX_T0) % DAY_MS === 12 * HOUR_MS)
       accuracy.push({ t, accuracy: trueAccuracy(world, champion) });
     const now = t + HOUR_MS;
+    if ((now - MATRIX_T0) % (evaluateEvery * HOUR_MS) !== 0) continue;
 
     if (pendingDeploy !== undefined && now >= pendingDeploy) {
       // The workflow promoted a champion trained on the world of the retrain decision, with its baseline.
       const trainedAt = pendingDeploy - 6 * HOUR_MS;
       const trainingWorld = scenario.world(trainedAt, options.volumePerDay);
       champion = championFor(trainingWorld);
-      const sample = drawBucket(trainedAt, 20_000, trainingWorld, champion, MATRIX_FEATURES, draws);
+      const sample = drawShared(seed, trainedAt, trainingWorld, champion, 20_000);
       const performance = mergePerformance(sample.outcomes.positives, sample.outcomes.negatives);
       const profile: Profile = { ...sample.profile, labelled: performance.n, performance };
       baseline = { version: `run-${new Date(trainedAt).toISOString()}`, profile };
@@ -316,7 +361,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       let performance = referenceSettled.performance;
       for (const bucket of buckets) {
         if (bucket.bucketStart < from || bucket.bucketStart >= to) continue;
-        const outcome = outcomesAt(bucket, now, delayMs);
+        const outcome = outcomesAt(settledOutcomes, bucket, now, delayMs);
         const settled = settledOutcomes.has(bucket);
         if (settled && bucket.bucketStart < referenceSettled.through) continue;
         if (settled && bucket.bucketStart === referenceSettled.through) {
@@ -354,7 +399,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
     const outcomesFrom = now - (horizonHours + policy.maxWindowHours) * HOUR_MS;
     const outcomes = buckets
       .filter((b) => b.bucketStart >= outcomesFrom)
-      .map((b) => outcomesAt(b, now, delayMs));
+      .map((b) => outcomesAt(settledOutcomes, b, now, delayMs));
     const runActive = pendingDeploy !== undefined;
     const decision = decide(policy, {
       modelId: scenario.name,
