@@ -329,9 +329,17 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       const trainedAt = pendingDeploy - 6 * HOUR_MS;
       const trainingWorld = scenario.world(trainedAt, options.volumePerDay);
       champion = championFor(trainingWorld);
-      const sample = drawShared(seed, trainedAt, trainingWorld, champion, 20_000);
-      const performance = mergePerformance(sample.outcomes.positives, sample.outcomes.negatives);
-      const profile: Profile = { ...sample.profile, labelled: performance.n, performance };
+      // The training data's last day (20,000 rows over 24 hours, so hourly patterns are in it).
+      let sampled: Profile | undefined;
+      let performance: BinaryPerformance | undefined;
+      for (let h = 24; h >= 1; h--) {
+        const at = trainedAt - h * HOUR_MS;
+        const sample = drawShared(seed, at, scenario.world(at, options.volumePerDay), champion, Math.round(20_000 / 24));
+        const part = mergePerformance(sample.outcomes.positives, sample.outcomes.negatives) as BinaryPerformance;
+        sampled = sampled === undefined ? sample.profile : mergeProfiles(sampled, sample.profile);
+        performance = performance === undefined ? part : (mergePerformance(performance, part) as BinaryPerformance);
+      }
+      const profile: Profile = { ...sampled!, labelled: performance!.n, performance: performance! };
       baseline = { version: `run-${new Date(trainedAt).toISOString()}`, profile };
       lastDeployAt = pendingDeploy;
       championTrainedAt = trainedAt;

@@ -21,6 +21,8 @@ const measuresOf = (drift: unknown): DriftMeasures | undefined =>
 export interface DistributionWindow extends MergedWindow {
   /** Set when the evaluation window held too few predictions and older buckets were added. */
   readonly widened?: { readonly hours: number; readonly windowCount: number; readonly needed: number };
+  /** Set when the window starts at the last deployment (older buckets were scored by another model). */
+  readonly sinceDeploy?: number;
 }
 
 /** A verdict with the widening of its window noted in its message and evidence (unchanged if not widened). */
@@ -72,9 +74,17 @@ export class SignalContext {
     const importance: Record<string, number> = {};
     for (const feature of inputs.features) importance[feature.name] = feature.importance ?? 1;
     this.importance = importance;
-    this.outcomes = [...(inputs.outcomes ?? outcomesOf(buckets))].sort(
-      (a, b) => a.bucketStart - b.bucketStart,
-    );
+    // Labels judge the serving champion: buckets before its deployment were scored by another model,
+    // and judging them would retrain again on the old model's errors (a loop under late labels).
+    const servedFrom = this.servedFrom();
+    this.outcomes = [...(inputs.outcomes ?? outcomesOf(buckets))]
+      .filter((b) => b.bucketStart >= servedFrom)
+      .sort((a, b) => a.bucketStart - b.bucketStart);
+  }
+
+  /** Start of the buckets scored by the serving champion: its deployment, if known. */
+  servedFrom(): number {
+    return this.inputs.state.lastDeployAt ?? Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -87,24 +97,32 @@ export class SignalContext {
     const needed = distributionMinimum(this.policy);
     const { now, spec } = this.inputs;
     const buckets = this.inputs.window.buckets;
-    let chosen: DistributionWindow = this.window;
-    if (this.window.profile.count < needed && this.policy.maxWindowHours > this.policy.windowHours) {
+    // Scores and their estimate belong to the serving champion: the window starts at its deployment.
+    const servedFrom = this.servedFrom();
+    const base: DistributionWindow =
+      servedFrom > this.window.from
+        ? { ...mergeWindow(spec, buckets, servedFrom, now), sinceDeploy: servedFrom }
+        : this.window;
+    let chosen: DistributionWindow = base;
+    if (base.profile.count < needed && this.policy.maxWindowHours > this.policy.windowHours) {
+      const floor = Math.max(now - this.policy.maxWindowHours * HOUR_MS, servedFrom);
       const starts = buckets
         .map((b) => b.bucketStart)
-        .filter((start) => start < this.window.from && start >= now - this.policy.maxWindowHours * HOUR_MS)
+        .filter((start) => start < base.from && start >= floor)
         .sort((a, b) => b - a);
-      let from = this.window.from;
-      let count = this.window.profile.count;
+      let from = base.from;
+      let count = base.profile.count;
       for (const start of starts) {
         if (count >= needed) break;
         from = start;
         count += buckets.filter((b) => b.bucketStart === start).reduce((sum, b) => sum + b.profile.count, 0);
       }
-      if (from < this.window.from) {
+      if (from < base.from) {
         const widened = mergeWindow(spec, buckets, from, now);
         chosen = {
           ...widened,
-          widened: { hours: (now - from) / HOUR_MS, windowCount: this.window.profile.count, needed },
+          widened: { hours: (now - from) / HOUR_MS, windowCount: base.profile.count, needed },
+          ...(base.sinceDeploy !== undefined ? { sinceDeploy: base.sinceDeploy } : {}),
         };
       }
     }
