@@ -63,7 +63,7 @@ export function scenarioConfigInput(scenario: Scenario): DeploymentConfigInput {
           strategy: "all-at-once",
           bakeTimeMinutes: 0,
         },
-        validationGate: { metric: "accuracy", minImprovement: 0, minHoldout: 30, maxPredictionShift: 0.5 },
+        validationGate: { metric: "accuracy" },
         approval: { required: "never" },
       },
     ],

@@ -200,7 +200,25 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(scored).toHaveLength(2);
     const success = o.sm.published.filter((p) => p.state === STATE.notifySuccess);
     expect(success).toHaveLength(1);
-    expect(success[0]?.message).toMatch(/challenger auc 0\.9\d+ vs champion 0\.[5-7]\d+/);
+    // It passed for the right reasons: a powered holdout, the paired AUC test and the rank agreement.
+    const message = success[0]?.message ?? "";
+    expect(message).toMatch(
+      /validation gate passed: challenger auc 0\.9\d+ vs champion 0\.9\d+ on \d+ holdout rows/,
+    );
+    expect(message).toMatch(/- holdout: positive rows \d+ >= \d+, negative rows \d+ >= \d+ .*, large enough/);
+    expect(message).toMatch(/- non-inferiority: .* is rejected at alpha 0\.05 .*passed\. Test: DeLong test/);
+    expect(message).toMatch(
+      /- agreement: Spearman rank correlation of the two models' scores 0\.\d+ >= 0\.5 required, passed/,
+    );
+    const evaluation = o.result?.evaluation as {
+      passed: boolean;
+      checks: { name: string; passed: boolean }[];
+    };
+    expect(evaluation.checks.map((c) => [c.name, c.passed])).toEqual([
+      ["holdoutSize", true],
+      ["nonInferiority", true],
+      ["agreement", true],
+    ]);
     // The state payload stays small.
     expect(JSON.stringify(o.result).length).toBeLessThan(16_000);
   });
@@ -214,7 +232,7 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     const runId = o.state.champions.get("churn")!.version;
     expect(o.sm.endpoints.get("churn-prod")).toMatchObject({ status: "InService", configName: runId });
     expect(o.sm.published.find((p) => p.state === STATE.notifySuccess)?.message).toContain(
-      "vs champion (none)",
+      "(first model: no champion to compare with)",
     );
   });
 
@@ -239,7 +257,11 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
 
   it("validation rejected: a worse challenger never reaches the endpoint, and is deleted", async () => {
     const o = await run({ challenger: "bad" });
-    expectFailedSafely(o, "ValidationRejected", /validation gate rejected: .*improvement/);
+    expectFailedSafely(
+      o,
+      "ValidationRejected",
+      /validation gate rejected: [\s\S]*- non-inferiority: .*cannot be rejected at alpha 0\.05/,
+    );
     expect(o.sm.calls.some((c) => c.state === STATE.createEndpointConfig)).toBe(false);
     expect([...o.sm.models.keys()]).toEqual(["churn-v1"]);
     expect(failureAlert(o)).toMatch(/Challenger cleaned up: deleted model churn-\w+\./);

@@ -8,6 +8,7 @@ import {
   archiveDayPrefixes,
   DEFAULT_MINIMUM_ROWS,
   DEFAULT_SPLIT,
+  type HoldoutCheck,
   holdoutLabelLine,
   LabelJoin,
   splitDataset,
@@ -15,8 +16,31 @@ import {
   transformLine,
 } from "../../domain/retraining/dataset";
 import { profileFeatures } from "../../domain/retraining/holdout-evaluation";
+import { labelClasses } from "../../domain/retraining/holdout-outcomes";
+import { assessHoldout, describeNeed, resolveGate } from "../../domain/retraining/holdout-sizing";
 import { serializeProfile } from "../../domain/stats/profile-codec";
 import { type DatasetResult, joinUri, type RetrainingDeps, type RunPlan, readLines } from "./run-plan";
+
+/**
+ * With a champion to compare against, the holdout must be large enough for the validation gate's paired
+ * test (holdout-sizing.ts): a smaller one would reject good challengers after a whole training run, so
+ * the run fails here instead, naming the numbers. The first model has no paired test.
+ */
+function gateHoldoutCheck(run: RunPlan): HoldoutCheck | undefined {
+  if (!run.champion.exists) return undefined;
+  const gate = resolveGate(run.gate, run.task);
+  const positive = run.classes?.[1];
+  return (holdout) => {
+    const labels = holdout.map((row) => row.label);
+    const classes = labelClasses({ task: run.task, labels, ...(positive !== undefined ? { positive } : {}) });
+    const assessment = assessHoldout(gate, run.task, classes);
+    if (assessment.shortfalls.length === 0) return [];
+    const needs = assessment.shortfalls.map(describeNeed).join(", ");
+    return [
+      `holdout too small for the validation gate's paired ${gate.metric} test: ${needs} (${assessment.basis})`,
+    ];
+  };
+}
 
 export async function prepareDataset(deps: RetrainingDeps, input: { run: RunPlan }): Promise<DatasetResult> {
   const { objects, layout } = deps;
@@ -66,8 +90,7 @@ export async function prepareDataset(deps: RetrainingDeps, input: { run: RunPlan
     }
   }
   const rows = join.rows();
-  const minimum = { ...DEFAULT_MINIMUM_ROWS, holdout: run.gate.minHoldout ?? DEFAULT_MINIMUM_ROWS.holdout };
-  const split = splitDataset(rows, DEFAULT_SPLIT, minimum);
+  const split = splitDataset(rows, DEFAULT_SPLIT, DEFAULT_MINIMUM_ROWS, gateHoldoutCheck(run));
   const put = (rest: string, lines: string[]) =>
     objects.putText(
       joinUri(run.s3.datasetUri, rest),

@@ -6,6 +6,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { ValidationGateSchema } from "../../../contracts/policy";
 import { DAY_MS } from "../../../contracts/time";
 import type { RetrainingDeps, RunPlan } from "../../../lambdas/app/retraining/run-plan";
 import { createWorkflowTasks } from "../../../lambdas/app/retraining/workflow-tasks";
@@ -59,7 +60,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
       pollSeconds: 60,
       maxPolls: 90,
     },
-    gate: { metric: "rmse", minHoldout: 10, minImprovement: 0, maxPredictionShift: 0.2 },
+    gate: ValidationGateSchema.parse({ metric: "rmse" }),
     approval: { required: false, timeoutHours: 24 },
     ...overrides,
   };
