@@ -26,6 +26,10 @@ export interface PassRates {
   readonly pairedGate: number;
   /** The paired gate's non-inferiority check alone (what the test decides at any holdout size). */
   readonly nonInferiority: number;
+  /** The paired gate's verdicts that were `rejected` (on the evidence, not for want of rows). */
+  readonly rejected: number;
+  /** The paired gate's verdicts that were `insufficientHoldout` (undecided). */
+  readonly insufficientHoldout: number;
 }
 
 export function simulateGate(gate: ValidationGate, sim: GateSimulation): PassRates {
@@ -36,6 +40,8 @@ export function simulateGate(gate: ValidationGate, sim: GateSimulation): PassRat
   let pointPasses = 0;
   let gatePasses = 0;
   let testPasses = 0;
+  let rejections = 0;
+  let undecided = 0;
   for (let replication = 0; replication < sim.replications; replication++) {
     const labels: number[] = [];
     const challenger: ScoredOutput[] = [];
@@ -57,11 +63,15 @@ export function simulateGate(gate: ValidationGate, sim: GateSimulation): PassRat
     if (challengerCorrect >= championCorrect) pointPasses++;
     const verdict = applyValidationGate(gate, { task: "binary", labels, challenger, champion });
     if (verdict.passed) gatePasses++;
+    if (verdict.outcome === "rejected") rejections++;
+    if (verdict.outcome === "insufficientHoldout") undecided++;
     if (verdict.checks.find((c) => c.name === "nonInferiority")?.passed) testPasses++;
   }
   return {
     pointEstimate: pointPasses / sim.replications,
     pairedGate: gatePasses / sim.replications,
     nonInferiority: testPasses / sim.replications,
+    rejected: rejections / sim.replications,
+    insufficientHoldout: undecided / sim.replications,
   };
 }

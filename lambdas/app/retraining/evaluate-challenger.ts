@@ -35,6 +35,12 @@ async function readScores(objects: ObjectStore, outputUri: string, run: RunPlan)
 
 const fourDigits = (x: number | undefined): string => (x === undefined ? "n/a" : x.toFixed(4));
 
+const OUTCOME_WORDS: Readonly<Record<GateVerdict["outcome"], string>> = {
+  passed: "passed",
+  rejected: "rejected",
+  insufficientHoldout: "rejected for an insufficient holdout (undecided, not shown worse)",
+};
+
 /** First line of the summary: the outcome, the metrics and the test's settings. */
 function headline(run: RunPlan, verdict: GateVerdict, rows: number): string {
   const m = verdict.metric;
@@ -45,7 +51,8 @@ function headline(run: RunPlan, verdict: GateVerdict, rows: number): string {
   const compared = verdict.champion
     ? `challenger ${m} ${fourDigits(verdict.challenger.value)} vs champion ${fourDigits(verdict.champion.value)} on ${rows} holdout rows (paired non-inferiority test, margin ${margin}, alpha ${run.gate.alpha})`
     : `challenger ${m} ${fourDigits(verdict.challenger.value)} on ${rows} holdout rows (first model: no champion to compare with)`;
-  return `Model ${run.modelId}, run ${run.runId}: validation gate ${verdict.passed ? "passed" : "rejected"}: ${compared}.`;
+  const outcome = OUTCOME_WORDS[verdict.outcome];
+  return `Model ${run.modelId}, run ${run.runId}: validation gate ${outcome}: ${compared}.`;
 }
 
 export async function evaluateChallenger(
@@ -102,6 +109,7 @@ export async function evaluateChallenger(
   });
   return {
     passed: verdict.passed,
+    outcome: verdict.outcome,
     metric: verdict.metric,
     margin: verdict.margin,
     challenger: pick(verdict.challenger),

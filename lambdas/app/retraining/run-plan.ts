@@ -15,7 +15,7 @@ import type {
 } from "../../../contracts/model";
 import type { PerformanceMetricName, ValidationGate } from "../../../contracts/policy";
 import { ENDPOINT_BUSY_ERROR, WORKFLOW_INPUT_ERROR } from "../../../contracts/workflow";
-import type { GateCheck } from "../../domain/retraining/validation-gate";
+import type { GateCheck, GateOutcome } from "../../domain/retraining/validation-gate";
 import type { ModelHosting } from "../../ports/model-hosting";
 import type { ObjectStore } from "../../ports/object-store";
 import type { WorkflowStateStore } from "../../ports/workflow-state-store";
@@ -99,6 +99,8 @@ export type MetricValues = Readonly<Partial<Record<PerformanceMetricName, number
 
 export interface EvaluationResult {
   readonly passed: boolean;
+  /** passed, rejected on the evidence, or insufficientHoldout (not shown within the margin nor worse). */
+  readonly outcome: GateOutcome;
   readonly metric: PerformanceMetricName;
   /** Non-inferiority margin applied: metric units, or a fraction of the champion's value for error metrics. */
   readonly margin: number;

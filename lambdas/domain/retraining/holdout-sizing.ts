@@ -79,6 +79,12 @@ export interface HoldoutNeed {
   readonly what: string;
   readonly have: number;
   readonly need: number;
+  /**
+   * `power`: below it, an as-good challenger fails the test too often (the test's false-pass rate stays at
+   * alpha at any size, so a challenger that passes anyway may pass). `coverage`: below it, a class could be
+   * misclassified entirely within the margin, so the test would be blind to it (always required).
+   */
+  readonly kind: "power" | "coverage";
 }
 
 export interface HoldoutAssessment {
@@ -157,20 +163,20 @@ export function assessHoldout(
   const needs: HoldoutNeed[] = [];
   const metric = gate.metric;
   if (gate.marginKind === "relative") {
-    needs.push({ what: "rows", have: rows, need: lossRows(gate) });
+    needs.push({ what: "rows", have: rows, need: lossRows(gate), kind: "power" });
   } else if (metric === "accuracy") {
     const need = proportionRows(gate);
-    needs.push({ what: "rows", have: rows, need });
-    const perClass = ceil(gate.margin * Math.max(rows, need));
+    needs.push({ what: "rows", have: rows, need, kind: "power" });
+    const perClass = Math.max(1, ceil(gate.margin * rows));
     for (const c of [...counts.keys()].sort())
-      needs.push({ what: classLabel(c), have: classCount(c), need: perClass });
+      needs.push({ what: classLabel(c), have: classCount(c), need: perClass, kind: "coverage" });
   } else if (metric === "recall" || metric === "precision" || metric === "f1") {
-    needs.push({ what: classLabel("1"), have: classCount("1"), need: proportionRows(gate) });
+    needs.push({ what: classLabel("1"), have: classCount("1"), need: proportionRows(gate), kind: "power" });
   } else if (metric === "macroF1") {
     const classes = Math.max(2, counts.size);
     const perClass = ceil(proportionRows(gate) / classes);
     for (const c of [...counts.keys()].sort())
-      needs.push({ what: classLabel(c), have: classCount(c), need: perClass });
+      needs.push({ what: classLabel(c), have: classCount(c), need: perClass, kind: "power" });
   } else if (metric === "auc") {
     const alone = aucRowsPerClassAlone(gate);
     const positives = classCount("1");
@@ -181,8 +187,14 @@ export function assessHoldout(
       what: classLabel("1"),
       have: positives,
       need: balanced ? ceil(alone / (1 - share)) : 2 * alone,
+      kind: "power",
     });
-    needs.push({ what: classLabel("0"), have: negatives, need: balanced ? ceil(alone / share) : 2 * alone });
+    needs.push({
+      what: classLabel("0"),
+      have: negatives,
+      need: balanced ? ceil(alone / share) : 2 * alone,
+      kind: "power",
+    });
   }
   return { needs, shortfalls: needs.filter((n) => n.have < n.need), basis: basisOf(gate) };
 }

@@ -42,7 +42,13 @@ import {
   rowLoss,
   rowOutcomes,
 } from "./holdout-outcomes";
-import { assessHoldout, describeNeed, type ResolvedGate, resolveGate } from "./holdout-sizing";
+import {
+  assessHoldout,
+  describeNeed,
+  type HoldoutAssessment,
+  type ResolvedGate,
+  resolveGate,
+} from "./holdout-sizing";
 
 /** The holdout labels and both models' outputs on them, row by row. */
 export interface PairedHoldout extends HoldoutLabels {
@@ -73,8 +79,16 @@ export interface ModelMetric {
   readonly n: number;
 }
 
+/**
+ * `passed`; `rejected`: a check failed on the evidence; `insufficientHoldout`: the challenger was not
+ * shown within the margin on a holdout too small to show it for an as-good challenger, and not shown
+ * worse either (the decision needs more labelled rows, not a verdict on the model).
+ */
+export type GateOutcome = "passed" | "rejected" | "insufficientHoldout";
+
 export interface GateVerdict {
   readonly passed: boolean;
+  readonly outcome: GateOutcome;
   readonly metric: PerformanceMetricName;
   /** The margin applied: metric units, or a fraction of the champion's value for error metrics. */
   readonly margin: number;
@@ -281,19 +295,39 @@ function minimumCheck(gate: ResolvedGate, challenger: ModelMetric): GateCheck | 
   };
 }
 
-function holdoutCheck(gate: ResolvedGate, task: TaskType, classes: readonly string[]): GateCheck {
-  const assessment = assessHoldout(gate, task, classes);
+/**
+ * The holdout's size against the paired test's needs. Coverage needs are always required. Power needs
+ * only matter when the test fails: the test's false-pass rate is alpha at any size, so a challenger that
+ * passes on a small holdout has shown what it must; one that fails on a holdout too small to pass even an
+ * as-good challenger reliably has shown nothing, and the verdict says so instead of calling it worse.
+ */
+function holdoutCheck(gate: ResolvedGate, assessment: HoldoutAssessment, testPassed: boolean): GateCheck {
   const first = assessment.needs[0]!;
-  const passed = assessment.shortfalls.length === 0;
+  const coverage = assessment.shortfalls.filter((n) => n.kind === "coverage");
+  const power = assessment.shortfalls.filter((n) => n.kind === "power");
   const counts = assessment.needs.map(describeNeed).join(", ");
+  const basis = `(${assessment.basis})`;
+  const check = { name: "holdoutSize" as const, value: first.have, threshold: first.need };
+  if (coverage.length > 0) {
+    return {
+      ...check,
+      passed: false,
+      detail: `holdout too small: ${counts} ${basis}; a class smaller than margin x rows could be misclassified entirely while the ${gate.metric} moved by less than the margin, failed`,
+    };
+  }
+  if (power.length === 0)
+    return { ...check, passed: true, detail: `holdout: ${counts} ${basis}, large enough` };
+  if (testPassed) {
+    return {
+      ...check,
+      passed: true,
+      detail: `holdout: ${counts} ${basis}: below the size that passes an as-good challenger with power ${num(gate.power)}, but the test's false-pass rate is alpha at any size and the challenger passed it, passed`,
+    };
+  }
   return {
-    name: "holdoutSize",
-    value: first.have,
-    threshold: first.need,
-    passed,
-    detail: passed
-      ? `holdout: ${counts} (${assessment.basis}), large enough`
-      : `holdout too small for the paired test: ${counts} (${assessment.basis}); a challenger as good as the champion would fail too often, failed`,
+    ...check,
+    passed: false,
+    detail: `insufficient holdout: ${counts} ${basis}: too small to show that a challenger as good as the champion is within the margin, so this result does not show the challenger is worse either; more labelled rows are needed, failed`,
   };
 }
 
@@ -380,6 +414,7 @@ export function applyValidationGate(gateConfig: ValidationGate, holdout: PairedH
   let champion: ModelMetric | undefined;
   let comparison: Comparison | undefined;
   let agreement: ReturnType<typeof agreementOf> | undefined;
+  let assessment: HoldoutAssessment | undefined;
   if (championOutcomes !== undefined) {
     champion = {
       ...optional("value", metricOf(gate.metric, championOutcomes)),
@@ -388,9 +423,10 @@ export function applyValidationGate(gateConfig: ValidationGate, holdout: PairedH
     const bothValid = labelClasses(holdout).filter(
       (_, row) => challengerOutcomes[row]!.valid && championOutcomes[row]!.valid,
     );
-    checks.push(holdoutCheck(gate, holdout.task, bothValid));
+    assessment = assessHoldout(gate, holdout.task, bothValid);
     comparison = compare(gate, challengerOutcomes, championOutcomes);
-    checks.push(nonInferiorityCheck(gate, comparison));
+    const test = nonInferiorityCheck(gate, comparison);
+    checks.push(holdoutCheck(gate, assessment, test.passed), test);
   }
   const minimum = minimumCheck(gate, challenger);
   if (minimum) checks.push(minimum);
@@ -401,6 +437,7 @@ export function applyValidationGate(gateConfig: ValidationGate, holdout: PairedH
   const failed = checks.filter((c) => !c.passed);
   return {
     passed: failed.length === 0,
+    outcome: outcomeOf(gate, failed, comparison, assessment),
     metric: gate.metric,
     margin: gate.margin,
     marginKind: gate.marginKind,
@@ -411,6 +448,27 @@ export function applyValidationGate(gateConfig: ValidationGate, holdout: PairedH
     checks,
     reasons: failed.map((c) => c.detail),
   };
+}
+
+/**
+ * Rejected, or undecided for want of rows: the holdout missed a power need, only the size and the test
+ * failed, and the test's interval still reaches the acceptable side of the margin (a challenger shown
+ * worse beyond the margin is rejected whatever the size).
+ */
+function outcomeOf(
+  gate: ResolvedGate,
+  failed: readonly GateCheck[],
+  comparison: Comparison | undefined,
+  assessment: HoldoutAssessment | undefined,
+): GateOutcome {
+  if (failed.length === 0) return "passed";
+  const underpowered = assessment?.shortfalls.some((n) => n.kind === "power") ?? false;
+  const onlySizeAndTest = failed.every((c) => c.name === "holdoutSize" || c.name === "nonInferiority");
+  const interval = comparison?.test?.interval;
+  const shownWorse =
+    interval !== undefined &&
+    (gate.marginKind === "relative" ? interval[0] > 1 + gate.margin : interval[1] < -gate.margin);
+  return underpowered && onlySizeAndTest && !shownWorse ? "insufficientHoldout" : "rejected";
 }
 
 /** The verdict in plain words: one line per check, for the approval, success and failure messages. */

@@ -6,6 +6,7 @@ import {
   applyValidationGate,
   describeChecks,
   type GateCheckName,
+  type GateOutcome,
   type PairedHoldout,
 } from "../../../lambdas/domain/retraining/validation-gate";
 
@@ -50,7 +51,8 @@ function binaryHoldout(spec: {
 }
 
 /** A regression holdout: champion errors alternate +-1 (times a row factor); the challenger's are scaled. */
-function regressionHoldout(n: number, errorScale: number): PairedHoldout {
+function regressionHoldout(n: number, errorScale: number | ((row: number) => number)): PairedHoldout {
+  const scale = typeof errorScale === "number" ? () => errorScale : errorScale;
   const labels: number[] = [];
   const challenger: ScoredOutput[] = [];
   const champion: ScoredOutput[] = [];
@@ -59,9 +61,22 @@ function regressionHoldout(n: number, errorScale: number): PairedHoldout {
     const error = (row % 2 === 0 ? 1 : -1) * (0.5 + ((row * 31) % 10) / 10);
     labels.push(y);
     champion.push({ prediction: y + error });
-    challenger.push({ prediction: y + error * errorScale + (row % 3 === 0 ? 0.05 : -0.05) });
+    challenger.push({ prediction: y + error * scale(row) + (row % 3 === 0 ? 0.05 : -0.05) });
   }
   return { task: "regression", labels, challenger, champion };
+}
+
+/** A binary holdout of 400 rows with 10 positives; the two models each miss a different 2 rows. */
+function rarePositives(): PairedHoldout {
+  const labels = Array.from({ length: 400 }, (_, row) => (row % 40 === 0 ? 1 : 0));
+  const flip = (row: number, from: number, to: number) =>
+    row >= from && row < to ? 1 - labels[row]! : labels[row]!;
+  return {
+    task: "binary",
+    labels,
+    champion: labels.map((_, row) => ({ prediction: flip(row, 1, 3) })),
+    challenger: labels.map((_, row) => ({ prediction: flip(row, 3, 5) })),
+  };
 }
 
 /** A three-class holdout; the champion is wrong on every fifth row, the challenger on `challengerWrong` rows. */
@@ -81,47 +96,68 @@ function multiclassHoldout(n: number, challengerWrong: (row: number) => boolean)
 const ACCURACY_05 = { metric: "accuracy", margin: 0.05 };
 
 describe("applyValidationGate", () => {
-  const cases: Array<[string, Record<string, unknown>, PairedHoldout, boolean, GateCheckName[]]> = [
+  const cases: Array<[string, Record<string, unknown>, PairedHoldout, GateOutcome, GateCheckName[]]> = [
     [
       "as good as the champion, powered holdout: passes",
       ACCURACY_05,
       binaryHoldout({ n: 400, challengerOnly: 20, championOnly: 20, bothWrong: 20 }),
-      true,
+      "passed",
       [],
     ],
     [
       "a point worse, well inside a five-point margin: passes",
       ACCURACY_05,
       binaryHoldout({ n: 400, challengerOnly: 18, championOnly: 22, bothWrong: 20 }),
-      true,
+      "passed",
       [],
     ],
     [
       "nine points worse: H0 not rejected",
       ACCURACY_05,
       binaryHoldout({ n: 400, challengerOnly: 5, championOnly: 40, bothWrong: 20 }),
-      false,
+      "rejected",
       ["nonInferiority"],
     ],
     [
-      "holdout below the powered size (248 rows): rejected even when better",
+      "holdout below the powered size (248 rows), clearly better: passes (false passes stay below alpha)",
       ACCURACY_05,
       binaryHoldout({ n: 200, challengerOnly: 30, championOnly: 0, bothWrong: 10 }),
-      false,
+      "passed",
+      [],
+    ],
+    [
+      "holdout below the powered size (1,546 rows at margin 0.02), as good: undecided, an insufficient holdout",
+      { metric: "accuracy", margin: 0.02 },
+      binaryHoldout({ n: 400, challengerOnly: 20, championOnly: 20, bothWrong: 20 }),
+      "insufficientHoldout",
+      ["holdoutSize", "nonInferiority"],
+    ],
+    [
+      "holdout below the powered size, shown worse beyond the margin: rejected",
+      ACCURACY_05,
+      binaryHoldout({ n: 200, challengerOnly: 0, championOnly: 40, bothWrong: 10 }),
+      "rejected",
+      ["holdoutSize", "nonInferiority"],
+    ],
+    [
+      "a class below margin x rows: rejected whatever the test says (the test would be blind to it)",
+      ACCURACY_05,
+      rarePositives(),
+      "rejected",
       ["holdoutSize"],
     ],
     [
       "below the absolute floor",
       { ...ACCURACY_05, minMetric: 0.97 },
       binaryHoldout({ n: 400, challengerOnly: 20, championOnly: 20, bothWrong: 20 }),
-      false,
+      "rejected",
       ["minimum"],
     ],
     [
       "first model: no champion, only the floor applies",
       { ...ACCURACY_05, minMetric: 0.8 },
       { ...binaryHoldout({ n: 50, challengerOnly: 0, championOnly: 0 }), champion: undefined },
-      true,
+      "passed",
       [],
     ],
     [
@@ -133,7 +169,7 @@ describe("applyValidationGate", () => {
         challenger: [0, 1, 1, 1].map((prediction) => ({ prediction })),
         champion: [0, 1, 0, 0].map((prediction) => ({ prediction })),
       },
-      false,
+      "rejected",
       ["holdoutSize", "nonInferiority", "minimum", "agreement"],
     ],
     [
@@ -146,7 +182,7 @@ describe("applyValidationGate", () => {
         bothWrong: 60,
         challengerScore: (p) => sigmoid(3 * logit(p)),
       }),
-      true,
+      "passed",
       [],
     ],
     [
@@ -159,49 +195,56 @@ describe("applyValidationGate", () => {
         bothWrong: 60,
         challengerScore: (p) => 1 - p,
       }),
-      false,
+      "rejected",
       ["nonInferiority", "agreement"],
     ],
     [
       "recall: the paired test on positive rows",
       { metric: "recall", margin: 0.05 },
       binaryHoldout({ n: 800, challengerOnly: 40, championOnly: 10, bothWrong: 40 }),
-      true,
+      "passed",
       [],
     ],
     [
       "precision (paired bootstrap): much worse fails",
       { metric: "precision", margin: 0.05 },
       binaryHoldout({ n: 800, challengerOnly: 0, championOnly: 120, bothWrong: 20 }),
-      false,
+      "rejected",
       ["nonInferiority"],
     ],
     [
       "rmse (paired t, relative margin): 10 % lower errors pass",
       { metric: "rmse" },
       regressionHoldout(800, 0.9),
-      true,
+      "passed",
       [],
     ],
     [
       "rmse (paired t, relative margin): 30 % higher errors fail",
       { metric: "rmse" },
       regressionHoldout(800, 1.3),
-      false,
+      "rejected",
       ["nonInferiority"],
     ],
     [
-      "mae below the 2,474 rows its 5 % margin needs",
+      "mae below the 2,474 rows its 5 % margin needs, 10 % lower errors: passes",
       { metric: "mae" },
       regressionHoldout(800, 0.9),
-      false,
-      ["holdoutSize"],
+      "passed",
+      [],
+    ],
+    [
+      "mae below the 2,474 rows its 5 % margin needs, the same errors: an insufficient holdout",
+      { metric: "mae" },
+      regressionHoldout(400, (row) => (row % 4 < 2 ? 0.1 : 1.9)),
+      "insufficientHoldout",
+      ["holdoutSize", "nonInferiority"],
     ],
     [
       "multiclass default metric (accuracy) with Cohen's kappa as agreement",
       { margin: 0.05 },
       multiclassHoldout(600, (row) => row % 5 === 0 || row % 37 === 1),
-      true,
+      "passed",
       [],
     ],
     [
@@ -211,15 +254,16 @@ describe("applyValidationGate", () => {
         ...multiclassHoldout(600, () => false),
         challenger: Array.from({ length: 600 }, () => ({ prediction: "a" })),
       },
-      false,
+      "rejected",
       ["nonInferiority", "agreement"],
     ],
   ];
 
-  it.each(cases)("%s", (_name, gate, holdout, passed, failedChecks) => {
+  it.each(cases)("%s", (_name, gate, holdout, outcome, failedChecks) => {
     const verdict = applyValidationGate(gateOf(gate), holdout);
     expect(verdict.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(failedChecks);
-    expect(verdict.passed).toBe(passed);
+    expect(verdict.outcome).toBe(outcome);
+    expect(verdict.passed).toBe(outcome === "passed");
     expect(verdict.reasons).toHaveLength(failedChecks.length);
   });
 
@@ -240,6 +284,20 @@ describe("applyValidationGate", () => {
     expect(test.detail).toMatch(/a loss beyond the margin is not ruled out, failed/);
     expect(describeChecks(verdict)).toMatch(
       /^- holdout: rows 400 >= 248, negative rows 200 >= 20, positive rows 200 >= 20 \(power 0\.8 to pass an as-good challenger at margin 0\.05, alpha 0\.05, assumed discordance 0\.1\), large enough$/m,
+    );
+  });
+
+  it("says an undecided verdict is for want of rows, with the counts it needed", () => {
+    const verdict = applyValidationGate(
+      gateOf({ metric: "accuracy", margin: 0.02 }),
+      binaryHoldout({ n: 400, challengerOnly: 20, championOnly: 20, bothWrong: 20 }),
+    );
+    expect(verdict.outcome).toBe("insufficientHoldout");
+    expect(verdict.reasons[0]).toMatch(
+      /^insufficient holdout: rows 400 < 1,546, negative rows 200 >= 8, positive rows 200 >= 8 \(power 0\.8 to pass an as-good challenger at margin 0\.02, alpha 0\.05, assumed discordance 0\.1\): too small to show that a challenger as good as the champion is within the margin, so this result does not show the challenger is worse either/,
+    );
+    expect(verdict.reasons[1]).toMatch(
+      /accuracy 0\.9 vs champion 0\.9 on 400 paired rows, difference 0 \(90% interval -0\.02669 to \+0\.02669\)\. H0 .* cannot be rejected at alpha 0\.05 \(p = 0\.1064\)/,
     );
   });
 
