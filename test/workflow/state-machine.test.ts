@@ -29,8 +29,11 @@ const START = "2026-11-27T00:00:00.000Z";
 const EXECUTION = "retrain-churn-20261127";
 const OLD_CONFIG = "churn-v1-config";
 
-/** A week of churn predictions with labels a day later, in the Firehose layout `<model>/yyyy/MM/dd/`. */
-function seedArchive(objects: MemoryObjectStore, n = 2400): void {
+/**
+ * A week of churn predictions with labels a day later, in the Firehose layout `<model>/yyyy/MM/dd/`:
+ * 14,000, enough for the default gate (AUC, margin 0.01) to size a powered holdout (about 5,000 rows).
+ */
+function seedArchive(objects: MemoryObjectStore, n = 14_000): void {
   const random = rng(7);
   const files = new Map<string, string[]>();
   const add = (t: number, event: unknown) => {
@@ -205,10 +208,18 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(message).toMatch(
       /validation gate passed: challenger auc 0\.9\d+ vs champion 0\.9\d+ on \d+ holdout rows/,
     );
-    expect(message).toMatch(/- holdout: positive rows \d+ >= \d+, negative rows \d+ >= \d+ .*, large enough/);
+    expect(message).toMatch(
+      /- holdout: positive rows [\d,]+ >= [\d,]+, negative rows [\d,]+ >= [\d,]+ .*, large enough/,
+    );
     expect(message).toMatch(/- non-inferiority: .* is rejected at alpha 0\.05 .*passed\. Test: DeLong test/);
     expect(message).toMatch(
       /- agreement: Spearman rank correlation of the two models' scores 0\.\d+ >= 0\.5 required, passed/,
+    );
+    // The holdout share grew from the default 15 % until the paired AUC test is powered.
+    const dataset = o.result?.dataset as { holdoutShare: number; holdoutPlan: string };
+    expect(dataset.holdoutShare).toBeGreaterThan(0.15);
+    expect(dataset.holdoutPlan).toMatch(
+      /^holdout share raised from 15% to \d+% so that the paired auc test is powered/,
     );
     const evaluation = o.result?.evaluation as {
       passed: boolean;

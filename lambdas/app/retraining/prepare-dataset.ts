@@ -11,35 +11,59 @@ import {
   type HoldoutCheck,
   holdoutLabelLine,
   LabelJoin,
+  type LabelledRow,
+  type SplitFractions,
   splitDataset,
   trainingLine,
   transformLine,
 } from "../../domain/retraining/dataset";
 import { profileFeatures } from "../../domain/retraining/holdout-evaluation";
 import { labelClasses } from "../../domain/retraining/holdout-outcomes";
-import { assessHoldout, describeNeed, resolveGate } from "../../domain/retraining/holdout-sizing";
+import {
+  assessHoldout,
+  describeNeed,
+  planHoldoutShare,
+  resolveGate,
+} from "../../domain/retraining/holdout-sizing";
 import { serializeProfile } from "../../domain/stats/profile-codec";
 import { type DatasetResult, joinUri, type RetrainingDeps, type RunPlan, readLines } from "./run-plan";
 
+/** The split fractions with `holdout` as the holdout share, train and validation keeping their ratio. */
+function fractionsWithHoldout(holdout: number): SplitFractions {
+  const rest = DEFAULT_SPLIT.train + DEFAULT_SPLIT.validation;
+  const train = (DEFAULT_SPLIT.train / rest) * (1 - holdout);
+  return { train, validation: 1 - holdout - train, holdout };
+}
+
 /**
- * With a champion to compare against, the holdout must be large enough for the validation gate's paired
- * test (holdout-sizing.ts): a smaller one would reject good challengers after a whole training run, so
- * the run fails here instead, naming the numbers. The first model has no paired test.
+ * With a champion to compare against, the holdout is sized for the validation gate's paired test
+ * (holdout-sizing.ts): its share of the labelled rows grows from the default up to MAX_HOLDOUT_SHARE until
+ * the test is expected to be powered. The run fails here only when a class falls below the test's
+ * coverage need, a rejection that is certain before any training. The first model has no paired test.
  */
-function gateHoldoutCheck(run: RunPlan): HoldoutCheck | undefined {
-  if (!run.champion.exists) return undefined;
+function holdoutPlanOf(
+  run: RunPlan,
+  rows: readonly LabelledRow[],
+): { fractions: SplitFractions; check?: HoldoutCheck; note?: string } {
+  if (!run.champion.exists) return { fractions: DEFAULT_SPLIT };
   const gate = resolveGate(run.gate, run.task);
   const positive = run.classes?.[1];
-  return (holdout) => {
-    const labels = holdout.map((row) => row.label);
-    const classes = labelClasses({ task: run.task, labels, ...(positive !== undefined ? { positive } : {}) });
-    const assessment = assessHoldout(gate, run.task, classes);
-    if (assessment.shortfalls.length === 0) return [];
-    const needs = assessment.shortfalls.map(describeNeed).join(", ");
+  const classesOf = (some: readonly LabelledRow[]) =>
+    labelClasses({
+      task: run.task,
+      labels: some.map((row) => row.label),
+      ...(positive !== undefined ? { positive } : {}),
+    });
+  const plan = planHoldoutShare(gate, run.task, classesOf(rows), DEFAULT_SPLIT.holdout);
+  const check: HoldoutCheck = (holdout) => {
+    const assessment = assessHoldout(gate, run.task, classesOf(holdout));
+    const coverage = assessment.shortfalls.filter((n) => n.kind === "coverage");
+    if (coverage.length === 0) return [];
     return [
-      `holdout too small for the validation gate's paired ${gate.metric} test: ${needs} (${assessment.basis})`,
+      `holdout too small for the validation gate's paired ${gate.metric} test: ${coverage.map(describeNeed).join(", ")} (a class below margin x rows: the gate would reject any challenger)`,
     ];
   };
+  return { fractions: fractionsWithHoldout(plan.share), check, note: plan.note };
 }
 
 export async function prepareDataset(deps: RetrainingDeps, input: { run: RunPlan }): Promise<DatasetResult> {
@@ -90,7 +114,8 @@ export async function prepareDataset(deps: RetrainingDeps, input: { run: RunPlan
     }
   }
   const rows = join.rows();
-  const split = splitDataset(rows, DEFAULT_SPLIT, DEFAULT_MINIMUM_ROWS, gateHoldoutCheck(run));
+  const holdoutPlan = holdoutPlanOf(run, rows);
+  const split = splitDataset(rows, holdoutPlan.fractions, DEFAULT_MINIMUM_ROWS, holdoutPlan.check);
   const put = (rest: string, lines: string[]) =>
     objects.putText(
       joinUri(run.s3.datasetUri, rest),
@@ -111,6 +136,8 @@ export async function prepareDataset(deps: RetrainingDeps, input: { run: RunPlan
         window: run.window,
         source,
         counts: split.counts,
+        fractions: holdoutPlan.fractions,
+        ...(holdoutPlan.note !== undefined ? { holdoutPlan: holdoutPlan.note } : {}),
         join: join.stats,
       }),
       "application/json",
@@ -124,6 +151,8 @@ export async function prepareDataset(deps: RetrainingDeps, input: { run: RunPlan
     holdoutLabelsUri: joinUri(run.s3.datasetUri, "holdout-labels.jsonl"),
     featuresProfileUri,
     counts: { ...split.counts },
+    holdoutShare: holdoutPlan.fractions.holdout,
+    ...(holdoutPlan.note !== undefined ? { holdoutPlan: holdoutPlan.note } : {}),
     source,
   };
 }

@@ -86,6 +86,13 @@ export interface DatasetResult {
    */
   readonly featuresProfileUri?: string;
   readonly counts: { train: number; validation: number; holdout: number; total: number };
+  /**
+   * Share of the labelled rows in the holdout: the default 0.15, raised (up to MAX_HOLDOUT_SHARE) when a
+   * champion exists and the validation gate's paired test needs more rows. Absent in older datasets.
+   */
+  readonly holdoutShare?: number;
+  /** How the holdout share was chosen, in words (with a champion only). */
+  readonly holdoutPlan?: string;
   readonly source: "archive" | "inputDataUri";
 }
 

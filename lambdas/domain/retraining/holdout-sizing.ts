@@ -20,7 +20,9 @@
  *   mean loss and standard deviation cv x mean loss (cv = assumedLossCv), so n >= z^2 cv^2 / m^2; for RMSE
  *   the test is on squared errors with ratio (1 + m)^2, so n >= z^2 cv^2 / ((1 + m)^2 - 1)^2.
  *
- * Pure; the dataset preparation refuses a holdout below these numbers and the gate reports them.
+ * PrepareDataset chooses the holdout share with `planHoldoutShare` (up to MAX_HOLDOUT_SHARE of the labelled
+ * rows) and refuses only a holdout whose coverage need fails (a rejection certain before training); the
+ * gate reports the numbers with its verdict. Pure.
  */
 import type { TaskType } from "../../../contracts/model";
 import {
@@ -138,16 +140,8 @@ function basisOf(gate: ResolvedGate): string {
   return `power ${gate.power} to pass an as-good challenger at margin ${margin}, alpha ${gate.alpha}, ${assumption}`;
 }
 
-/**
- * The counts a holdout with these label classes (from `labelClasses`) must reach for the gate's paired
- * test, and which it misses. Binary holdouts always count both classes, even when one is absent.
- */
-export function assessHoldout(
-  gate: ResolvedGate,
-  task: TaskType,
-  labelClasses: readonly string[],
-): HoldoutAssessment {
-  const rows = labelClasses.length;
+/** Label-class counts of a holdout (or of all labelled rows), in the form `assessCounts` takes. */
+export function classCounts(task: TaskType, labelClasses: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>(
     task === "binary"
       ? [
@@ -157,6 +151,28 @@ export function assessHoldout(
       : [],
   );
   if (task !== "regression") for (const c of labelClasses) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * The counts a holdout with these label classes (from `labelClasses`) must reach for the gate's paired
+ * test, and which it misses. Binary holdouts always count both classes, even when one is absent.
+ */
+export function assessHoldout(
+  gate: ResolvedGate,
+  task: TaskType,
+  labelClasses: readonly string[],
+): HoldoutAssessment {
+  return assessCounts(gate, task, labelClasses.length, classCounts(task, labelClasses));
+}
+
+/** `assessHoldout` from counts: `rows` in all, `counts` per label class (empty for regression). */
+export function assessCounts(
+  gate: ResolvedGate,
+  task: TaskType,
+  rows: number,
+  counts: ReadonlyMap<string, number>,
+): HoldoutAssessment {
   const classCount = (c: string) => counts.get(c) ?? 0;
   const classLabel = (c: string) =>
     task === "binary" ? (c === "1" ? "positive rows" : "negative rows") : `rows of class '${c}'`;
@@ -216,3 +232,64 @@ export function smallestPoweredMargin(
   const z = powerZ(settings.alpha, settings.power);
   return Math.sqrt((z * z * settings.assumedDiscordance) / rows);
 }
+
+/** The largest share of the labelled rows the holdout may take, so that training keeps most of them. */
+export const MAX_HOLDOUT_SHARE = 0.4;
+
+/** How the holdout share of a run was chosen. */
+export interface HoldoutPlan {
+  /** Share of the labelled rows that goes to the holdout. */
+  readonly share: number;
+  /** What a holdout of that share is expected to hold (conservatively) against the test's needs. */
+  readonly expected: HoldoutAssessment;
+  /** The plan in words, for the dataset manifest and the run record. */
+  readonly note: string;
+}
+
+/**
+ * Chooses the holdout share so that the paired test is powered: the smallest share, from `baseShare` up to
+ * `maxShare` in steps of 0.01, whose expected holdout meets every need. The split is by request hash, so a
+ * class of C rows puts about C x share of them in the holdout, give or take sqrt(C share (1 - share)); the
+ * expectation takes two of those below the mean. When even `maxShare` falls short, the plan keeps
+ * `maxShare` and says so: the gate can still pass a clearly better challenger (the test's false-pass rate
+ * is alpha at any size), and otherwise reports an insufficient holdout.
+ */
+export function planHoldoutShare(
+  gate: ResolvedGate,
+  task: TaskType,
+  labelClasses: readonly string[],
+  baseShare: number,
+  maxShare: number = MAX_HOLDOUT_SHARE,
+): HoldoutPlan {
+  const totals = classCounts(task, labelClasses);
+  const expectedAt = (share: number): HoldoutAssessment => {
+    const expect = (count: number) =>
+      Math.max(0, Math.floor(count * share - 2 * Math.sqrt(count * share * (1 - share))));
+    const counts = new Map([...totals].map(([c, count]) => [c, expect(count)] as const));
+    const rows =
+      task === "regression" ? expect(labelClasses.length) : [...counts.values()].reduce((a, b) => a + b, 0);
+    return assessCounts(gate, task, rows, counts);
+  };
+  const top = Math.max(baseShare, maxShare);
+  const steps = Math.max(0, Math.ceil((top - baseShare) * 100 - 1e-9));
+  for (let step = 0; step <= steps; step++) {
+    const share = Math.min(top, baseShare + step / 100);
+    const expected = expectedAt(share);
+    if (expected.shortfalls.length === 0) {
+      const note =
+        step === 0
+          ? `holdout share ${fmtShare(share)}: enough for the paired ${gate.metric} test (${expected.needs.map(describeNeed).join(", ")})`
+          : `holdout share raised from ${fmtShare(baseShare)} to ${fmtShare(share)} so that the paired ${gate.metric} test is powered (${expected.needs.map(describeNeed).join(", ")})`;
+      return { share, expected, note };
+    }
+  }
+  const expected = expectedAt(top);
+  const short = expected.shortfalls.map(describeNeed).join(", ");
+  return {
+    share: top,
+    expected,
+    note: `holdout share ${fmtShare(top)} (the most it may take) is expected to fall short of the paired ${gate.metric} test's power: ${short} (${expected.basis}); a clearly better challenger can still pass, an as-good one will be reported as an insufficient holdout`,
+  };
+}
+
+const fmtShare = (share: number): string => `${Number((share * 100).toFixed(1))}%`;

@@ -100,6 +100,52 @@ describe("prepareDataset", () => {
     expect(JSON.parse(holdout[0]!)).not.toHaveProperty("label");
   });
 
+  it.each([
+    // rmse at the default 5 % margin needs 589 holdout rows: 15 % of 3,000 is 450.
+    [
+      "with a champion: raised from 15 % until the paired test is powered",
+      true,
+      0.22,
+      /^holdout share raised from 15% to 22% so that the paired rmse test is powered \(rows \d+ >= 589\)$/,
+    ],
+    ["first model (no paired test): the default 15 %", false, 0.15, undefined],
+  ])("sizes the holdout share %s", async (_name, championExists, share, note) => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ features: { km: i }, label: i % 7 }),
+    );
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const champion = championExists
+      ? { exists: true, version: "v1", modelName: "eta-v1" }
+      : { exists: false };
+    const out = await tasksWith(objects).prepareDataset({ run: plan({ champion }) });
+    expect(out.holdoutShare).toBeCloseTo(share, 10);
+    expect(out.holdoutPlan).toEqual(note === undefined ? undefined : expect.stringMatching(note));
+    if (championExists) expect(out.counts.holdout).toBeGreaterThanOrEqual(589);
+    expect(out.counts.holdout / out.counts.total).toBeCloseTo(share, 1);
+    const manifest = JSON.parse(await objects.getText(`${plan().s3.datasetUri}manifest.json`));
+    expect(manifest.fractions.holdout).toBeCloseTo(share, 10);
+  });
+
+  it("refuses before training a holdout whose rare class the gate would be blind to", async () => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ features: { km: i }, label: i < 3 ? 1 : 0 }),
+    );
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const run = plan({
+      task: "binary",
+      champion: { exists: true, version: "v1", modelName: "eta-v1" },
+      gate: ValidationGateSchema.parse({}),
+    });
+    await expect(tasksWith(objects).prepareDataset({ run })).rejects.toMatchObject({
+      name: "InsufficientDataError",
+      message: expect.stringMatching(
+        /holdout too small for the validation gate's paired accuracy test: positive rows \d < 12 \(a class below margin x rows/,
+      ),
+    });
+  });
+
   it("fails with InsufficientDataError naming the counts", async () => {
     const objects = new MemoryObjectStore();
     objects.putSync("s3://user-data/eta/a.jsonl", `${JSON.stringify({ features: { km: 1 }, label: 2 })}\n`);

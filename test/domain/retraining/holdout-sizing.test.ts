@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ValidationGateSchema } from "../../../contracts/policy";
+import { hashFraction } from "../../../lambdas/domain/retraining/dataset";
 import {
   AUC_COMPONENT_SHARE,
   assessHoldout,
   aucRowsPerClassAlone,
+  MAX_HOLDOUT_SHARE,
   minimumHoldoutRows,
+  planHoldoutShare,
   powerZ,
   resolveGate,
   smallestPoweredMargin,
@@ -187,5 +190,43 @@ describe("the AUC sizing assumption (component variance = discordance / 5)", () 
     // Var = S (1/m + 1/k) with S the per-class component variance of the difference.
     const componentVariance = auc.variance / (1 / auc.positives + 1 / auc.negatives);
     expect(componentVariance / (discordant / n)).toBeLessThanOrEqual(AUC_COMPONENT_SHARE);
+  });
+});
+
+describe("planHoldoutShare", () => {
+  const balanced = (rows: number) => Array.from({ length: rows }, (_, i) => String(i % 2));
+  const split = (rows: number) => Array.from({ length: rows }, (_, i) => `req-${i}`);
+
+  // Expected holdout rows at share s: per class floor(C s - 2 sqrt(C s (1 - s))).
+  it.each([
+    ["1k labelled a day for 30 days: raised from 15 % to 22 %", 30_000, 0.22, /raised from 15% to 22%/],
+    ["50k labelled rows: the default 15 % suffices", 50_000, 0.15, /holdout share 15%: enough/],
+    ["10k labelled rows: capped at 40 %, short and saying so", 10_000, 0.4, /\(the most it may take\)/],
+  ])("%s", (_name, rows, share, note) => {
+    const plan = planHoldoutShare(gate({}), "binary", balanced(rows), 0.15);
+    expect(plan.share).toBeCloseTo(share, 10);
+    expect(plan.note).toMatch(note);
+    expect(plan.expected.shortfalls.length === 0).toBe(share < MAX_HOLDOUT_SHARE);
+  });
+
+  it("is the smallest share on its 0.01 grid whose expected holdout is powered", () => {
+    const plan = planHoldoutShare(gate({}), "binary", balanced(30_000), 0.15);
+    const below = planHoldoutShare(gate({}), "binary", balanced(30_000), 0.15, plan.share - 0.01);
+    expect(below.expected.shortfalls.map((n) => n.what)).toEqual(["rows"]);
+  });
+
+  it("the hash split at the planned share holds the powered count", () => {
+    const rows = 30_000;
+    const plan = planHoldoutShare(gate({}), "binary", balanced(rows), 0.15);
+    const holdout = split(rows).filter((id) => hashFraction(id) >= 1 - plan.share).length;
+    expect(holdout).toBeGreaterThanOrEqual(minimumHoldoutRows(gate({})));
+  });
+
+  it("counts each class for AUC at a 10 % prevalence", () => {
+    const labels = Array.from({ length: 60_000 }, (_, i) => (i % 10 === 0 ? "1" : "0"));
+    const plan = planHoldoutShare(gate({ metric: "auc" }), "binary", labels, 0.15);
+    // Negatives need 1,237 / 0.1 = 12,370 (of 54,000): a share of about 0.23.
+    expect(plan.share).toBeCloseTo(0.24, 10);
+    expect(plan.expected.needs.map((n) => n.what)).toEqual(["positive rows", "negative rows"]);
   });
 });
