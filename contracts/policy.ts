@@ -487,6 +487,12 @@ export const ValidationGateSchema = z.strictObject(
      * (0.05 = 5 % higher error). Default: DEFAULT_GATE_MARGIN of the metric's kind.
      */
     margin: z.number().gt(0).lt(1).optional(),
+    /**
+     * What the challenger must show. `nonInferiority`: that it is no worse than the champion by more than
+     * `margin`. `superiority`: that it is better than the champion (any amount); `margin` is then the
+     * improvement the holdout is sized to detect with `power`.
+     */
+    hypothesis: z.enum(["nonInferiority", "superiority"]).default("nonInferiority"),
     /** One-sided significance of the non-inferiority test: the largest chance of passing a challenger worse by the margin. */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** Chance that the sized holdout passes a challenger exactly as good as the champion (holdout sizing). */

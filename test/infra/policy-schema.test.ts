@@ -75,6 +75,7 @@ describe("ValidationGateSchema and ApprovalSchema", () => {
   it("default to a safe automatic gate", () => {
     // A paired non-inferiority test; metric and margin follow the task (gateMetricOf, gateMarginOf).
     expect(ValidationGateSchema.parse({})).toEqual({
+      hypothesis: "nonInferiority",
       alpha: 0.05,
       power: 0.8,
       assumedDiscordance: 0.1,

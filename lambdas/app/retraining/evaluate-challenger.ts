@@ -48,8 +48,12 @@ function headline(run: RunPlan, verdict: GateVerdict, rows: number): string {
     verdict.marginKind === "relative"
       ? `${Number((verdict.margin * 100).toPrecision(4))}%`
       : String(verdict.margin);
+  const test =
+    run.gate.hypothesis === "superiority"
+      ? `paired superiority test, sized for an improvement of ${margin}`
+      : `paired non-inferiority test, margin ${margin}`;
   const compared = verdict.champion
-    ? `challenger ${m} ${fourDigits(verdict.challenger.value)} vs champion ${fourDigits(verdict.champion.value)} on ${rows} holdout rows (paired non-inferiority test, margin ${margin}, alpha ${run.gate.alpha})`
+    ? `challenger ${m} ${fourDigits(verdict.challenger.value)} vs champion ${fourDigits(verdict.champion.value)} on ${rows} holdout rows (${test}, alpha ${run.gate.alpha})`
     : `challenger ${m} ${fourDigits(verdict.challenger.value)} on ${rows} holdout rows (first model: no champion to compare with)`;
   const outcome = OUTCOME_WORDS[verdict.outcome];
   return `Model ${run.modelId}, run ${run.runId}: validation gate ${outcome}: ${compared}.`;

@@ -20,6 +20,9 @@
  *   mean loss and standard deviation cv x mean loss (cv = assumedLossCv), so n >= z^2 cv^2 / m^2; for RMSE
  *   the test is on squared errors with ratio (1 + m)^2, so n >= z^2 cv^2 / ((1 + m)^2 - 1)^2.
  *
+ * Superiority (`hypothesis: "superiority"`) tests against 0 instead of -margin and sizes for power at a
+ * challenger better by the margin: the distance between the two hypotheses is the same, so are the counts.
+ *
  * PrepareDataset chooses the holdout share with `planHoldoutShare` (up to MAX_HOLDOUT_SHARE of the labelled
  * rows) and refuses only a holdout whose coverage need fails (a rejection certain before training); the
  * gate reports the numbers with its verdict. Pure.
@@ -40,6 +43,7 @@ export interface ResolvedGate {
   readonly metric: PerformanceMetricName;
   readonly marginKind: GateMarginKind;
   readonly margin: number;
+  readonly hypothesis: "nonInferiority" | "superiority";
   readonly alpha: number;
   readonly power: number;
   readonly assumedDiscordance: number;
@@ -55,6 +59,7 @@ export function resolveGate(gate: ValidationGate, task: TaskType): ResolvedGate 
     metric,
     marginKind: gateMarginKind(metric),
     margin: gateMarginOf(gate, metric),
+    hypothesis: gate.hypothesis,
     alpha: gate.alpha,
     power: gate.power,
     assumedDiscordance: gate.assumedDiscordance,
@@ -137,6 +142,8 @@ function basisOf(gate: ResolvedGate): string {
     gate.marginKind === "relative"
       ? `assumed loss-difference cv ${gate.assumedLossCv}`
       : `assumed discordance ${gate.assumedDiscordance}`;
+  if (gate.hypothesis === "superiority")
+    return `power ${gate.power} to show a challenger better by ${margin} superior, alpha ${gate.alpha}, ${assumption}`;
   return `power ${gate.power} to pass an as-good challenger at margin ${margin}, alpha ${gate.alpha}, ${assumption}`;
 }
 

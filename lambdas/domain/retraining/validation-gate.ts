@@ -4,9 +4,11 @@
  * instead of comparing two point estimates: at 200 rows the old point comparison passed a challenger truly
  * two points worse 21 % of the time and failed one a point better 29 % of the time (issue 13).
  *
- * The hypotheses, for the configured metric and margin:
+ * The hypotheses, for the configured metric and margin (`hypothesis: "nonInferiority"`, the default):
  *   H0: the challenger is worse than the champion by more than the margin;
  *   H1: it is not (it is at most the margin worse, as good, or better).
+ * With `hypothesis: "superiority"` the same tests run with the margin at 0 (H0: the challenger is not
+ * better), and the margin is the improvement the holdout is sized to detect.
  * The challenger passes when H0 is rejected at `alpha`, one-sided. The test follows the metric:
  * - accuracy, recall: paired proportions, Tango's score test on the discordant rows (McNemar-type);
  * - AUC: DeLong's test of two correlated AUCs;
@@ -148,7 +150,9 @@ function pairedRows(
 
 /** The paired non-inferiority test of the gate's metric on the rows both models scored. */
 function compare(gate: ResolvedGate, challengerAll: RowOutcome[], championAll: RowOutcome[]): Comparison {
-  const { metric, margin, alpha } = gate;
+  const { metric, alpha } = gate;
+  // Superiority is the same test with the margin at 0: H0 "the challenger is not better".
+  const margin = testMargin(gate);
   const rows = pairedRows(metric, challengerAll, championAll);
   const challenger = rows.map((row) => challengerAll[row]!);
   const champion = rows.map((row) => championAll[row]!);
@@ -228,14 +232,35 @@ function optional<K extends string>(key: K, value: number | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
 }
 
+/** The margin the test uses: the configured one for non-inferiority, 0 for superiority. */
+function testMargin(gate: ResolvedGate): number {
+  return gate.hypothesis === "superiority" ? 0 : gate.margin;
+}
+
+/** The test's threshold on the reported value: -margin for differences, 1 + margin for ratios. */
+function testThreshold(gate: ResolvedGate): number {
+  const margin = testMargin(gate);
+  return gate.marginKind === "relative" ? 1 + margin : 0 - margin;
+}
+
 function nonInferiorityCheck(gate: ResolvedGate, comparison: Comparison): GateCheck {
-  const { metric, margin, alpha, marginKind } = gate;
+  const { metric, alpha, marginKind } = gate;
+  const margin = testMargin(gate);
+  const superiority = gate.hypothesis === "superiority";
   const relative = marginKind === "relative";
-  const threshold = relative ? 1 + margin : -margin;
+  const threshold = testThreshold(gate);
   const level = percent(1 - 2 * alpha);
-  const hypothesis = relative
-    ? `H0 "the challenger's ${metric} is more than ${percent(margin)} above the champion's"`
-    : `H0 "the challenger's ${metric} is more than ${num(margin)} below the champion's"`;
+  const hypothesis = superiority
+    ? relative
+      ? `H0 "the challenger's ${metric} is not below the champion's"`
+      : `H0 "the challenger's ${metric} is not above the champion's"`
+    : relative
+      ? `H0 "the challenger's ${metric} is more than ${percent(margin)} above the champion's"`
+      : `H0 "the challenger's ${metric} is more than ${num(margin)} below the champion's"`;
+  const label = superiority ? "superiority" : "non-inferiority";
+  const notRuledOut = superiority
+    ? "so the challenger is not shown to be better"
+    : "so a loss beyond the margin is not ruled out";
   const values =
     comparison.challengerValue !== undefined && comparison.championValue !== undefined
       ? `challenger ${metric} ${num(comparison.challengerValue)} vs champion ${num(comparison.championValue)}`
@@ -247,7 +272,7 @@ function nonInferiorityCheck(gate: ResolvedGate, comparison: Comparison): GateCh
       value: null,
       threshold,
       passed: false,
-      detail: `non-inferiority not measurable: ${comparison.unavailable ?? "no paired rows"}; a challenger that cannot be compared is not deployed`,
+      detail: `${label} not measurable: ${comparison.unavailable ?? "no paired rows"}; a challenger that cannot be compared is not deployed`,
     };
   }
   const [lower, upper] = test.interval;
@@ -259,14 +284,14 @@ function nonInferiorityCheck(gate: ResolvedGate, comparison: Comparison): GateCh
     : `the interval's lower bound ${signed(lower)} is ${test.rejected ? "above" : "not above"} ${signed(threshold)}`;
   const verdict = test.rejected
     ? `${hypothesis} is rejected at alpha ${num(alpha)} (${pValueText(test.pValue)}): ${bound}, passed`
-    : `${hypothesis} cannot be rejected at alpha ${num(alpha)} (${pValueText(test.pValue)}): ${bound}, so a loss beyond the margin is not ruled out, failed`;
+    : `${hypothesis} cannot be rejected at alpha ${num(alpha)} (${pValueText(test.pValue)}): ${bound}, ${notRuledOut}, failed`;
   return {
     name: "nonInferiority",
     value: test.estimate,
     threshold,
     interval: test.interval,
     passed: test.rejected,
-    detail: `non-inferiority: ${values} on ${num(comparison.rows)} paired rows, ${observed}. ${verdict}. Test: ${test.method}.`,
+    detail: `${label}: ${values} on ${num(comparison.rows)} paired rows, ${observed}. ${verdict}. Test: ${test.method}.`,
   };
 }
 
@@ -327,7 +352,7 @@ function holdoutCheck(gate: ResolvedGate, assessment: HoldoutAssessment, testPas
   return {
     ...check,
     passed: false,
-    detail: `insufficient holdout: ${counts} ${basis}: too small to show that a challenger as good as the champion is within the margin, so this result does not show the challenger is worse either; more labelled rows are needed, failed`,
+    detail: `insufficient holdout: ${counts} ${basis}: too small to show ${gate.hypothesis === "superiority" ? "that a challenger better by the margin is better" : "that a challenger as good as the champion is within the margin"}, so this result does not show the challenger is worse either; more labelled rows are needed, failed`,
   };
 }
 
@@ -465,9 +490,10 @@ function outcomeOf(
   const underpowered = assessment?.shortfalls.some((n) => n.kind === "power") ?? false;
   const onlySizeAndTest = failed.every((c) => c.name === "holdoutSize" || c.name === "nonInferiority");
   const interval = comparison?.test?.interval;
+  const threshold = testThreshold(gate);
   const shownWorse =
     interval !== undefined &&
-    (gate.marginKind === "relative" ? interval[0] > 1 + gate.margin : interval[1] < -gate.margin);
+    (gate.marginKind === "relative" ? interval[0] > threshold : interval[1] < threshold);
   return underpowered && onlySizeAndTest && !shownWorse ? "insufficientHoldout" : "rejected";
 }
 

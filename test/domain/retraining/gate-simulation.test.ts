@@ -75,4 +75,30 @@ describe("validation gate error rates at the default policy (seeded simulation)"
       expect(better.pairedGate).toBe(1);
     });
   });
+
+  describe('hypothesis "superiority" at the same holdout (margin 0.01 = the improvement sized for)', () => {
+    const superiority = ValidationGateSchema.parse({ hypothesis: "superiority" });
+    const runSuperiority = (difference: number) =>
+      simulateGate(superiority, {
+        rows: SIZED,
+        difference,
+        discordance: 0.1,
+        championAccuracy: 0.85,
+        replications: 400,
+        seed: 13,
+      });
+
+    it("passes 4.5 % of challengers exactly as good: the test's alpha", () => {
+      const asGood = runSuperiority(0);
+      expect(asGood.pairedGate).toBeCloseTo(0.045, 10);
+      expect(asGood.pairedGate).toBeLessThan(0.09);
+    });
+
+    it("passes 76.75 % of challengers 0.01 better: the sizing's power 0.8", () => {
+      const better = runSuperiority(0.01);
+      expect(better.pairedGate).toBeCloseTo(0.7675, 10);
+      expect(better.pairedGate).toBeGreaterThan(0.72);
+      expect(better.pairedGate).toBeLessThan(0.88);
+    });
+  });
 });

@@ -259,6 +259,30 @@ describe("applyValidationGate", () => {
     ],
   ];
 
+  cases.push(
+    [
+      "superiority: as good as the champion on a powered holdout is rejected (not shown better)",
+      { ...ACCURACY_05, hypothesis: "superiority" },
+      binaryHoldout({ n: 400, challengerOnly: 20, championOnly: 20, bothWrong: 20 }),
+      "rejected",
+      ["nonInferiority"],
+    ],
+    [
+      "superiority: 7.5 points better passes",
+      { ...ACCURACY_05, hypothesis: "superiority" },
+      binaryHoldout({ n: 400, challengerOnly: 40, championOnly: 10, bothWrong: 20 }),
+      "passed",
+      [],
+    ],
+    [
+      "superiority, rmse: 10 % lower errors pass (ratio below 1)",
+      { metric: "rmse", hypothesis: "superiority" },
+      regressionHoldout(800, 0.9),
+      "passed",
+      [],
+    ],
+  );
+
   it.each(cases)("%s", (_name, gate, holdout, outcome, failedChecks) => {
     const verdict = applyValidationGate(gateOf(gate), holdout);
     expect(verdict.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(failedChecks);
@@ -298,6 +322,20 @@ describe("applyValidationGate", () => {
     );
     expect(verdict.reasons[1]).toMatch(
       /accuracy 0\.9 vs champion 0\.9 on 400 paired rows, difference 0 \(90% interval -0\.02669 to \+0\.02669\)\. H0 .* cannot be rejected at alpha 0\.05 \(p = 0\.1064\)/,
+    );
+  });
+
+  it("states a superiority verdict against 0, and the holdout it is sized for", () => {
+    const verdict = applyValidationGate(
+      gateOf({ ...ACCURACY_05, hypothesis: "superiority" }),
+      binaryHoldout({ n: 400, challengerOnly: 20, championOnly: 20, bothWrong: 20 }),
+    );
+    expect(verdict.reasons).toHaveLength(1);
+    expect(verdict.reasons[0]).toMatch(
+      /^superiority: challenger accuracy 0\.9 vs champion 0\.9 on 400 paired rows, difference 0 .* H0 "the challenger's accuracy is not above the champion's" cannot be rejected at alpha 0\.05 .*: the interval's lower bound -0\.0\d+ is not above 0, so the challenger is not shown to be better, failed/,
+    );
+    expect(describeChecks(verdict)).toMatch(
+      /- holdout: rows 400 >= 248, .*\(power 0\.8 to show a challenger better by 0\.05 superior, alpha 0\.05/,
     );
   });
 
