@@ -22,6 +22,7 @@ import { labelClasses } from "../../domain/retraining/holdout-outcomes";
 import {
   assessHoldout,
   describeNeed,
+  MAX_HOLDOUT_SHARE,
   planHoldoutShare,
   resolveGate,
 } from "../../domain/retraining/holdout-sizing";
@@ -36,9 +37,27 @@ function fractionsWithHoldout(holdout: number): SplitFractions {
 }
 
 /**
+ * The largest holdout share (at most MAX_HOLDOUT_SHARE, at least the default) that still leaves train and
+ * validation their minimum rows, with the same two-standard-deviation allowance for the hash split.
+ */
+function largestHoldoutShare(total: number): number {
+  const rest = DEFAULT_SPLIT.train + DEFAULT_SPLIT.validation;
+  const keeps = (share: number) =>
+    (["train", "validation"] as const).every((channel) => {
+      const p = (DEFAULT_SPLIT[channel] / rest) * (1 - share);
+      return total * p - 2 * Math.sqrt(total * p * (1 - p)) >= DEFAULT_MINIMUM_ROWS[channel];
+    });
+  let share = MAX_HOLDOUT_SHARE;
+  while (share > DEFAULT_SPLIT.holdout + 1e-9 && !keeps(share))
+    share = Math.round((share - 0.01) * 100) / 100;
+  return Math.max(DEFAULT_SPLIT.holdout, share);
+}
+
+/**
  * With a champion to compare against, the holdout is sized for the validation gate's paired test
  * (holdout-sizing.ts): its share of the labelled rows grows from the default up to MAX_HOLDOUT_SHARE until
- * the test is expected to be powered. The run fails here only when a class falls below the test's
+ * the test is expected to be powered, as long as train and validation keep their minimums (a smaller cap
+otherwise: largestHoldoutShare). The run fails here only when a class falls below the test's
  * coverage need, a rejection that is certain before any training. The first model has no paired test.
  */
 function holdoutPlanOf(
@@ -54,7 +73,13 @@ function holdoutPlanOf(
       labels: some.map((row) => row.label),
       ...(positive !== undefined ? { positive } : {}),
     });
-  const plan = planHoldoutShare(gate, run.task, classesOf(rows), DEFAULT_SPLIT.holdout);
+  const plan = planHoldoutShare(
+    gate,
+    run.task,
+    classesOf(rows),
+    DEFAULT_SPLIT.holdout,
+    largestHoldoutShare(rows.length),
+  );
   const check: HoldoutCheck = (holdout) => {
     const assessment = assessHoldout(gate, run.task, classesOf(holdout));
     const coverage = assessment.shortfalls.filter((n) => n.kind === "coverage");

@@ -258,8 +258,9 @@ export interface HoldoutPlan {
  * `maxShare` in steps of 0.01, whose expected holdout meets every need. The split is by request hash, so a
  * class of C rows puts about C x share of them in the holdout, give or take sqrt(C share (1 - share)); the
  * expectation takes two of those below the mean. When even `maxShare` falls short, the plan keeps
- * `maxShare` and says so: the gate can still pass a clearly better challenger (the test's false-pass rate
- * is alpha at any size), and otherwise reports an insufficient holdout.
+ * `baseShare` and says so: a larger but still underpowered holdout would take rows from training for
+ * little gain, while the gate can still pass a clearly better challenger on it (the test's false-pass rate
+ * is alpha at any size) and otherwise reports an insufficient holdout.
  */
 export function planHoldoutShare(
   gate: ResolvedGate,
@@ -290,12 +291,12 @@ export function planHoldoutShare(
       return { share, expected, note };
     }
   }
-  const expected = expectedAt(top);
-  const short = expected.shortfalls.map(describeNeed).join(", ");
+  const expected = expectedAt(baseShare);
+  const short = expectedAt(top).shortfalls.map(describeNeed).join(", ");
   return {
-    share: top,
+    share: baseShare,
     expected,
-    note: `holdout share ${fmtShare(top)} (the most it may take) is expected to fall short of the paired ${gate.metric} test's power: ${short} (${expected.basis}); a clearly better challenger can still pass, an as-good one will be reported as an insufficient holdout`,
+    note: `holdout share kept at ${fmtShare(baseShare)}: even ${fmtShare(top)} (the most it may take${top < MAX_HOLDOUT_SHARE ? " while train and validation keep their minimum rows" : ""}) is expected to fall short of the paired ${gate.metric} test's power: ${short} (${expected.basis}); a clearly better challenger can still pass, an as-good one will be reported as an insufficient holdout`,
   };
 }
 

@@ -326,7 +326,11 @@ function minimumCheck(gate: ResolvedGate, challenger: ModelMetric): GateCheck | 
  * passes on a small holdout has shown what it must; one that fails on a holdout too small to pass even an
  * as-good challenger reliably has shown nothing, and the verdict says so instead of calling it worse.
  */
-function holdoutCheck(gate: ResolvedGate, assessment: HoldoutAssessment, testPassed: boolean): GateCheck {
+function holdoutCheck(
+  gate: ResolvedGate,
+  assessment: HoldoutAssessment,
+  test: "passed" | "shownWorse" | "undecided",
+): GateCheck {
   const first = assessment.needs[0]!;
   const coverage = assessment.shortfalls.filter((n) => n.kind === "coverage");
   const power = assessment.shortfalls.filter((n) => n.kind === "power");
@@ -342,7 +346,14 @@ function holdoutCheck(gate: ResolvedGate, assessment: HoldoutAssessment, testPas
   }
   if (power.length === 0)
     return { ...check, passed: true, detail: `holdout: ${counts} ${basis}, large enough` };
-  if (testPassed) {
+  if (test === "shownWorse") {
+    return {
+      ...check,
+      passed: true,
+      detail: `holdout: ${counts} ${basis}: below the size that passes an as-good challenger with power ${num(gate.power)}, but the test's interval lies beyond the margin, so a larger holdout would not change the verdict, passed`,
+    };
+  }
+  if (test === "passed") {
     return {
       ...check,
       passed: true,
@@ -398,7 +409,17 @@ function agreementOf(
   };
 }
 
-function agreementCheck(gate: ResolvedGate, agreement: ReturnType<typeof agreementOf>): GateCheck {
+/**
+ * The rank-agreement guardrail. Two models that score alike on the holdout but order it differently would
+ * change what users get with no measured gain, so low agreement fails, unless the challenger is shown
+ * better than the champion (the test's interval entirely on the better side of 0, or of a ratio of 1):
+ * then the different ordering is the improvement, as after a concept change.
+ */
+function agreementCheck(
+  gate: ResolvedGate,
+  agreement: ReturnType<typeof agreementOf>,
+  shownBetter: boolean,
+): GateCheck {
   const threshold = gate.minAgreement;
   if (agreement.value === undefined) {
     // A constant champion gives nothing to rank against; a constant challenger is itself suspect.
@@ -411,13 +432,19 @@ function agreementCheck(gate: ResolvedGate, agreement: ReturnType<typeof agreeme
       detail: `agreement not measurable (${agreement.measure}): ${agreement.unavailable}, ${passed ? "passed" : "failed"}`,
     };
   }
-  const passed = agreement.value >= threshold;
+  const agrees = agreement.value >= threshold;
+  const passed = agrees || shownBetter;
+  const verdict = agrees
+    ? "passed"
+    : shownBetter
+      ? `but the challenger is shown better than the champion on the holdout, so the different ordering is the improvement, passed`
+      : "failed: the challenger orders the holdout very differently from the champion without being shown better";
   return {
     name: "agreement",
     value: agreement.value,
     threshold,
     passed,
-    detail: `agreement: ${agreement.measure} ${num(agreement.value)} ${passed ? ">=" : "<"} ${num(threshold)} required, ${passed ? "passed" : "failed: the challenger orders the holdout very differently from the champion"}`,
+    detail: `agreement: ${agreement.measure} ${num(agreement.value)} ${agrees ? ">=" : "<"} ${num(threshold)} required, ${verdict}`,
   };
 }
 
@@ -451,18 +478,19 @@ export function applyValidationGate(gateConfig: ValidationGate, holdout: PairedH
     assessment = assessHoldout(gate, holdout.task, bothValid);
     comparison = compare(gate, challengerOutcomes, championOutcomes);
     const test = nonInferiorityCheck(gate, comparison);
-    checks.push(holdoutCheck(gate, assessment, test.passed), test);
+    const state = test.passed ? "passed" : shownWorse(gate, comparison) ? "shownWorse" : "undecided";
+    checks.push(holdoutCheck(gate, assessment, state), test);
   }
   const minimum = minimumCheck(gate, challenger);
   if (minimum) checks.push(minimum);
   if (championOutcomes !== undefined) {
     agreement = agreementOf(holdout.task, challengerOutcomes, championOutcomes);
-    checks.push(agreementCheck(gate, agreement));
+    checks.push(agreementCheck(gate, agreement, comparison !== undefined && shownBetter(gate, comparison)));
   }
   const failed = checks.filter((c) => !c.passed);
   return {
     passed: failed.length === 0,
-    outcome: outcomeOf(gate, failed, comparison, assessment),
+    outcome: outcomeOf(failed, assessment),
     metric: gate.metric,
     margin: gate.margin,
     marginKind: gate.marginKind,
@@ -475,26 +503,31 @@ export function applyValidationGate(gateConfig: ValidationGate, holdout: PairedH
   };
 }
 
-/**
- * Rejected, or undecided for want of rows: the holdout missed a power need, only the size and the test
- * failed, and the test's interval still reaches the acceptable side of the margin (a challenger shown
- * worse beyond the margin is rejected whatever the size).
- */
-function outcomeOf(
-  gate: ResolvedGate,
-  failed: readonly GateCheck[],
-  comparison: Comparison | undefined,
-  assessment: HoldoutAssessment | undefined,
-): GateOutcome {
-  if (failed.length === 0) return "passed";
-  const underpowered = assessment?.shortfalls.some((n) => n.kind === "power") ?? false;
-  const onlySizeAndTest = failed.every((c) => c.name === "holdoutSize" || c.name === "nonInferiority");
-  const interval = comparison?.test?.interval;
+/** Whether the test's interval lies entirely beyond its threshold: the challenger is shown worse. */
+function shownWorse(gate: ResolvedGate, comparison: Comparison): boolean {
+  const interval = comparison.test?.interval;
+  if (interval === undefined) return false;
   const threshold = testThreshold(gate);
-  const shownWorse =
-    interval !== undefined &&
-    (gate.marginKind === "relative" ? interval[0] > threshold : interval[1] < threshold);
-  return underpowered && onlySizeAndTest && !shownWorse ? "insufficientHoldout" : "rejected";
+  return gate.marginKind === "relative" ? interval[0] > threshold : interval[1] < threshold;
+}
+
+/** Whether the test's interval lies entirely on the better side of no difference (0, or a ratio of 1). */
+function shownBetter(gate: ResolvedGate, comparison: Comparison): boolean {
+  const interval = comparison.test?.interval;
+  if (interval === undefined) return false;
+  return gate.marginKind === "relative" ? interval[1] < 1 : interval[0] > 0;
+}
+
+/**
+ * Rejected, or undecided for want of rows: the holdout check failed for power (which it does only when
+ * the test neither passed nor showed the challenger worse) and nothing else failed but the test.
+ */
+function outcomeOf(failed: readonly GateCheck[], assessment: HoldoutAssessment | undefined): GateOutcome {
+  if (failed.length === 0) return "passed";
+  const sizeFailed = failed.some((c) => c.name === "holdoutSize");
+  const coverageShort = assessment?.shortfalls.some((n) => n.kind === "coverage") ?? false;
+  const onlySizeAndTest = failed.every((c) => c.name === "holdoutSize" || c.name === "nonInferiority");
+  return sizeFailed && !coverageShort && onlySizeAndTest ? "insufficientHoldout" : "rejected";
 }
 
 /** The verdict in plain words: one line per check, for the approval, success and failure messages. */

@@ -127,6 +127,20 @@ describe("prepareDataset", () => {
     expect(manifest.fractions.holdout).toBeCloseTo(share, 10);
   });
 
+  it("keeps the default share when even the largest one train and validation allow is short", async () => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 500 }, (_, i) => JSON.stringify({ features: { km: i }, label: i % 7 }));
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const champion = { exists: true, version: "v1", modelName: "eta-v1" };
+    const out = await tasksWith(objects).prepareDataset({ run: plan({ champion }) });
+    expect(out.holdoutShare).toBe(0.15);
+    expect(out.counts.validation).toBeGreaterThanOrEqual(50);
+    // 500 rows: validation keeps its 50 rows up to a holdout share of about 0.3, which holds ~140 of 589.
+    expect(out.holdoutPlan).toMatch(
+      /^holdout share kept at 15%: even (2\d|3\d)% \(the most it may take while train and validation keep their minimum rows\) is expected to fall short of the paired rmse test's power: rows \d+ < 589/,
+    );
+  });
+
   it("refuses before training a holdout whose rare class the gate would be blind to", async () => {
     const objects = new MemoryObjectStore();
     const rows = Array.from({ length: 3000 }, (_, i) =>
@@ -141,7 +155,7 @@ describe("prepareDataset", () => {
     await expect(tasksWith(objects).prepareDataset({ run })).rejects.toMatchObject({
       name: "InsufficientDataError",
       message: expect.stringMatching(
-        /holdout too small for the validation gate's paired accuracy test: positive rows \d < 12 \(a class below margin x rows/,
+        /holdout too small for the validation gate's paired accuracy test: positive rows \d < 5 \(a class below margin x rows/,
       ),
     });
   });

@@ -137,7 +137,7 @@ describe("applyValidationGate", () => {
       ACCURACY_05,
       binaryHoldout({ n: 200, challengerOnly: 0, championOnly: 40, bothWrong: 10 }),
       "rejected",
-      ["holdoutSize", "nonInferiority"],
+      ["nonInferiority"],
     ],
     [
       "a class below margin x rows: rejected whatever the test says (the test would be blind to it)",
@@ -322,6 +322,59 @@ describe("applyValidationGate", () => {
     );
     expect(verdict.reasons[1]).toMatch(
       /accuracy 0\.9 vs champion 0\.9 on 400 paired rows, difference 0 \(90% interval -0\.02669 to \+0\.02669\)\. H0 .* cannot be rejected at alpha 0\.05 \(p = 0\.1064\)/,
+    );
+  });
+
+  /** 400 rows; the champion right where (row x 37) mod 100 < 60, the challenger where `challengerRight`. */
+  const differentOrder = (challengerRight: (row: number) => boolean): PairedHoldout => {
+    const labels = Array.from({ length: 400 }, (_, row) => row % 2);
+    const scoreOf = (right: boolean, y: number, strength: number) =>
+      right === (y === 1) ? strength : 1 - strength;
+    return {
+      task: "binary",
+      labels,
+      champion: labels.map((y, row) => {
+        const score = scoreOf((row * 37) % 100 < 60, y, 0.55 + (0.4 * ((row * 7919) % 400)) / 400);
+        return { prediction: score >= 0.5 ? 1 : 0, score };
+      }),
+      challenger: labels.map((y, row) => {
+        const score = scoreOf(challengerRight(row), y, 0.55 + (0.4 * ((row * 104_729) % 400)) / 400);
+        return { prediction: score >= 0.5 ? 1 : 0, score };
+      }),
+    };
+  };
+
+  it("lets a challenger shown better order the holdout differently (a concept change)", () => {
+    const verdict = applyValidationGate(
+      gateOf({ metric: "accuracy", margin: 0.05 }),
+      differentOrder(() => true),
+    );
+    const agreement = verdict.checks.find((c) => c.name === "agreement")!;
+    expect(agreement.value).toBeLessThan(0.5);
+    expect(verdict.outcome).toBe("passed");
+    expect(agreement.detail).toMatch(
+      /< 0\.5 required, but the challenger is shown better than the champion on the holdout, so the different ordering is the improvement, passed$/,
+    );
+  });
+
+  it("refuses a challenger that orders the holdout differently without being shown better", () => {
+    const verdict = applyValidationGate(
+      gateOf({ metric: "accuracy", margin: 0.05 }),
+      differentOrder((row) => (row * 53) % 100 < 60),
+    );
+    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.name)).toContain("agreement");
+    expect(verdict.outcome).toBe("rejected");
+    expect(verdict.checks.find((c) => c.name === "agreement")!.detail).toMatch(/without being shown better$/);
+  });
+
+  it("does not blame the holdout size when the challenger is shown worse beyond the margin", () => {
+    const verdict = applyValidationGate(
+      gateOf(ACCURACY_05),
+      binaryHoldout({ n: 200, challengerOnly: 0, championOnly: 40, bothWrong: 10 }),
+    );
+    expect(verdict.outcome).toBe("rejected");
+    expect(verdict.checks[0]!.detail).toMatch(
+      /^holdout: rows 200 < 248, .*: below the size that passes an as-good challenger with power 0\.8, but the test's interval lies beyond the margin, so a larger holdout would not change the verdict, passed$/,
     );
   });
 
