@@ -473,9 +473,11 @@ const REPLACED_GATE_FIELDS: Readonly<Record<string, string>> = {
 /**
  * What a challenger must achieve on the shared holdout before it may replace the champion: a paired
  * non-inferiority test on the rows both models scored. H0 "the challenger is worse than the champion by
- * more than `margin`" must be rejected at `alpha` (one-sided); the holdout must be large enough for that
- * test to pass an as-good challenger with probability `power`; the challenger must meet `minMetric`; and
- * the two models must rank the holdout alike (`minAgreement`).
+ * more than `margin`" must be rejected at `alpha` (one-sided; with `hypothesis: "superiority"`, H0 "it is
+ * not better"). The holdout is sized for that test to pass an as-good challenger with probability `power`
+ * (a smaller one gives "insufficient holdout" unless the test decides anyway); the challenger must meet
+ * `minMetric`; and the two models must rank the holdout alike (`minAgreement`) unless it is shown better.
+ * docs/workflow.md, "Validation gate and approval".
  */
 export const ValidationGateSchema = z.strictObject(
   {
@@ -493,7 +495,7 @@ export const ValidationGateSchema = z.strictObject(
      * improvement the holdout is sized to detect with `power`.
      */
     hypothesis: z.enum(["nonInferiority", "superiority"]).default("nonInferiority"),
-    /** One-sided significance of the non-inferiority test: the largest chance of passing a challenger worse by the margin. */
+    /** One-sided significance of the test: the largest chance of passing a challenger worse by the margin (not better, for superiority). */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
     /** Chance that the sized holdout passes a challenger exactly as good as the champion (holdout sizing). */
     power: z.number().gt(0.5).lt(1).default(0.8),
@@ -512,7 +514,8 @@ export const ValidationGateSchema = z.strictObject(
     /**
      * Minimum agreement of the two models' outputs on the holdout: Spearman rank correlation of the scores
      * (binary) or predictions (regression), Cohen's kappa of the predicted classes (multiclass). Rankings,
-     * so a challenger with sharper or softer scores but the same order agrees fully.
+     * so a challenger with sharper or softer scores but the same order agrees fully. Not required of a
+     * challenger shown better than the champion (after a concept change the better model ranks differently).
      */
     minAgreement: z.number().min(-1).max(1).default(0.5),
   },

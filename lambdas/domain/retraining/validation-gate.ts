@@ -15,9 +15,11 @@
  * - precision, F1, macro F1: a deterministic paired bootstrap (percentile interval);
  * - log loss, Brier, MAE, RMSE, MAPE: a paired t test on per-row losses against a relative margin
  *   (RMSE through the mean squared error), with Fieller's interval of the ratio.
- * Three more checks: the holdout is large enough for the test (holdout-sizing.ts), the challenger meets
- * the absolute `minMetric`, and the two models rank the holdout alike (`minAgreement`). Without a champion
- * (the first model) only `minMetric` and the availability of the metric apply.
+ * Three more checks: the holdout's size (holdout-sizing.ts: each class must be covered; below the powered
+ * size the verdict is "insufficient holdout" only when the test neither passed nor showed the challenger
+ * worse, since the test's false-pass rate is alpha at any size), the challenger meets the absolute
+ * `minMetric`, and the two models rank the holdout alike (`minAgreement`) unless the challenger is shown
+ * better. Without a champion (the first model) only `minMetric` and the availability of the metric apply.
  *
  * Pure and deterministic. Every check reports its value, threshold, interval where there is one, and its
  * verdict in plain words, which go into the approval and failure messages and the run record.
