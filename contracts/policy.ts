@@ -473,21 +473,97 @@ export type AdaptiveThresholdConfig = z.infer<typeof AdaptiveThresholdSchema>;
 /** The policy with every default filled in. */
 export const DEFAULT_TRIGGER_POLICY: TriggerPolicy = TriggerPolicySchema.parse({});
 
-/** What a challenger must achieve on the shared holdout before it may replace the champion. */
-export const ValidationGateSchema = z
-  .object({
-    /** Holdout metric compared; default: the task's (accuracy for classifiers, rmse for regression). */
+/**
+ * How a metric's non-inferiority margin is expressed: in metric units for the bounded, higher-is-better
+ * metrics (accuracy, precision, recall, F1, macro F1, AUC), as a fraction of the champion's value for the
+ * error metrics (log loss, Brier, MAE, RMSE, MAPE), whose units are the data's.
+ */
+export type GateMarginKind = "absolute" | "relative";
+
+/** The margin kind of a metric: absolute when larger is better (bounded scores), relative for errors. */
+export function gateMarginKind(metric: PerformanceMetricName): GateMarginKind {
+  return PERFORMANCE_METRICS[metric] ? "absolute" : "relative";
+}
+
+/**
+ * Default non-inferiority margins: one point of accuracy-like metrics and AUC, 5 % of the champion's error.
+ * Small enough that a challenger losing what users notice (two points, ten percent) cannot pass, large
+ * enough that the holdout the test needs stays in the thousands of rows (docs/workflow.md, "Holdout sizing").
+ */
+export const DEFAULT_GATE_MARGIN: Readonly<Record<GateMarginKind, number>> = {
+  absolute: 0.01,
+  relative: 0.05,
+};
+
+/** Fields of earlier gate versions, refused with what replaced them (a strict schema would only say "unrecognized"). */
+const REPLACED_GATE_FIELDS: Readonly<Record<string, string>> = {
+  minImprovement:
+    "replaced by margin: the gate now passes a challenger shown (one-sided test at alpha) to be no worse than the champion by more than margin; remove minImprovement and set margin (> 0) if the default does not suit",
+  maxPredictionShift:
+    "replaced by minAgreement: the guardrail now compares how the two models rank the holdout (Spearman, or Cohen's kappa of classes), not the distance between their score distributions",
+  minHoldout:
+    "removed: the minimum holdout is derived from margin, alpha, power and assumedDiscordance/assumedLossCv (docs/workflow.md, Holdout sizing)",
+};
+
+/**
+ * What a challenger must achieve on the shared holdout before it may replace the champion: a paired
+ * non-inferiority test on the rows both models scored. H0 "the challenger is worse than the champion by
+ * more than `margin`" must be rejected at `alpha` (one-sided; with `hypothesis: "superiority"`, H0 "it is
+ * not better"). The holdout is sized for that test to pass an as-good challenger with probability `power`
+ * (a smaller one gives "insufficient holdout" unless the test decides anyway); the challenger must meet
+ * `minMetric`; and the two models must rank the holdout alike (`minAgreement`) unless it is shown better.
+ * docs/workflow.md, "Validation gate and approval".
+ */
+export const ValidationGateSchema = z.strictObject(
+  {
+    /** Holdout metric compared; default: the task's (DEFAULT_TASK_METRIC: accuracy for classifiers, rmse for regression). */
     metric: z.enum(performanceMetricNames).optional(),
+    /**
+     * Non-inferiority margin: how much worse than the champion the challenger may be. In metric units for
+     * accuracy-like metrics and AUC (0.01 = one point), a fraction of the champion's value for error metrics
+     * (0.05 = 5 % higher error). Default: DEFAULT_GATE_MARGIN of the metric's kind.
+     */
+    margin: z.number().gt(0).lt(1).optional(),
+    /**
+     * What the challenger must show. `nonInferiority`: that it is no worse than the champion by more than
+     * `margin`. `superiority`: that it is better than the champion (any amount); `margin` is then the
+     * improvement the holdout is sized to detect with `power`.
+     */
+    hypothesis: z.enum(["nonInferiority", "superiority"]).default("nonInferiority"),
+    /** One-sided significance of the test: the largest chance of passing a challenger worse by the margin (not better, for superiority). */
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** Chance that the sized holdout passes a challenger exactly as good as the champion (holdout sizing). */
+    power: z.number().gt(0.5).lt(1).default(0.8),
+    /**
+     * Holdout sizing assumption for classifier metrics: the share of rows on which exactly one of the two
+     * models is right (0.1 reproduces the gate error rates measured in issue 13).
+     */
+    assumedDiscordance: z.number().gt(0).max(1).default(0.1),
+    /**
+     * Holdout sizing assumption for error metrics: standard deviation of the per-row loss difference
+     * (squared errors for rmse) divided by the champion's mean loss.
+     */
+    assumedLossCv: z.number().gt(0).max(100).default(1),
     /** Absolute floor (ceiling for error metrics) on the challenger's holdout metric. */
     minMetric: z.number().optional(),
-    /** Required improvement over the champion on the same holdout, in metric units (may be negative to allow parity-minus). */
-    minImprovement: z.number().default(0),
-    /** Max drift (JS distance, base 2) between champion and challenger prediction distributions on the holdout. */
-    maxPredictionShift: fraction.default(0.2),
-    /** Minimum holdout size for the comparison to count. */
-    minHoldout: positiveInt.default(200),
-  })
-  .strict();
+    /**
+     * Minimum agreement of the two models' outputs on the holdout: Spearman rank correlation of the scores
+     * (binary) or predictions (regression), Cohen's kappa of the predicted classes (multiclass). Rankings,
+     * so a challenger with sharper or softer scores but the same order agrees fully. Not required of a
+     * challenger shown better than the champion (after a concept change the better model ranks differently).
+     */
+    minAgreement: z.number().min(-1).max(1).default(0.5),
+  },
+  {
+    error: (issue) => {
+      if (issue.code !== "unrecognized_keys") return undefined;
+      const keys = (issue as { keys?: readonly string[] }).keys ?? [];
+      const replaced = keys.filter((k) => REPLACED_GATE_FIELDS[k] !== undefined);
+      if (replaced.length === 0) return undefined;
+      return replaced.map((k) => `${k}: ${REPLACED_GATE_FIELDS[k]}`).join("; ");
+    },
+  },
+);
 export type ValidationGate = z.infer<typeof ValidationGateSchema>;
 
 /** Whether a human must approve a validated challenger before deployment. */
@@ -572,7 +648,15 @@ export function performanceMetricOf(
   return policy.signals.performance.metric ?? DEFAULT_TASK_METRIC[task];
 }
 
-/** The metric a validation gate compares for a task: the configured one, else the task's default. */
+/**
+ * The metric a validation gate compares for a task: the configured one, else the task's default. The one
+ * source of the gate's default metric (the workflow's gate and its holdout sizing both call it).
+ */
 export function gateMetricOf(gate: Pick<ValidationGate, "metric">, task: Task): PerformanceMetricName {
   return gate.metric ?? DEFAULT_TASK_METRIC[task];
+}
+
+/** The non-inferiority margin of a gate for a metric: the configured one, else the default of its kind. */
+export function gateMarginOf(gate: Pick<ValidationGate, "margin">, metric: PerformanceMetricName): number {
+  return gate.margin ?? DEFAULT_GATE_MARGIN[gateMarginKind(metric)];
 }

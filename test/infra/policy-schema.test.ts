@@ -3,6 +3,8 @@ import {
   ApprovalSchema,
   DEFAULT_TRIGGER_POLICY,
   driftThreshold,
+  gateMarginOf,
+  gateMetricOf,
   PolicyError,
   parsePolicy,
   ruleSignals,
@@ -71,10 +73,33 @@ describe("TriggerPolicySchema", () => {
 
 describe("ValidationGateSchema and ApprovalSchema", () => {
   it("default to a safe automatic gate", () => {
-    // No metric: the task's default (gateMetricOf), so a regression model needs no setting.
-    expect(ValidationGateSchema.parse({})).toMatchObject({ minImprovement: 0 });
-    expect(ValidationGateSchema.parse({}).metric).toBeUndefined();
+    // A paired non-inferiority test; metric and margin follow the task (gateMetricOf, gateMarginOf).
+    expect(ValidationGateSchema.parse({})).toEqual({
+      hypothesis: "nonInferiority",
+      alpha: 0.05,
+      power: 0.8,
+      assumedDiscordance: 0.1,
+      assumedLossCv: 1,
+      minAgreement: 0.5,
+    });
+    expect(gateMarginOf({}, gateMetricOf({}, "binary"))).toBe(0.01);
+    expect(gateMarginOf({}, gateMetricOf({}, "regression"))).toBe(0.05);
     expect(ApprovalSchema.parse({})).toMatchObject({ required: "never", timeoutHours: 24 });
     expect(ApprovalSchema.safeParse({ required: "sometimes" }).success).toBe(false);
+  });
+
+  it.each([
+    ["minImprovement", /minImprovement: replaced by margin/],
+    ["maxPredictionShift", /maxPredictionShift: replaced by minAgreement/],
+    ["minHoldout", /minHoldout: removed: the minimum holdout is derived/],
+  ])("refuses the replaced gate field %s, saying what replaced it", (field, message) => {
+    const parsed = ValidationGateSchema.safeParse({ [field]: 0 });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toMatch(message);
+  });
+
+  it("refuses a margin outside (0, 1)", () => {
+    expect(ValidationGateSchema.safeParse({ margin: 0 }).success).toBe(false);
+    expect(ValidationGateSchema.safeParse({ margin: 1 }).success).toBe(false);
   });
 });

@@ -44,7 +44,7 @@ export function testConfig(
           instanceCount: 2,
           ...(overrides.churnVariantName !== undefined ? { variantName: overrides.churnVariantName } : {}),
         },
-        validationGate: { metric: "auc", minImprovement: 0.01, maxPredictionShift: 0.9, minHoldout: 100 },
+        validationGate: { metric: "auc" },
         approval: {
           required: "bySeverity",
           severities: ["retrain"],

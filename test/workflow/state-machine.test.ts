@@ -29,8 +29,11 @@ const START = "2026-11-27T00:00:00.000Z";
 const EXECUTION = "retrain-churn-20261127";
 const OLD_CONFIG = "churn-v1-config";
 
-/** A week of churn predictions with labels a day later, in the Firehose layout `<model>/yyyy/MM/dd/`. */
-function seedArchive(objects: MemoryObjectStore, n = 2400): void {
+/**
+ * A week of churn predictions with labels a day later, in the Firehose layout `<model>/yyyy/MM/dd/`:
+ * 14,000, enough for the default gate (AUC, margin 0.01) to size a powered holdout (about 5,000 rows).
+ */
+function seedArchive(objects: MemoryObjectStore, n = 14_000): void {
   const random = rng(7);
   const files = new Map<string, string[]>();
   const add = (t: number, event: unknown) => {
@@ -218,7 +221,33 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     expect(scored).toHaveLength(2);
     const success = o.sm.published.filter((p) => p.state === STATE.notifySuccess);
     expect(success).toHaveLength(1);
-    expect(success[0]?.message).toMatch(/challenger auc 0\.9\d+ vs champion 0\.[5-7]\d+/);
+    // It passed for the right reasons: a powered holdout, the paired AUC test and the rank agreement.
+    const message = success[0]?.message ?? "";
+    expect(message).toMatch(
+      /validation gate passed: challenger auc 0\.9\d+ vs champion 0\.9\d+ on \d+ holdout rows/,
+    );
+    expect(message).toMatch(
+      /- holdout: positive rows [\d,]+ >= [\d,]+, negative rows [\d,]+ >= [\d,]+ .*, large enough/,
+    );
+    expect(message).toMatch(/- non-inferiority: .* is rejected at alpha 0\.05 .*passed\. Test: DeLong test/);
+    expect(message).toMatch(
+      /- agreement: Spearman rank correlation of the two models' scores 0\.\d+ >= 0\.5 required, passed/,
+    );
+    // The holdout share grew from the default 15 % until the paired AUC test is powered.
+    const dataset = o.result?.dataset as { holdoutShare: number; holdoutPlan: string };
+    expect(dataset.holdoutShare).toBeGreaterThan(0.15);
+    expect(dataset.holdoutPlan).toMatch(
+      /^holdout share raised from 15% to \d+% so that the paired auc test is powered/,
+    );
+    const evaluation = o.result?.evaluation as {
+      passed: boolean;
+      checks: { name: string; passed: boolean }[];
+    };
+    expect(evaluation.checks.map((c) => [c.name, c.passed])).toEqual([
+      ["holdoutSize", true],
+      ["nonInferiority", true],
+      ["agreement", true],
+    ]);
     // The state payload stays small.
     expect(JSON.stringify(o.result).length).toBeLessThan(16_000);
   });
@@ -232,7 +261,7 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
     const runId = o.state.champions.get("churn")!.version;
     expect(o.sm.endpoints.get("churn-prod")).toMatchObject({ status: "InService", configName: runId });
     expect(o.sm.published.find((p) => p.state === STATE.notifySuccess)?.message).toContain(
-      "vs champion (none)",
+      "(first model: no champion to compare with)",
     );
   });
 
@@ -257,7 +286,11 @@ describe("retraining state machine (aws-local-stepfunctions)", () => {
 
   it("validation rejected: a worse challenger never reaches the endpoint, and is deleted", async () => {
     const o = await run({ challenger: "bad" });
-    expectFailedSafely(o, "ValidationRejected", /validation gate rejected: .*improvement/);
+    expectFailedSafely(
+      o,
+      "ValidationRejected",
+      /validation gate rejected: [\s\S]*- non-inferiority: .*cannot be rejected at alpha 0\.05/,
+    );
     expect(o.sm.calls.some((c) => c.state === STATE.createEndpointConfig)).toBe(false);
     expect([...o.sm.models.keys()]).toEqual(["churn-v1"]);
     expect(failureAlert(o)).toMatch(/Challenger cleaned up: deleted model churn-\w+\./);

@@ -1,6 +1,6 @@
 /**
- * EvaluateChallenger: scores of challenger and champion on the same holdout, the validation gate's
- * verdict and the baseline profile the promotion will store.
+ * EvaluateChallenger: scores of challenger and champion on the same holdout rows, the validation gate's
+ * paired verdict, and the baseline profile the promotion will store.
  */
 import { profileSpecOf } from "../../../contracts/model";
 import type { LabelledRow } from "../../domain/retraining/dataset";
@@ -8,21 +8,21 @@ import {
   parseScoredLine,
   profileHoldout,
   type ScoredOutput,
-  shiftValues,
   trainingBaseline,
 } from "../../domain/retraining/holdout-evaluation";
 import {
   applyValidationGate,
-  type MetricValues,
-  predictionShift,
+  describeChecks,
+  type GateVerdict,
+  type ModelMetric,
 } from "../../domain/retraining/validation-gate";
-import { performanceMetrics } from "../../domain/stats/performance";
 import { deserializeProfile, serializeProfile } from "../../domain/stats/profile-codec";
 import type { ObjectStore } from "../../ports/object-store";
 import {
   type DatasetResult,
   type EvaluationResult,
   joinUri,
+  type MetricValues,
   type RetrainingDeps,
   type RunPlan,
   readLines,
@@ -31,6 +31,32 @@ import {
 
 async function readScores(objects: ObjectStore, outputUri: string, run: RunPlan): Promise<ScoredOutput[]> {
   return (await readLines(objects, outputUri)).map((l) => parseScoredLine(l, run.task, run.classes));
+}
+
+const fourDigits = (x: number | undefined): string => (x === undefined ? "n/a" : x.toFixed(4));
+
+const OUTCOME_WORDS: Readonly<Record<GateVerdict["outcome"], string>> = {
+  passed: "passed",
+  rejected: "rejected",
+  insufficientHoldout: "rejected for an insufficient holdout (undecided, not shown worse)",
+};
+
+/** First line of the summary: the outcome, the metrics and the test's settings. */
+function headline(run: RunPlan, verdict: GateVerdict, rows: number): string {
+  const m = verdict.metric;
+  const margin =
+    verdict.marginKind === "relative"
+      ? `${Number((verdict.margin * 100).toPrecision(4))}%`
+      : String(verdict.margin);
+  const test =
+    run.gate.hypothesis === "superiority"
+      ? `paired superiority test, sized for an improvement of ${margin}`
+      : `paired non-inferiority test, margin ${margin}`;
+  const compared = verdict.champion
+    ? `challenger ${m} ${fourDigits(verdict.challenger.value)} vs champion ${fourDigits(verdict.champion.value)} on ${rows} holdout rows (${test}, alpha ${run.gate.alpha})`
+    : `challenger ${m} ${fourDigits(verdict.challenger.value)} on ${rows} holdout rows (first model: no champion to compare with)`;
+  const outcome = OUTCOME_WORDS[verdict.outcome];
+  return `Model ${run.modelId}, run ${run.runId}: validation gate ${outcome}: ${compared}.`;
 }
 
 export async function evaluateChallenger(
@@ -54,22 +80,20 @@ export async function evaluateChallenger(
   const spec = profileSpecOf(run);
 
   const challengerOut = await readScores(objects, scores.challenger.outputUri, run);
+  // Also checks that the outputs line up with the holdout rows (ScoringOutputError otherwise).
   const challengerProfile = profileHoldout(spec, rows, challengerOut);
-  const challenger: MetricValues = { ...performanceMetrics(challengerProfile.performance) } as MetricValues;
-
-  let champion: MetricValues | undefined;
-  let shift: number | undefined;
+  let championOut: ScoredOutput[] | undefined;
   if (scores.champion.outputUri && !scores.champion.skipped) {
-    const championOut = await readScores(objects, scores.champion.outputUri, run);
-    const championProfile = profileHoldout(spec, rows, championOut);
-    champion = { ...performanceMetrics(championProfile.performance) } as MetricValues;
-    shift = predictionShift(shiftValues(run.task, championOut), shiftValues(run.task, challengerOut));
+    championOut = await readScores(objects, scores.champion.outputUri, run);
+    profileHoldout(spec, rows, championOut);
   }
+  const positive = run.classes?.[1];
   const verdict = applyValidationGate(run.gate, {
     task: run.task,
-    challenger,
-    ...(champion ? { champion } : {}),
-    ...(shift !== undefined ? { predictionShift: shift } : {}),
+    labels,
+    ...(positive !== undefined ? { positive } : {}),
+    challenger: challengerOut,
+    ...(championOut ? { champion: championOut } : {}),
   });
   // Features of every prepared row, outputs and performance of the challenger on the holdout: see
   // trainingBaseline for why, and for what `count` means in the result.
@@ -83,21 +107,23 @@ export async function evaluateChallenger(
   const baselineUri = joinUri(run.s3.datasetUri, "baseline-profile.json");
   await objects.putText(baselineUri, serializeProfile(baseline), "application/json");
 
-  const m = verdict.metric;
-  const val = (x: MetricValues | undefined) => (x?.[m] === undefined ? "n/a" : x[m]!.toFixed(4));
-  const summary =
-    `Model ${run.modelId}, run ${run.runId}: challenger ${m} ${val(challenger)} vs champion ${champion ? val(champion) : "(none)"} ` +
-    `on ${rows.length} holdout rows${shift !== undefined ? `, prediction shift ${shift.toFixed(4)}` : ""}; ` +
-    (verdict.passed ? "validation gate passed." : `validation gate rejected: ${verdict.reasons.join("; ")}.`);
-  const pick = (x: MetricValues): MetricValues => ({ [m]: x[m], n: x.n ?? rows.length });
+  const pick = (x: ModelMetric): MetricValues => ({
+    ...(x.value !== undefined ? { [verdict.metric]: x.value } : {}),
+    n: x.n,
+  });
   return {
     passed: verdict.passed,
-    metric: m,
-    challenger: pick(challenger),
-    ...(champion ? { champion: pick(champion) } : {}),
-    ...(shift !== undefined ? { predictionShift: shift } : {}),
+    outcome: verdict.outcome,
+    metric: verdict.metric,
+    margin: verdict.margin,
+    challenger: pick(verdict.challenger),
+    ...(verdict.champion ? { champion: pick(verdict.champion) } : {}),
+    ...(verdict.agreement !== undefined ? { agreement: verdict.agreement } : {}),
+    checks: verdict.checks,
     reasons: verdict.reasons,
-    summary,
+    summary: [headline(run, verdict, rows.length), describeChecks(verdict)]
+      .filter((part) => part !== "")
+      .join("\n"),
     baselineUri,
   };
 }

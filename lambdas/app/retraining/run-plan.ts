@@ -13,13 +13,13 @@ import type {
   TaskType,
   TrainingSpec,
 } from "../../../contracts/model";
-import type { ValidationGate } from "../../../contracts/policy";
+import type { PerformanceMetricName, ValidationGate } from "../../../contracts/policy";
 import {
   ENDPOINT_BUSY_ERROR,
   ENDPOINT_UNUSABLE_ERROR,
   WORKFLOW_INPUT_ERROR,
 } from "../../../contracts/workflow";
-import type { MetricValues } from "../../domain/retraining/validation-gate";
+import type { GateCheck, GateOutcome } from "../../domain/retraining/validation-gate";
 import type { ModelHosting } from "../../ports/model-hosting";
 import type { ObjectStore } from "../../ports/object-store";
 import type { WorkflowStateStore } from "../../ports/workflow-state-store";
@@ -96,6 +96,13 @@ export interface DatasetResult {
    */
   readonly featuresProfileUri?: string;
   readonly counts: { train: number; validation: number; holdout: number; total: number };
+  /**
+   * Share of the labelled rows in the holdout: the default 0.15, raised (up to MAX_HOLDOUT_SHARE) when a
+   * champion exists and the validation gate's paired test needs more rows. Absent in older datasets.
+   */
+  readonly holdoutShare?: number;
+  /** How the holdout share was chosen, in words (with a champion only). */
+  readonly holdoutPlan?: string;
   readonly source: "archive" | "inputDataUri";
 }
 
@@ -104,14 +111,25 @@ export interface ScoresResult {
   readonly champion: { readonly outputUri?: string; readonly skipped?: boolean };
 }
 
+/** One model's gate metric on the holdout (`{ <metric>: value, n }`); Promote records it with the champion. */
+export type MetricValues = Readonly<Partial<Record<PerformanceMetricName, number>>> & { readonly n?: number };
+
 export interface EvaluationResult {
   readonly passed: boolean;
-  readonly metric: string;
+  /** passed, rejected on the evidence, or insufficientHoldout (not shown within the margin nor worse). */
+  readonly outcome: GateOutcome;
+  readonly metric: PerformanceMetricName;
+  /** Non-inferiority margin applied: metric units, or a fraction of the champion's value for error metrics. */
+  readonly margin: number;
   readonly challenger: MetricValues;
   readonly champion?: MetricValues;
-  readonly predictionShift?: number;
+  /** Rank agreement of the two models' outputs on the holdout (Spearman, or Cohen's kappa for classes). */
+  readonly agreement?: number;
+  /** Every check of the gate: value, threshold, interval (infinite bounds serialize as null) and verdict. */
+  readonly checks: readonly GateCheck[];
+  /** The failed checks in words. */
   readonly reasons: readonly string[];
-  /** One paragraph for the approval and failure messages. */
+  /** The verdict in plain words, one line per check, for the approval, success and failure messages. */
   readonly summary: string;
   readonly baselineUri: string;
 }

@@ -277,13 +277,21 @@ export class LabelJoin {
 }
 
 /**
- * Splits labelled rows into channels by requestId hash and checks the minimum sizes.
- * @throws InsufficientDataError naming the short channel(s) and the counts.
+ * What the holdout must contain beyond a row count (e.g. the validation gate's power-sized minimums per
+ * class): the shortfalls in words, empty when the holdout suffices.
+ */
+export type HoldoutCheck = (holdout: readonly LabelledRow[]) => readonly string[];
+
+/**
+ * Splits labelled rows into channels by requestId hash and checks the minimum sizes, and the holdout
+ * with `holdoutCheck` when given.
+ * @throws InsufficientDataError naming the short channel(s), the counts and the holdout's shortfalls.
  */
 export function splitDataset(
   rows: readonly LabelledRow[],
   fractions: SplitFractions = DEFAULT_SPLIT,
   minimum: MinimumRows = DEFAULT_MINIMUM_ROWS,
+  holdoutCheck?: HoldoutCheck,
 ): DatasetSplit {
   checkFractions(fractions);
   const out: Record<Channel, LabelledRow[]> = { train: [], validation: [], holdout: [] };
@@ -295,8 +303,11 @@ export function splitDataset(
     total: rows.length,
   };
   const short = (["train", "validation", "holdout"] as const).filter((c) => counts[c] < minimum[c]);
-  if (short.length > 0) {
-    const detail = short.map((c) => `${c} ${counts[c]} < ${minimum[c]}`).join(", ");
+  const holdoutShortfalls = holdoutCheck?.(out.holdout) ?? [];
+  if (short.length > 0 || holdoutShortfalls.length > 0) {
+    const detail = [...short.map((c) => `${c} ${counts[c]} < ${minimum[c]}`), ...holdoutShortfalls].join(
+      ", ",
+    );
     throw new InsufficientDataError(
       `too little labelled data to retrain: ${detail} (labelled rows in window: ${counts.total})`,
       counts,

@@ -100,12 +100,6 @@ export function profileHoldout(
   return profile;
 }
 
-/** What the prediction-shift guardrail compares: scores for binary models, else the predictions. */
-export function shiftValues(task: TaskType, outputs: readonly ScoredOutput[]): (number | string)[] {
-  if (task === "binary" && outputs.every((o) => o.score !== undefined)) return outputs.map((o) => o.score!);
-  return outputs.map((o) => o.prediction);
-}
-
 /**
  * Feature profile of labelled rows that have no model output (the train and validation channels), built
  * with the same `addPrediction` as every other profile so its feature summaries merge with them. Only

@@ -22,6 +22,8 @@ import { chiSquaredSf } from "./distributions";
 
 /** P(Z > z) for Z ~ N(0, 1): erfc(z / sqrt 2) / 2, the upper regularized gamma Q(1/2, z^2 / 2). */
 export function normalUpperTail(z: number): number {
+  if (z === Number.POSITIVE_INFINITY) return 0;
+  if (z === Number.NEGATIVE_INFINITY) return 1;
   const upper = 0.5 * gammainc((z * z) / 2, 0.5, true, true);
   return z >= 0 ? upper : 1 - upper;
 }

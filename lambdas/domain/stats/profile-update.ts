@@ -208,7 +208,8 @@ export function addPredictionRows(
   }
 }
 
-const LOG_EPS = 1e-15;
+/** Probabilities are clamped to [LOG_EPS, 1 - LOG_EPS] before a log loss (the validation gate's per-row losses use it too). */
+export const LOG_EPS = 1e-15;
 /** Score histogram resolution: bins of 1/32 in logit space, clamped to [-12, 12] plus two end bins. */
 const LOGIT_BINS_PER_UNIT = 32;
 const LOGIT_LIMIT_BIN = 12 * LOGIT_BINS_PER_UNIT;

@@ -6,6 +6,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { ValidationGateSchema } from "../../../contracts/policy";
 import { DAY_MS } from "../../../contracts/time";
 import type { RetrainingDeps, RunPlan } from "../../../lambdas/app/retraining/run-plan";
 import { createWorkflowTasks } from "../../../lambdas/app/retraining/workflow-tasks";
@@ -61,7 +62,7 @@ function plan(overrides: Partial<RunPlan> = {}): RunPlan {
       pollSeconds: 60,
       maxPolls: 90,
     },
-    gate: { metric: "rmse", minHoldout: 10, minImprovement: 0, maxPredictionShift: 0.2 },
+    gate: ValidationGateSchema.parse({ metric: "rmse" }),
     approval: { required: false, timeoutHours: 24 },
     ...overrides,
   };
@@ -162,6 +163,66 @@ describe("prepareDataset", () => {
     expect(JSON.parse(train[0]!)).toEqual({ features: expect.any(Object), label: expect.any(Number) });
     const holdout = (await objects.getText(`${out.holdoutFeaturesUri}features.jsonl`)).trim().split("\n");
     expect(JSON.parse(holdout[0]!)).not.toHaveProperty("label");
+  });
+
+  it.each([
+    // rmse at the default 5 % margin needs 589 holdout rows: 15 % of 3,000 is 450.
+    [
+      "with a champion: raised from 15 % until the paired test is powered",
+      true,
+      0.22,
+      /^holdout share raised from 15% to 22% so that the paired rmse test is powered \(rows \d+ >= 589\)$/,
+    ],
+    ["first model (no paired test): the default 15 %", false, 0.15, undefined],
+  ])("sizes the holdout share %s", async (_name, championExists, share, note) => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ features: { km: i }, label: i % 7 }),
+    );
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const champion = championExists
+      ? { exists: true, version: "v1", modelName: "eta-v1" }
+      : { exists: false };
+    const out = await tasksWith(objects).prepareDataset({ run: plan({ champion }) });
+    expect(out.holdoutShare).toBeCloseTo(share, 10);
+    expect(out.holdoutPlan).toEqual(note === undefined ? undefined : expect.stringMatching(note));
+    if (championExists) expect(out.counts.holdout).toBeGreaterThanOrEqual(589);
+    expect(out.counts.holdout / out.counts.total).toBeCloseTo(share, 1);
+    const manifest = JSON.parse(await objects.getText(`${plan().s3.datasetUri}manifest.json`));
+    expect(manifest.fractions.holdout).toBeCloseTo(share, 10);
+  });
+
+  it("keeps the default share when even the largest one train and validation allow is short", async () => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 500 }, (_, i) => JSON.stringify({ features: { km: i }, label: i % 7 }));
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const champion = { exists: true, version: "v1", modelName: "eta-v1" };
+    const out = await tasksWith(objects).prepareDataset({ run: plan({ champion }) });
+    expect(out.holdoutShare).toBe(0.15);
+    expect(out.counts.validation).toBeGreaterThanOrEqual(50);
+    // 500 rows: validation keeps its 50 rows up to a holdout share of about 0.3, which holds ~140 of 589.
+    expect(out.holdoutPlan).toMatch(
+      /^holdout share kept at 15%: even (2\d|3\d)% \(the most it may take while train and validation keep their minimum rows\) is expected to fall short of the paired rmse test's power: rows \d+ < 589/,
+    );
+  });
+
+  it("refuses before training a holdout whose rare class the gate would be blind to", async () => {
+    const objects = new MemoryObjectStore();
+    const rows = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ features: { km: i }, label: i < 3 ? 1 : 0 }),
+    );
+    objects.putSync("s3://user-data/eta/part-1.jsonl", `${rows.join("\n")}\n`);
+    const run = plan({
+      task: "binary",
+      champion: { exists: true, version: "v1", modelName: "eta-v1" },
+      gate: ValidationGateSchema.parse({}),
+    });
+    await expect(tasksWith(objects).prepareDataset({ run })).rejects.toMatchObject({
+      name: "InsufficientDataError",
+      message: expect.stringMatching(
+        /holdout too small for the validation gate's paired accuracy test: positive rows \d < 5 \(a class below margin x rows/,
+      ),
+    });
   });
 
   it("fails with InsufficientDataError naming the counts", async () => {

@@ -1,0 +1,3 @@
+import { describeMatrix } from "../support/matrix-suite";
+
+describeMatrix(1_000_000);
