@@ -93,7 +93,7 @@ interface HourBuffer {
 }
 
 const FLUSH_HOUR_CHARS = 1 << 20;
-const FLUSH_ALL_CHARS = 64 << 20;
+const FLUSH_ALL_CHARS = 8 << 20;
 
 export interface SpillOptions {
   /** Where the spill goes. @default os.tmpdir() */
