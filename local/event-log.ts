@@ -286,6 +286,56 @@ function decodeValue(s: string, start: number, end: number): unknown {
  * line is quarantined by the ingest whatever is found here.
  */
 export function scanEnvelope(s: string): Envelope {
+  return quickEnvelope(s) ?? scanTopLevel(s);
+}
+
+/**
+ * The common case, found with `indexOf`: an object whose three fields come before any nested value and any
+ * backslash, with plain string or number values. Then each `"name":` is a top-level key (a quote inside a
+ * string would need a backslash) and its first occurrence. Undefined whenever that is not certain.
+ */
+function quickEnvelope(s: string): Envelope | undefined {
+  if (s.charCodeAt(0) !== 123) return undefined;
+  const t = s.indexOf('"timestamp":');
+  const m = s.indexOf('"modelId":');
+  const r = s.indexOf('"requestId":');
+  if (t < 0 || m < 0 || r < 0) return undefined;
+  const timestamp = quickValue(s, t + 12);
+  const modelId = quickValue(s, m + 10);
+  const requestId = quickValue(s, r + 12);
+  if (timestamp === NONE || modelId === NONE || requestId === NONE) return undefined;
+  const end = Math.max(timestamp.end, modelId.end, requestId.end);
+  if (s.lastIndexOf("{", end) > 0 || s.lastIndexOf("[", end) >= 0 || s.lastIndexOf("\\", end) >= 0)
+    return undefined;
+  return { timestamp: timestamp.value, modelId: modelId.value, requestId: requestId.value };
+}
+
+const NONE = { value: undefined, end: 0 } as const;
+
+/** A string (without escapes) or a plain number right at `i`. */
+function quickValue(s: string, i: number): { value: unknown; end: number } {
+  const c = s.charCodeAt(i);
+  if (c === 34) {
+    const end = s.indexOf('"', i + 1);
+    return end < 0 ? NONE : { value: s.slice(i + 1, end), end: end + 1 };
+  }
+  if ((c >= 48 && c <= 57) || c === 45) {
+    let j = i + 1;
+    for (; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === 44 || d === 125) break;
+    }
+    try {
+      return { value: JSON.parse(s.slice(i, j)) as unknown, end: j };
+    } catch {
+      return NONE;
+    }
+  }
+  return NONE;
+}
+
+/** The general scan (see `scanEnvelope`). */
+function scanTopLevel(s: string): Envelope {
   const out: { timestamp?: unknown; modelId?: unknown; requestId?: unknown } = {};
   let i = 0;
   const n = s.length;
