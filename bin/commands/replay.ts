@@ -11,6 +11,7 @@ import { formatPolicyTable } from "../../local/backtest";
 import { EventLogError } from "../../local/event-log";
 import { type EngineKind, ReplayOptionsError, type ReplayProgress, runReplay } from "../../local/replay";
 import { parseSweep } from "../../local/replay-policies";
+import { writeReplayReport } from "../../local/replay-report";
 import { progressWanted } from "../../local/run-local";
 
 function parseSeed(v: string): number {
@@ -60,6 +61,7 @@ interface ReplayCliOptions {
   config: string;
   out?: string;
   quarantineOut?: string;
+  report?: string;
   policy?: string[];
   sweep?: string;
   changePoint?: Array<{ at: number; modelId?: string }>;
@@ -145,6 +147,7 @@ export function replayCommand(): Command {
             `replay: ... and ${more} more quarantined lines${opts.quarantineOut ? ` (all in ${opts.quarantineOut})` : " (--quarantine-out lists them all)"}\n`,
           );
         process.stderr.write(`${formatPolicyTable(summary.policies, summary.changePoints)}\n`);
+        if (opts.report) await writeReplayReport(opts.report, result);
         process.stdout.write(`${JSON.stringify({ summary })}\n`);
       } catch (err) {
         bar?.done();
