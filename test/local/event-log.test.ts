@@ -100,6 +100,18 @@ describe("scanEnvelope", () => {
     },
     { s: '{"modelId":"a\\u0062","modelId":"c"}', want: { modelId: "ab" } },
     { s: `{"f":${"[".repeat(100_000)}${"]".repeat(100_000)},"timestamp":1}`, want: { timestamp: 1 } },
+    {
+      s: '{"modelVersion":"a{b","modelId":"m","requestId":"r","timestamp":5}',
+      want: { modelId: "m", requestId: "r", timestamp: 5 },
+    },
+    {
+      s: '{"modelId":"m","requestId":"r","timestamp":01}',
+      want: { modelId: "m", requestId: "r", timestamp: undefined },
+    },
+    {
+      s: '{"modelId": "m", "requestId" : "r","timestamp":-1.5e3}',
+      want: { modelId: "m", requestId: "r", timestamp: -1500 },
+    },
     { s: "[1,2]", want: {} },
     { s: '{"timestamp":', want: { timestamp: undefined } },
   ])("$s", ({ s, want }) => {
