@@ -20,11 +20,11 @@ import { createIngestBatch } from "../lambdas/app/ingest/ingest-batch";
 import { historyHours, type OutcomeBucket } from "../lambdas/domain/decision/decision";
 import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
-import { type EvaluationOutcome, outcomeOf, QueueingWorkflowStarter } from "./control-plane";
+import { canonicalJson } from "./canonical-json";
+import { type EvaluationOutcome, outcomeOf, QueueingWorkflowStarter } from "./evaluation-outcome";
 import { MemoryModelStateRepository } from "./memory-model-state";
 import { MemoryPredictionIndex, MemoryQuarantineStore, MemoryStatsRepository } from "./memory-stats";
 import { MemoryStream, type StreamInput } from "./memory-stream";
-import { canonicalJson } from "./pipeline";
 
 export interface MemoryPipelineOptions {
   readonly config: DeploymentConfig;

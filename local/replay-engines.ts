@@ -3,22 +3,23 @@
  * - `memory` (default, fast): the ingest and evaluate use cases on in-process ports
  *   (local/memory-pipeline.ts); one ingest, one evaluator per compared policy; memory follows the
  *   evaluation window (statistics, index entries and decisions the evaluator can no longer read are freed).
- * - `emulators` (fidelity): kinesalite, the ESM stand-in and the ingest Lambda handler into dynalite, and
- *   the evaluate Lambda handler (local/pipeline.ts, local/control-plane.ts): the deployed handlers and
- *   DynamoDB adapters, with optional fault injection (`chaos`). One policy at a time.
+ * - `emulators` (fidelity, local/replay-emulator-engine.ts): kinesalite, the ESM stand-in and the ingest
+ *   Lambda handler into dynalite, and the evaluate Lambda handler (local/pipeline.ts,
+ *   local/control-plane.ts): the deployed handlers and DynamoDB adapters, with optional fault injection
+ *   (`chaos`). One policy at a time.
+ *
+ * This module imports no Lambda handler: the handlers load Powertools' tracer, whose X-Ray context
+ * tracking (cls-hooked) hooks every promise and slows every `await` of the process many times over. The
+ * emulator engine (which needs the handlers) is loaded only when asked for.
  */
 import { buildModelCatalog } from "../contracts/catalog";
-import type { DeploymentConfig } from "../contracts/config";
 import { HOUR_MS } from "../contracts/time";
-import { DynamoDbStatsRepository } from "../lambdas/adapters/dynamodb-stats-repository";
 import { historyHours } from "../lambdas/domain/decision/decision";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { type AccuracyPoint, correctOf } from "./change-points";
-import type { SimulatedClock } from "./clock";
-import { ControlPlane, releaseOnlyRunner } from "./control-plane";
 import { MemoryEvaluator, MemoryPipeline, type PolicyOutcome, type StoredTotals } from "./memory-pipeline";
 import type { StreamInput } from "./memory-stream";
-import { type ChaosOptions, type ChaosStats, LocalPipeline } from "./pipeline";
+import type { ChaosStats } from "./pipeline";
 import type { PolicyVariant } from "./replay-policies";
 
 /** What the replay loop needs from an engine. */
@@ -162,107 +163,4 @@ export class MemoryEngine implements ReplayEngine {
   }
 
   async stop(): Promise<void> {}
-}
-
-/** The fidelity path (see the file comment). */
-export class EmulatorEngine implements ReplayEngine {
-  readonly kind = "emulators" as const;
-
-  private constructor(
-    private readonly config: DeploymentConfig,
-    private readonly policy: string,
-    private readonly pipeline: LocalPipeline,
-    private readonly control: ControlPlane,
-    private readonly clock: SimulatedClock,
-    private readonly withChaos: boolean,
-  ) {}
-
-  static async start(
-    variant: PolicyVariant,
-    clock: SimulatedClock,
-    options: { chaos?: ChaosOptions; onQuarantined?: (record: QuarantineRecord) => void },
-  ): Promise<EmulatorEngine> {
-    const config = variant.config;
-    const pipeline = await LocalPipeline.start({
-      config,
-      ...(options.chaos ? { chaos: options.chaos } : {}),
-      ...(options.onQuarantined ? { onQuarantined: options.onQuarantined } : {}),
-    });
-    let control: ControlPlane | undefined;
-    control = new ControlPlane(
-      { config, pipeline, clock },
-      releaseOnlyRunner(() => control!),
-    );
-    return new EmulatorEngine(config, variant.name, pipeline, control, clock, options.chaos !== undefined);
-  }
-
-  get put(): number {
-    return this.pipeline.put;
-  }
-
-  get chaos(): ChaosStats | undefined {
-    return this.withChaos ? this.pipeline.chaosStats : undefined;
-  }
-
-  async send(records: readonly StreamInput[]): Promise<string[]> {
-    const seqs = await this.pipeline.send(records);
-    await this.pipeline.drain();
-    return seqs;
-  }
-
-  async evaluate(at: number): Promise<PolicyOutcome[]> {
-    if (at > this.clock.now()) this.clock.advanceTo(at);
-    try {
-      return (await this.control.evaluate(at)).map((outcome) => ({ policy: this.policy, outcome }));
-    } catch (error) {
-      // The handler fails the invocation when a model failed, after every model ran: keep the others.
-      const out: PolicyOutcome[] = [];
-      for (const m of this.config.models) {
-        const record = await this.control.state.getDecision(m.id, at);
-        if (!record)
-          out.push({ policy: this.policy, error: { modelId: m.id, message: (error as Error).message } });
-      }
-      return out;
-    }
-  }
-
-  async afterEvaluation(): Promise<void> {}
-
-  async totals(): Promise<StoredTotals> {
-    const t = await this.pipeline.totals();
-    return {
-      bucketReceived: t.bucketReceived,
-      aggregated: t.aggregated,
-      quarantined: t.quarantined,
-      quarantinedByReason: t.quarantinedByReason,
-    };
-  }
-
-  async statsDigest(): Promise<{ digest: string; items: number }> {
-    const d = await this.pipeline.statsDigest();
-    return { digest: d.digest, items: d.items };
-  }
-
-  async accuracy(from: number, to: number): Promise<Map<string, AccuracyPoint[]>> {
-    const stats = new DynamoDbStatsRepository({
-      client: this.pipeline.emulators.dynamodb,
-      tableName: this.pipeline.emulators.tableName,
-    });
-    const out = new Map<string, AccuracyPoint[]>();
-    // Event times lie within the ingest's retention and skew of the arrival range.
-    const margin = (this.config.ingest.maxEventAgeDays + 1) * 24 * HOUR_MS;
-    for (const m of this.config.models) {
-      const points: AccuracyPoint[] = [];
-      for (const o of await stats.readOutcomes(m.id, from - margin, to + margin)) {
-        const c = correctOf(o.performance);
-        if (c) points.push({ t: o.bucketStart, ...c });
-      }
-      out.set(m.id, points);
-    }
-    return out;
-  }
-
-  async stop(): Promise<void> {
-    await this.pipeline.stop();
-  }
 }

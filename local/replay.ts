@@ -22,11 +22,11 @@ import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { type ChangeMark, comparePolicies, type EvaluationMark, type PolicyRow } from "./backtest";
 import { type AccuracyPoint, detectChangePoints } from "./change-points";
 import { ScheduleTimer, SimulatedClock } from "./clock";
-import type { EvaluationOutcome } from "./control-plane";
+import type { EvaluationOutcome } from "./evaluation-outcome";
 import { listInputs } from "./event-log";
 import { LogSpill, type ReplayRecord } from "./log-spill";
 import type { ChaosOptions, ChaosStats } from "./pipeline";
-import { EmulatorEngine, MemoryEngine, type ReplayEngine } from "./replay-engines";
+import { MemoryEngine, type ReplayEngine } from "./replay-engines";
 import { type PolicySweep, policyVariants } from "./replay-policies";
 
 export type EngineKind = "memory" | "emulators";
@@ -184,7 +184,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const engine: ReplayEngine =
     engineKind === "memory"
       ? new MemoryEngine(variants, onQuarantined)
-      : await EmulatorEngine.start(variants[0]!, clock, { ...(chaos ? { chaos } : {}), onQuarantined });
+      : await (await import("./replay-emulator-engine")).EmulatorEngine.start(variants[0]!, clock, {
+          ...(chaos ? { chaos } : {}),
+          onQuarantined,
+        });
   const compared = variants.length > 1;
   const decisions: PolicyDecision[] = [];
   let evaluationErrors = 0;

@@ -12,7 +12,6 @@ import { EventLogError } from "../../local/event-log";
 import { type EngineKind, ReplayOptionsError, type ReplayProgress, runReplay } from "../../local/replay";
 import { parseSweep } from "../../local/replay-policies";
 import { writeReplayReport } from "../../local/replay-report";
-import { progressWanted } from "../../local/run-local";
 
 function parseSeed(v: string): number {
   const n = Number(v);
@@ -115,7 +114,8 @@ export function replayCommand(): Command {
     .option("--seed <n>", "seed of the --chaos fault injection", parseSeed, 1)
     .option("--no-progress", "no progress bar (it is shown only on a terminal)")
     .action(async (opts: ReplayCliOptions) => {
-      const bar = opts.progress && progressWanted() ? progressBar() : undefined;
+      // A terminal outside CI (as local mode decides; not imported from it, see bin/commands/local.ts).
+      const bar = opts.progress && process.stderr.isTTY && !process.env.CI ? progressBar() : undefined;
       try {
         const engine: EngineKind = opts.emulators || opts.chaos ? "emulators" : "memory";
         const result = await runReplay({
