@@ -112,6 +112,8 @@ export interface ReplaySummary {
   readonly changePoints: readonly ChangeMark[];
   readonly chaos?: ChaosStats;
   readonly wallSeconds: number;
+  /** CPU time of the process (user + system) during the replay, seconds. */
+  readonly cpuSeconds: number;
   /** Process peak resident memory, MiB. */
   readonly peakRssMiB: number;
 }
@@ -134,6 +136,7 @@ export const SEND_CHUNK = 5000;
 
 export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
   const config = typeof options.config === "string" ? loadConfig(options.config) : options.config;
   const chaos: ChaosOptions | undefined =
     options.chaos === true ? { seed: 1 } : options.chaos === false ? undefined : options.chaos;
@@ -294,6 +297,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         changePoints,
         ...(engine.chaos ? { chaos: engine.chaos } : {}),
         wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
+        cpuSeconds: cpuSecondsSince(cpuStart),
         peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       },
     };
@@ -328,6 +332,11 @@ function changeMarks(
     for (const c of detectChangePoints(points))
       out.push({ modelId, at: c.at, source: "labels", before: round3(c.before), after: round3(c.after) });
   return out;
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return Math.round((d.user + d.system) / 1e4) / 100;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
