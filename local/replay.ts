@@ -63,6 +63,11 @@ export interface ReplayOptions {
   /** Receives each decision line as it is produced. */
   readonly onDecision?: (line: string) => void;
   readonly onProgress?: (progress: ReplayProgress) => void;
+  /**
+   * Keep every decision in the result (for a report). Off, only their counts and the marks of the
+   * per-policy table are kept, so that memory does not grow with the log. @default true
+   */
+  readonly keepDecisions?: boolean;
   /** Where the spill of the first pass goes. @default os.tmpdir() */
   readonly tmpDir?: string;
 }
@@ -125,6 +130,7 @@ export interface PolicyDecision extends EvaluationOutcome {
 
 export interface ReplayResult {
   readonly summary: ReplaySummary;
+  /** Every decision, unless `keepDecisions` was off (then empty). */
   readonly decisions: readonly PolicyDecision[];
   /** Per model, the labelled accuracy of every bucket (classification models), for the report. */
   readonly accuracy: ReadonlyMap<string, readonly AccuracyPoint[]>;
@@ -193,6 +199,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         });
   const compared = variants.length > 1;
   const decisions: PolicyDecision[] = [];
+  const keepDecisions = options.keepDecisions ?? true;
+  const marks = new Map<string, EvaluationMark[]>(variants.map((v) => [v.name, []]));
+  const actions: Record<string, number> = { none: 0, alert: 0, retrain: 0 };
+  let evaluations = 0;
   let evaluationErrors = 0;
   try {
     const sendChunk = async (chunk: ReplayRecord[]) => {
@@ -222,7 +232,17 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
           continue;
         }
         const decision: PolicyDecision = { ...o.outcome, policy: o.policy };
-        decisions.push(decision);
+        if (keepDecisions) decisions.push(decision);
+        evaluations++;
+        actions[decision.action] = (actions[decision.action] ?? 0) + 1;
+        marks.get(decision.policy)!.push({
+          t: decision.evaluatedAt,
+          modelId: decision.modelId,
+          action: decision.action,
+          suppressions: ((decision.line.suppressions ?? []) as Array<{ reason: string }>).map(
+            (x) => x.reason,
+          ),
+        });
         const line = JSON.stringify(compared ? { policy: o.policy, ...o.outcome.line } : o.outcome.line);
         out?.write(`${line}\n`);
         options.onDecision?.(line);
@@ -255,20 +275,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     const byReason: Record<string, number> = { ...totals.quarantinedByReason };
     for (const v of spill.verdicts) byReason[v.reason] = (byReason[v.reason] ?? 0) + 1;
     const quarantined = totals.quarantined + spill.verdicts.length;
-    const actions: Record<string, number> = { none: 0, alert: 0, retrain: 0 };
-    for (const d of decisions) actions[d.action] = (actions[d.action] ?? 0) + 1;
 
     const accuracy = await engine.accuracy(from, to);
     const changePoints = changeMarks(config, options.changePoints, accuracy);
-    const marks = new Map<string, EvaluationMark[]>(variants.map((v) => [v.name, []]));
-    for (const d of decisions)
-      marks.get(d.policy)!.push({
-        t: d.evaluatedAt,
-        modelId: d.modelId,
-        action: d.action,
-        suppressions: ((d.line.suppressions ?? []) as Array<{ reason: string }>).map((s) => s.reason),
-      });
-
     return {
       decisions,
       accuracy,
@@ -281,7 +290,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         to: new Date(to).toISOString(),
         strayLines: strays,
         untimedLines: spill.untimedLines,
-        evaluations: decisions.length,
+        evaluations,
         actions,
         evaluationErrors,
         ingest: {

@@ -101,6 +101,7 @@ export function replayCommand(): Command {
       "write the decision lines to this file (as they are made) instead of stdout",
     )
     .option("--quarantine-out <file.jsonl>", "write every quarantined line (file, line, reason, detail)")
+    .option("--report <file.html>", "write an HTML report: signals against thresholds, decisions per policy")
     .option(
       "--emulators",
       "run through kinesalite, dynalite and the Lambda handlers (slower, fidelity)",
@@ -136,6 +137,8 @@ export function replayCommand(): Command {
           ...(opts.quarantineOut ? { quarantineOutPath: opts.quarantineOut } : {}),
           ...(opts.chaos ? { chaos: { seed: opts.seed } } : {}),
           ...(bar ? { onProgress: bar.update } : {}),
+          // Only the report needs every decision in memory (they are streamed to the output anyway).
+          keepDecisions: opts.report !== undefined,
         });
         bar?.done();
         const { summary } = result;
