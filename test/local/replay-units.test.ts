@@ -194,7 +194,7 @@ describe("shard routing (as Kinesis: MD5 of the key in equal hash-key ranges)", 
   });
 
   it("md5Prefix is the first 8 bytes of MD5 for short ASCII keys", () => {
-    for (const k of keys.filter((x) => x.length <= 55 && /^[\x00-\x7f]*$/.test(x))) {
+    for (const k of keys.filter((x) => x.length <= 55 && [...x].every((c) => c.charCodeAt(0) < 128))) {
       const [hi, lo] = md5Prefix(k)!;
       expect(hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0")).toBe(
         hash("md5", k, "hex").slice(0, 16),
