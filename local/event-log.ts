@@ -1,141 +1,370 @@
 /**
- * Reading a recorded event log (JSON lines, schema v1, in any order) for `replay`. The reader never
- * throws on a bad line: every line becomes a stream record (malformed ones are quarantined by the real
- * ingest handler, exactly as in production) and problems are reported with their line numbers. Only a
- * file that cannot be a usable event log at all is an error (`EventLogError`), with a message that
- * says why and where.
+ * Reading recorded event logs for `replay`, streamed: JSON lines (schema v1) in one or several files or
+ * directories (e.g. a copy of the Firehose archive, `<modelId>/yyyy/MM/dd/...`), plain or gzip (detected
+ * from the content, as Firehose names its objects without an extension), of any size: no file is held
+ * as one string, and a line is held only up to the largest record Kinesis accepts.
+ *
+ * The reader never throws on a bad line: every non-empty line becomes a stream record, exactly as a
+ * producer would have sent it, and the real ingest judges it (quarantine with a reason code). What it
+ * cannot turn into a record is counted here with the production reason code: a line larger than a
+ * Kinesis record (1 MiB) is `record-too-large`. Only an input that cannot be an event log at all is an
+ * error (`EventLogError`): unreadable, not gzip although it says so, a JSON array instead of JSON lines,
+ * no line at all.
  */
+import { createReadStream } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { createGunzip } from "node:zlib";
 
-/** A file-level problem: unreadable, empty, a JSON array instead of JSON lines, no usable events. */
+/** A problem with an input as a whole: the replay stops with exit code 2. */
 export class EventLogError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EventLogError";
-  }
+  override readonly name = "EventLogError";
 }
 
-/** One line of the log, ready to be put on the stream. */
-export interface LoggedRecord {
-  /** 1-based line number in the file. */
-  readonly line: number;
-  /** The line as it will be put on the stream (verbatim). */
-  readonly data: string;
-  /** Simulated arrival time: the event's own time, or the previous line's for unusable lines. */
-  readonly t: number;
-  readonly partitionKey: string;
-  readonly modelId?: string;
+/** Largest record payload Kinesis accepts (PutRecords `Data`): a longer line can never reach the stream. */
+export const MAX_STREAM_RECORD_BYTES = 1_048_576;
+
+/** One input file. */
+export interface InputFile {
+  readonly path: string;
+  /** How messages name it: the path as given, or relative to the directory given. */
+  readonly name: string;
+  /** Size on disk (compressed for gzip), bytes. */
+  readonly size: number;
 }
 
-/** A line-level problem (the line is still replayed and quarantined by the ingest). */
-export interface LineProblem {
-  readonly line: number;
-  readonly reason: string;
-}
-
-export interface EventLog {
-  /** Records in simulated arrival order (stable for equal times). */
-  readonly records: readonly LoggedRecord[];
-  readonly problems: readonly LineProblem[];
-  /** Non-empty lines read. */
-  readonly lines: number;
-  readonly firstMs: number;
-  readonly lastMs: number;
-}
-
-function timestampOf(v: unknown): number | undefined {
-  if (typeof v === "number" && Number.isFinite(v) && v > 0) return v;
-  if (typeof v === "string" && v.trim() !== "") {
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : t;
-  }
-  return undefined;
-}
-
-/** Parses the text of an event log; `file` only names it in messages. */
-export function parseEventLog(text: string, file: string): EventLog {
-  const trimmed = text.trimStart();
-  if (trimmed === "")
-    throw new EventLogError(`${file}: the file is empty; expected JSON lines, one event per line`);
-  if (trimmed.startsWith("[")) {
-    let isArray = false;
-    try {
-      isArray = Array.isArray(JSON.parse(trimmed));
-    } catch {
-      isArray = false;
-    }
-    if (isArray) {
-      throw new EventLogError(
-        `${file}:1: the file is one JSON array; replay expects JSON lines (one event object per line), e.g. jq -c '.[]' ${file}`,
-      );
-    }
-  }
-  const raw = text.split(/\r?\n/);
-  const pending: Array<{
-    line: number;
-    data: string;
-    t: number | undefined;
-    modelId?: string;
-    requestId?: string;
-  }> = [];
-  const problems: LineProblem[] = [];
-  let lines = 0;
-  raw.forEach((data, i) => {
-    if (data.trim() === "") return;
-    lines++;
-    const line = i + 1;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch (e) {
-      problems.push({ line, reason: `not valid JSON (${(e as Error).message})` });
-      pending.push({ line, data, t: undefined });
-      return;
-    }
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-      problems.push({ line, reason: "not a JSON object" });
-      pending.push({ line, data, t: undefined });
-      return;
-    }
-    const o = parsed as Record<string, unknown>;
-    const t = timestampOf(o.timestamp);
-    if (t === undefined)
-      problems.push({ line, reason: `missing or invalid "timestamp" (${JSON.stringify(o.timestamp)})` });
-    pending.push({
-      line,
-      data,
-      t,
-      ...(typeof o.modelId === "string" ? { modelId: o.modelId } : {}),
-      ...(typeof o.requestId === "string" ? { requestId: o.requestId } : {}),
-    });
-  });
-  const firstUsable = pending.find((p) => p.t !== undefined)?.t;
-  if (firstUsable === undefined) {
-    const sample = problems
-      .slice(0, 3)
-      .map((p) => `line ${p.line}: ${p.reason}`)
-      .join("; ");
-    throw new EventLogError(
-      `${file}: none of its ${lines} lines is an event with a usable timestamp (${sample})`,
+/**
+ * The files of `paths`: files as given, directories walked recursively (hidden entries skipped), each
+ * directory's files in path order, which is time order in the archive's `yyyy/MM/dd` layout.
+ */
+export async function listInputs(paths: readonly string[]): Promise<InputFile[]> {
+  if (paths.length === 0) throw new EventLogError("no events file or directory given");
+  const out: InputFile[] = [];
+  const walk = async (dir: string, root: string, label: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
-  }
-  let previous = firstUsable;
-  const records: LoggedRecord[] = pending.map((p) => {
-    const t = p.t ?? previous;
-    previous = t;
-    return {
-      line: p.line,
-      data: p.data,
-      t,
-      partitionKey: p.modelId ? `${p.modelId}#${p.requestId ?? ""}` : `line-${p.line}`,
-      ...(p.modelId ? { modelId: p.modelId } : {}),
-    };
-  });
-  records.sort((a, b) => a.t - b.t || a.line - b.line);
-  return {
-    records,
-    problems,
-    lines,
-    firstMs: records[0]!.t,
-    lastMs: records[records.length - 1]!.t,
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const path = join(dir, e.name);
+      if (e.isDirectory()) await walk(path, root, label);
+      else if (e.isFile())
+        out.push({ path, name: join(label, relative(root, path)), size: (await stat(path)).size });
+    }
   };
+  for (const p of paths) {
+    let s: Awaited<ReturnType<typeof stat>>;
+    try {
+      s = await stat(p);
+    } catch (e) {
+      throw new EventLogError(`cannot read events file ${p}: ${(e as Error).message}`);
+    }
+    if (s.isDirectory()) {
+      const before = out.length;
+      await walk(p, p, p);
+      if (out.length === before) throw new EventLogError(`${p}: the directory holds no files`);
+    } else out.push({ path: p, name: p, size: s.size });
+  }
+  return out;
+}
+
+/** One non-empty line of an input. */
+export interface LogLine {
+  /** 1-based line number in its file. */
+  readonly line: number;
+  /** The line, without its line break; undefined when it was too large to keep. */
+  readonly text?: string;
+  /** The line's bytes when they are not valid UTF-8 (a producer could send them; the ingest rejects them). */
+  readonly bytes?: Buffer;
+  /** Size of a line too large for a stream record, bytes. */
+  readonly oversizedBytes?: number;
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+const isBlank = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10 && c !== 0xfeff) return false;
+  }
+  return true;
+};
+
+/**
+ * Streams the non-empty lines of one input to `onLine`, in order; `onBytes` receives the input bytes
+ * consumed (compressed bytes for gzip), for progress. A line longer than `maxLineBytes` is reported with
+ * its size and without its content. Text is decoded chunk by chunk; a chunk holding invalid UTF-8 is split
+ * on its raw bytes so that such a line keeps its bytes.
+ */
+export async function readLines(
+  input: InputFile,
+  onLine: (line: LogLine) => void,
+  onBytes: (n: number) => void = () => undefined,
+  maxLineBytes = MAX_STREAM_RECORD_BYTES,
+): Promise<void> {
+  let gzip: boolean;
+  try {
+    gzip = await isGzip(input.path);
+  } catch (e) {
+    throw new EventLogError(`cannot read events file ${input.name}: ${(e as Error).message}`);
+  }
+  const file = createReadStream(input.path, { highWaterMark: 1 << 20 });
+  file.on("data", (chunk) => onBytes(chunk.length));
+  const source = gzip ? file.pipe(createGunzip()) : file;
+  if (gzip) file.on("error", (e) => source.destroy(e));
+
+  let lineNo = 0;
+  /** Bytes of the line in progress (after the last newline), while it fits. */
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+  /** The line in progress is too large: its bytes are counted, not kept. */
+  let oversized = false;
+
+  const emitBytes = (buf: Buffer) => {
+    lineNo++;
+    let end = buf.length;
+    if (end > 0 && buf[end - 1] === 13) end--;
+    const slice = buf.subarray(0, end);
+    const text = slice.toString("utf8");
+    if (isBlank(text)) return;
+    if (text.includes("\uFFFD") && !Buffer.from(text, "utf8").equals(slice))
+      onLine({ line: lineNo, bytes: Buffer.from(slice) });
+    else onLine({ line: lineNo, text });
+  };
+  const emitText = (s: string) => {
+    lineNo++;
+    const text = s.length > 0 && s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
+    if (text.length === 0 || (text.charCodeAt(0) <= 32 && isBlank(text))) return;
+    if (text.length > maxLineBytes / 3 && Buffer.byteLength(text) > maxLineBytes)
+      onLine({ line: lineNo, oversizedBytes: Buffer.byteLength(text) });
+    else onLine({ line: lineNo, text });
+  };
+  const emitOversized = (bytes: number) => {
+    lineNo++;
+    onLine({ line: lineNo, oversizedBytes: bytes });
+  };
+  const decoder = new StringDecoder("utf8");
+
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      let pos = 0;
+      if (oversized || carryBytes > 0) {
+        // Finish the line in progress.
+        const nl = chunk.indexOf(10);
+        if (nl < 0) {
+          carryBytes += chunk.length;
+          if (!oversized && carryBytes > maxLineBytes) {
+            oversized = true;
+            carry = [];
+          }
+          if (!oversized) carry.push(chunk);
+          continue;
+        }
+        carryBytes += nl;
+        if (oversized || carryBytes > maxLineBytes) emitOversized(carryBytes);
+        else emitBytes(Buffer.concat([...carry, chunk.subarray(0, nl)]));
+        carry = [];
+        carryBytes = 0;
+        oversized = false;
+        pos = nl + 1;
+      }
+      const last = chunk.lastIndexOf(10);
+      if (last >= pos) {
+        const text = decoder.write(chunk.subarray(pos, last + 1));
+        if (!text.includes("\uFFFD")) {
+          let start = 0;
+          for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+            emitText(text.slice(start, nl));
+            start = nl + 1;
+          }
+        } else {
+          // Rare: invalid UTF-8 (or a literal U+FFFD) somewhere in this chunk. Split on the bytes.
+          let start = pos;
+          for (let nl = chunk.indexOf(10, start); nl >= 0 && nl <= last; nl = chunk.indexOf(10, start)) {
+            const len = nl - start;
+            if (len > maxLineBytes) emitOversized(len);
+            else emitBytes(chunk.subarray(start, nl));
+            start = nl + 1;
+          }
+        }
+        pos = last + 1;
+      }
+      if (pos < chunk.length) {
+        carryBytes = chunk.length - pos;
+        if (carryBytes > maxLineBytes) oversized = true;
+        else carry = [chunk.subarray(pos)];
+      }
+    }
+  } catch (e) {
+    const why = (e as { code?: string }).code?.startsWith("Z_")
+      ? `not valid gzip (${(e as Error).message})`
+      : (e as Error).message;
+    throw new EventLogError(`cannot read events file ${input.name}: ${why}`);
+  }
+  if (oversized) emitOversized(carryBytes);
+  else if (carryBytes > 0) emitBytes(Buffer.concat(carry));
+}
+
+/** The top-level fields of an event that place it on the stream and in time, as written in the line. */
+export interface Envelope {
+  readonly timestamp?: unknown;
+  readonly modelId?: unknown;
+  readonly requestId?: unknown;
+}
+
+const WS = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+
+/** Index after the string starting at `i` (a quote), and whether it holds escapes. */
+function stringEnd(s: string, i: number): { end: number; escaped: boolean } {
+  let escaped = false;
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 92) {
+      escaped = true;
+      j++;
+    } else if (c === 34) return { end: j + 1, escaped };
+  }
+  return { end: s.length, escaped };
+}
+
+/** Index after the JSON value starting at `i` (strings, nesting of any depth, scalars). */
+function valueEnd(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 34) return stringEnd(s, i).end;
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === 34) j = stringEnd(s, j).end - 1;
+      else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return s.length;
+  }
+  let j = i;
+  while (j < s.length) {
+    const d = s.charCodeAt(j);
+    if (d === 44 || d === 125 || d === 93 || WS(d)) break;
+    j++;
+  }
+  return j;
+}
+
+/** A scalar value as JSON.parse gives it; nested values are not decoded (they are never a usable field). */
+function decodeValue(s: string, start: number, end: number): unknown {
+  const c = s.charCodeAt(start);
+  if (c === 123 || c === 91) return {};
+  if (c === 34) {
+    const { escaped } = stringEnd(s, start);
+    if (!escaped) return s.slice(start + 1, end - 1);
+  }
+  try {
+    return JSON.parse(s.slice(start, end));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `timestamp`, `modelId` and `requestId` of the top-level object of a JSON line, without parsing the whole
+ * line (the ingest parses it; parsing it twice would double the replay's dominant cost). Scans the
+ * top-level keys in order, skipping nested values of any depth without recursion, and stops once the three
+ * are found; a key repeated at the top level counts the first time. Best effort on invalid JSON: such a
+ * line is quarantined by the ingest whatever is found here.
+ */
+export function scanEnvelope(s: string): Envelope {
+  return quickEnvelope(s) ?? scanTopLevel(s);
+}
+
+/**
+ * The common case, found with `indexOf`: an object whose three fields come before any nested value and any
+ * backslash, with plain string or number values. Then each `"name":` is a top-level key (a quote inside a
+ * string would need a backslash) and its first occurrence. Undefined whenever that is not certain.
+ */
+function quickEnvelope(s: string): Envelope | undefined {
+  if (s.charCodeAt(0) !== 123) return undefined;
+  const t = s.indexOf('"timestamp":');
+  const m = s.indexOf('"modelId":');
+  const r = s.indexOf('"requestId":');
+  if (t < 0 || m < 0 || r < 0) return undefined;
+  const timestamp = quickValue(s, t + 12);
+  const modelId = quickValue(s, m + 10);
+  const requestId = quickValue(s, r + 12);
+  if (timestamp === NONE || modelId === NONE || requestId === NONE) return undefined;
+  const end = Math.max(timestamp.end, modelId.end, requestId.end);
+  if (s.lastIndexOf("{", end) > 0 || s.lastIndexOf("[", end) >= 0 || s.lastIndexOf("\\", end) >= 0)
+    return undefined;
+  return { timestamp: timestamp.value, modelId: modelId.value, requestId: requestId.value };
+}
+
+const NONE = { value: undefined, end: 0 } as const;
+
+/** A string (without escapes) or a plain number right at `i`. */
+function quickValue(s: string, i: number): { value: unknown; end: number } {
+  const c = s.charCodeAt(i);
+  if (c === 34) {
+    const end = s.indexOf('"', i + 1);
+    return end < 0 ? NONE : { value: s.slice(i + 1, end), end: end + 1 };
+  }
+  if ((c >= 48 && c <= 57) || c === 45) {
+    let j = i + 1;
+    for (; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === 44 || d === 125) break;
+    }
+    try {
+      return { value: JSON.parse(s.slice(i, j)) as unknown, end: j };
+    } catch {
+      return NONE;
+    }
+  }
+  return NONE;
+}
+
+/** The general scan (see `scanEnvelope`). */
+function scanTopLevel(s: string): Envelope {
+  const out: { timestamp?: unknown; modelId?: unknown; requestId?: unknown } = {};
+  let i = 0;
+  const n = s.length;
+  while (i < n && WS(s.charCodeAt(i))) i++;
+  if (s.charCodeAt(i) !== 123) return out;
+  i++;
+  let found = 0;
+  while (i < n && found < 3) {
+    const c = s.charCodeAt(i);
+    if (WS(c) || c === 44) {
+      i++;
+      continue;
+    }
+    if (c !== 34) break;
+    const key = stringEnd(s, i);
+    const name = key.escaped ? decodeValue(s, i, key.end) : s.slice(i + 1, key.end - 1);
+    i = key.end;
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== 58) break;
+    i++;
+    while (i < n && WS(s.charCodeAt(i))) i++;
+    const end = valueEnd(s, i);
+    if (name === "timestamp" || name === "modelId" || name === "requestId") {
+      if (!(name in out)) {
+        out[name] = decodeValue(s, i, end);
+        found++;
+      }
+    }
+    i = end;
+  }
+  return out;
 }

@@ -23,9 +23,14 @@ import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
 import { DAY_MS } from "../contracts/time";
 import { deserializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { createIngestHandler, dynamoDbIngestStores } from "../lambdas/handlers/ingest";
+import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
+import { canonicalJson } from "./canonical-json";
 import { type Emulators, startEmulators } from "./emulators";
 import { EsmPoller } from "./esm-poller";
+import type { StreamInput } from "./memory-stream";
 import { SeededRandom } from "./prng";
+
+export { canonicalJson };
 
 /** Fault injection of `replay --chaos`. Probabilities per batch invocation / per DynamoDB write. */
 export interface ChaosOptions {
@@ -55,15 +60,15 @@ export interface PipelineOptions {
   readonly shardCount?: number;
   /** @default config.ingest.batchSize */
   readonly batchSize?: number;
+  /** Receives each record the ingest quarantines (at least once: a redelivery may repeat it). */
+  readonly onQuarantined?: (record: QuarantineRecord) => void;
 }
 
-/** One record to put on the stream. */
-export interface StreamRecord {
-  readonly data: string;
-  readonly partitionKey: string;
-  /** Simulated arrival time on the stream, epoch ms. */
-  readonly arrivalMs: number;
-}
+/** One record to put on the stream (`data` is text, or base64 of the payload bytes when `base64` is set). */
+export type StreamRecord = StreamInput;
+
+/** Largest PutRecords request Kinesis accepts (all records' data and keys), bytes. */
+const MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024;
 
 /** Ingest totals read back from the stored statistics and quarantine (the exactly-once truth). */
 export interface IngestTotals {
@@ -163,9 +168,24 @@ export class LocalPipeline {
       const stats: ChaosStats = { redeliveries: 0, staleRedeliveries: 0, functionErrors: 0, throttles: 0 };
       const dynamodb = chaos ? emulators.createDynamoDbClient() : emulators.dynamodb;
       if (chaos) injectThrottling(dynamodb, rng, chaos.throttleRate ?? 0.05, stats);
+      const stores = dynamoDbIngestStores(dynamodb, emulators.tableName);
+      const onQuarantined = options.onQuarantined;
       const ingest = createIngestHandler({
         models: buildModelCatalog(config).models,
-        stores: dynamoDbIngestStores(dynamodb, emulators.tableName),
+        stores: onQuarantined
+          ? {
+              ...stores,
+              quarantine: {
+                save: async (records) => {
+                  const out = await stores.quarantine.save(records);
+                  const failed = new Set(out.failed);
+                  for (const r of records) if (!failed.has(r)) onQuarantined(r);
+                  return out;
+                },
+                listDay: (day) => stores.quarantine.listDay(day),
+              },
+            }
+          : stores,
         tools: localPowertools(SERVICE_NAMES.ingest),
         // The deployed Lambda's limits (contracts/config.ts ingest section), against simulated arrival times.
         limits: {
@@ -222,32 +242,56 @@ export class LocalPipeline {
     }
   }
 
-  /** PutRecords (chunks of 500, retrying throttled entries); each record keeps its simulated arrival time. */
-  async send(records: readonly StreamRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += 500) {
-      let pending = records.slice(i, i + 500);
+  /**
+   * PutRecords (requests of at most 500 records and 5 MiB, retrying throttled entries); each record keeps
+   * its simulated arrival time. Returns each record's sequence number, in input order.
+   */
+  async send(records: readonly StreamRecord[]): Promise<string[]> {
+    const seqs: string[] = new Array(records.length);
+    const payload = (r: StreamRecord) => (r.base64 ? Buffer.from(r.data, "base64") : Buffer.from(r.data));
+    for (let i = 0; i < records.length; ) {
+      let bytes = 0;
+      let j = i;
+      while (j < records.length && j - i < 500) {
+        const size = Buffer.byteLength(records[j]!.data) + records[j]!.partitionKey.length;
+        if (j > i && bytes + size > MAX_PUT_RECORDS_BYTES) break;
+        bytes += size;
+        j++;
+      }
+      let pending = Array.from({ length: j - i }, (_, k) => i + k);
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 10) throw new Error("PutRecords: records still failing after 10 attempts");
         const out = await this.emulators.kinesis.send(
           new PutRecordsCommand({
             StreamName: this.emulators.streamName,
-            Records: pending.map((r) => ({ Data: Buffer.from(r.data), PartitionKey: r.partitionKey })),
+            Records: pending.map((k) => ({
+              Data: payload(records[k]!),
+              PartitionKey: records[k]!.partitionKey,
+            })),
           }),
         );
-        const retry: StreamRecord[] = [];
-        (out.Records ?? []).forEach((entry, k) => {
-          if (entry.SequenceNumber) this.arrival.set(entry.SequenceNumber, pending[k]!.arrivalMs);
-          else retry.push(pending[k]!);
+        const retry: number[] = [];
+        (out.Records ?? []).forEach((entry, e) => {
+          const k = pending[e]!;
+          if (entry.SequenceNumber) {
+            this.arrival.set(entry.SequenceNumber, records[k]!.arrivalMs);
+            seqs[k] = entry.SequenceNumber;
+          } else retry.push(k);
         });
         this.put += pending.length - retry.length;
         pending = retry;
       }
+      i = j;
     }
+    return seqs;
   }
 
   /** Lets the ESM stand-in deliver everything on the stream to the ingest handler. */
   async drain(): Promise<number> {
-    return this.poller.drain();
+    const n = await this.poller.drain();
+    // Every record put so far was delivered: their arrival times are in the events already built.
+    this.arrival.clear();
+    return n;
   }
 
   /** All items of the table whose partition key matches (paginated Scan; fine for emulator sizes). */
@@ -319,32 +363,4 @@ export class LocalPipeline {
     if (this.dynamodb !== this.emulators.dynamodb) this.dynamodb.destroy();
     await this.emulators.stop();
   }
-}
-
-/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, integers exact, other numbers to 12 then 6 significant digits. */
-export function canonicalJson(value: unknown): string {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "number") {
-      if (!Number.isFinite(v)) return String(v);
-      // Two steps: 12 digits absorb last-bit noise (0.4954874999999999 vs 0.4954875, a common tie with
-      // 4-decimal features), then 6 digits absorb larger merge-order differences.
-      return Number.isInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
-    }
-    if (v instanceof Map) {
-      return [...v.entries()]
-        .map(([k, x]) => [walk(k), walk(x)])
-        .sort((a, b) => (JSON.stringify(a[0]) < JSON.stringify(b[0]) ? -1 : 1));
-    }
-    if (v instanceof Set) return [...v].map(walk).sort();
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, walk((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return JSON.stringify(walk(value));
 }

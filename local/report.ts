@@ -124,20 +124,20 @@ export function chartJsBundle(): string {
   return chartJsSource;
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** JSON safe to embed in a <script> element. */
-const scriptJson = (x: unknown) =>
+export const scriptJson = (x: unknown) =>
   JSON.stringify(x)
     .replace(/</g, "\\u003c")
     .replace(/\u2028|\u2029/g, "");
 
 /** Inlined script text must not close its element early. */
-const scriptSafe = (code: string) => code.replace(/<\/script/gi, "<\\/script");
+export const scriptSafe = (code: string) => code.replace(/<\/script/gi, "<\\/script");
 
 /** Records page errors in the DOM so a headless check (and a curious reader) can see them. */
-const ERROR_CAPTURE = `
+export const ERROR_CAPTURE = `
 window.reportErrors = [];
 window.addEventListener("error", function (e) { window.reportErrors.push(String(e.message)); });
 (function () {

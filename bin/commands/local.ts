@@ -4,7 +4,6 @@
  * of the HTML report. `npm run local` runs it with the default drift scenario.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { formatRunResult, runLocal } from "../../local/run-local";
 import { DEFAULT_SCENARIO, SCENARIOS, UnknownScenarioError } from "../../local/scenarios";
 
 function positiveInt(v: string): number {
@@ -45,6 +44,9 @@ export function localCommand(): Command {
         progress: boolean;
       }) => {
         try {
+          // Loaded here: the handlers it runs load Powertools' tracer, which hooks every promise of the process
+          // (see local/replay-engines.ts); the other commands should not pay for it.
+          const { formatRunResult, runLocal } = await import("../../local/run-local");
           const result = await runLocal({
             scenario: opts.scenario,
             outDir: opts.out,

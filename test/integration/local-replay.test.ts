@@ -1,8 +1,8 @@
 /**
- * `replay` end to end on dynalite + kinesalite through the real ingest and evaluate handlers: the chaos
- * run (redelivered, bisected, throttled batches) must leave exactly the stored statistics of the clean
- * run; malformed lines are quarantined and reported with their line numbers; unusable files fail with
- * a clear message.
+ * `replay --emulators` end to end on dynalite + kinesalite through the real ingest and evaluate handlers:
+ * the chaos run (redelivered, bisected, throttled batches) must leave exactly the stored statistics of the
+ * clean run; malformed lines are quarantined and reported with their line numbers and reason codes;
+ * unusable files fail with a clear message.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -39,8 +39,9 @@ afterAll(async () => {
 describe("replay", () => {
   it("chaos (redelivery, bisection, throttling) leaves the clean run's digest; bad lines are quarantined", async () => {
     const out = join(dir, "decisions.jsonl");
-    const clean = await runReplay({ eventsPath: events, config, outPath: out });
-    const chaos = await runReplay({ eventsPath: events, config, chaos: { seed: 7 } });
+    const clean = await runReplay({ eventsPath: events, config, outPath: out, engine: "emulators" });
+    const chaos = await runReplay({ eventsPath: events, config, chaos: { seed: 7 }, engine: "emulators" });
+    expect(clean.summary.engine).toBe("emulators");
 
     expect(clean.summary.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(chaos.summary.digest).toBe(clean.summary.digest);
@@ -56,12 +57,15 @@ describe("replay", () => {
       clean.summary.ingest.received,
     );
     expect(chaos.summary.ingest).toEqual(clean.summary.ingest);
+    expect(clean.summary.conserved).toBe(true);
     expect(clean.summary.problems).toEqual(
       expect.arrayContaining([
-        { line: 11, reason: expect.stringContaining("not valid JSON") },
-        { line: 21, reason: expect.stringContaining("timestamp") },
+        { file: events, line: 11, reason: "invalid-json", detail: "payload is not JSON" },
+        { file: events, line: 21, reason: "missing-request-id", detail: expect.any(String) },
       ]),
     );
+    // Listed once each, even where chaos redelivered their batch.
+    expect(chaos.summary.problems.filter((p) => p.line === 11)).toHaveLength(1);
 
     // One JSON line per evaluation, with signals and their thresholds; same decisions under chaos.
     const lines = (await readFile(out, "utf8"))
@@ -86,7 +90,7 @@ describe("replay", () => {
     {
       name: "no timestamps",
       text: '{"a":1}\nnope\n',
-      why: /line 1: missing or invalid "timestamp".*line 2: not valid JSON/,
+      why: /none of its 2 lines.*:1: no usable "timestamp" \(absent\).*:2: no usable "timestamp"/,
     },
   ])("rejects an unusable events file ($name) with a clear message", async ({ name, text, why }) => {
     const file = join(dir, `${name.replace(/ /g, "-")}.jsonl`);

@@ -1,50 +1,121 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { EventLogError, parseEventLog } from "../../local/event-log";
+import {
+  EventLogError,
+  type InputFile,
+  type LogLine,
+  listInputs,
+  readLines,
+  scanEnvelope,
+} from "../../local/event-log";
 import { canonicalJson } from "../../local/pipeline";
-import { labelEvent, predictionEvent } from "../support/events";
 
-const t = (iso: string) => Date.parse(iso);
-const ids = { modelId: "m", requestId: "r" };
+const dir = mkdtempSync(join(tmpdir(), "event-log-"));
+const file = (name: string, content: string | Buffer): InputFile => {
+  const path = join(dir, name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  return { path, name, size: Buffer.byteLength(content) };
+};
+async function linesOf(input: InputFile, maxLineBytes?: number): Promise<LogLine[]> {
+  const out: LogLine[] = [];
+  await readLines(input, (l) => out.push(l), undefined, maxLineBytes);
+  return out;
+}
 
-describe("parseEventLog (replay input)", () => {
-  it("orders records by event time, keeps bad lines with their numbers and the previous line's time", () => {
-    const text = [
-      JSON.stringify(labelEvent({ ...ids, timestamp: "2026-01-02T00:00:00Z" })),
-      "",
-      JSON.stringify(predictionEvent({ ...ids, timestamp: "2026-01-01T00:00:00Z" })),
-      "{broken",
-      JSON.stringify(predictionEvent({ ...ids, timestamp: 1767312000000, prediction: 0 })),
-      "[1,2]",
-    ].join("\n");
-    const log = parseEventLog(text, "f.jsonl");
-    expect(log.lines).toBe(5);
-    expect(log.records.map((r) => r.line)).toEqual([3, 4, 1, 5, 6]);
-    expect(log.records.map((r) => r.t)).toEqual([
-      t("2026-01-01T00:00:00Z"),
-      t("2026-01-01T00:00:00Z"),
-      t("2026-01-02T00:00:00Z"),
-      1767312000000,
-      1767312000000,
+describe("readLines (streamed replay input)", () => {
+  const text = ['{"a":1}', "", "  ", '{"b":2}\r', "{broken"].join("\n");
+
+  it("numbers non-empty lines, strips CR, keeps a last line without newline", async () => {
+    expect(await linesOf(file("plain.jsonl", text))).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 4, text: '{"b":2}' },
+      { line: 5, text: "{broken" },
     ]);
-    expect(log.problems).toEqual([
-      { line: 4, reason: expect.stringMatching(/^not valid JSON/) },
-      { line: 6, reason: "not a JSON object" },
+  });
+
+  it("reads gzip detected from the content, whatever the name", async () => {
+    expect(await linesOf(file("archive-object", gzipSync(text)))).toEqual(await linesOf(file("p2", text)));
+  });
+
+  it("reports a line larger than the limit by size, without its content, and goes on", async () => {
+    const big = "x".repeat(5000);
+    const lines = await linesOf(file("big.jsonl", `{"a":1}\n${big}\n{"c":3}\n`), 1000);
+    expect(lines).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, oversizedBytes: 5000 },
+      { line: 3, text: '{"c":3}' },
     ]);
-    expect(log.records.find((r) => r.line === 1)?.partitionKey).toBe("m#r");
-    expect(log.records.find((r) => r.line === 4)?.partitionKey).toBe("line-4");
+  });
+
+  it("keeps the bytes of a line that is not UTF-8", async () => {
+    const bad = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    const lines = await linesOf(
+      file("latin.jsonl", Buffer.concat([Buffer.from('{"a":1}\n'), bad, Buffer.from("\n")])),
+    );
+    expect(lines[0]).toEqual({ line: 1, text: '{"a":1}' });
+    expect(lines[1]!.line).toBe(2);
+    expect(lines[1]!.bytes).toEqual(bad);
+  });
+
+  it("rejects a file that says gzip but is not", async () => {
+    const broken = Buffer.concat([gzipSync(text).subarray(0, 12), Buffer.from("garbage")]);
+    await expect(linesOf(file("broken.gz", broken))).rejects.toThrow(/not valid gzip/);
+  });
+});
+
+describe("listInputs", () => {
+  it("walks directories in path order (the archive's time order), skipping hidden files", async () => {
+    file("archive/churn/2026/01/02/b", "{}\n");
+    file("archive/churn/2026/01/01/a", "{}\n");
+    file("archive/.tmp", "{}\n");
+    const inputs = await listInputs([join(dir, "archive")]);
+    expect(inputs.map((i) => i.path.slice(dir.length + 1))).toEqual([
+      "archive/churn/2026/01/01/a",
+      "archive/churn/2026/01/02/b",
+    ]);
   });
 
   it.each([
-    { text: "", why: /empty/ },
-    { text: "  \n \n", why: /empty/ },
-    { text: '[{"type":"prediction"}]', why: /f\.jsonl:1: the file is one JSON array/ },
+    { paths: [], why: /no events file/ },
+    { paths: ["/nonexistent/x.jsonl"], why: /cannot read events file/ },
+  ])("rejects $paths", async ({ paths, why }) => {
+    await expect(listInputs(paths)).rejects.toThrow(EventLogError);
+    await expect(listInputs(paths)).rejects.toThrow(why);
+  });
+});
+
+describe("scanEnvelope", () => {
+  it.each([
     {
-      text: '{"a":1}\n{"timestamp":"soon"}',
-      why: /none of its 2 lines.*line 1: missing or invalid "timestamp"/,
+      s: '{"modelId":"m","requestId":"r","timestamp":5}',
+      want: { modelId: "m", requestId: "r", timestamp: 5 },
     },
-  ])("rejects an unusable file: $why", ({ text, why }) => {
-    expect(() => parseEventLog(text, "f.jsonl")).toThrow(EventLogError);
-    expect(() => parseEventLog(text, "f.jsonl")).toThrow(why);
+    {
+      s: '{"features":{"x":[1,{"timestamp":9}],"s":"}\\""},"timestamp":"2026-01-01T00:00:00Z"}',
+      want: { timestamp: "2026-01-01T00:00:00Z" },
+    },
+    { s: '{"modelId":"a\\u0062","modelId":"c"}', want: { modelId: "ab" } },
+    { s: `{"f":${"[".repeat(100_000)}${"]".repeat(100_000)},"timestamp":1}`, want: { timestamp: 1 } },
+    {
+      s: '{"modelVersion":"a{b","modelId":"m","requestId":"r","timestamp":5}',
+      want: { modelId: "m", requestId: "r", timestamp: 5 },
+    },
+    {
+      s: '{"modelId":"m","requestId":"r","timestamp":01}',
+      want: { modelId: "m", requestId: "r", timestamp: undefined },
+    },
+    {
+      s: '{"modelId": "m", "requestId" : "r","timestamp":-1.5e3}',
+      want: { modelId: "m", requestId: "r", timestamp: -1500 },
+    },
+    { s: "[1,2]", want: {} },
+    { s: '{"timestamp":', want: { timestamp: undefined } },
+  ])("$s", ({ s, want }) => {
+    expect(scanEnvelope(s)).toEqual(want);
   });
 });
 
