@@ -8,7 +8,13 @@ import { parsePolicy } from "../../contracts/policy";
 import { DAY_MS, HOUR_MS } from "../../contracts/time";
 import type { Decision } from "../../lambdas/domain/decision/decision";
 import { trueAccuracy } from "./analytic-world";
-import { FEATURE_OUTAGE, OUTAGE_TO, SLOW_DECLINE, VOLUME_DROP_THEN_CONCEPT } from "./matrix-scenarios";
+import {
+  FEATURE_OUTAGE,
+  GRADUAL_CONCEPT,
+  OUTAGE_TO,
+  SLOW_DECLINE,
+  VOLUME_DROP_THEN_CONCEPT,
+} from "./matrix-scenarios";
 import { FIRST_CHAMPION, MATRIX_T0, type RunResult, type Scenario } from "./scenario-matrix";
 
 export const MATRIX_VOLUMES = [1_000, 50_000, 1_000_000];
@@ -46,8 +52,12 @@ function firstChange(scenario: Scenario): number | undefined {
   return scenario.changeAt;
 }
 
-/** The slow decline's change point: when the first champion's true accuracy has fallen by the limit. */
-function slowDeclineChange(scenario: Scenario, volumePerDay: number): number {
+/**
+ * When a gradual change becomes one to act on: the first champion's true accuracy has fallen by the
+ * policy's limit (`maxRelativeDrop`). Detection delays of gradual scenarios count from here; a retrain
+ * between the onset (`changeAt`) and here is early but not wrong.
+ */
+function limitCrossed(scenario: Scenario, volumePerDay: number): number {
   const start = trueAccuracy(scenario.world(MATRIX_T0, volumePerDay), FIRST_CHAMPION);
   const limit = start * (1 - DEFAULTS.signals.performance.maxRelativeDrop);
   for (let t = MATRIX_T0; t < MATRIX_T0 + scenario.days * DAY_MS; t += HOUR_MS) {
@@ -62,7 +72,10 @@ const alerted = (d: Decision) => d.action !== "none";
 export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
   const problems: string[] = [];
   const ds = result.decisions;
-  const changeAt = scenario === SLOW_DECLINE ? slowDeclineChange(scenario, result.volumePerDay) : scenario.changeAt;
+  const gradual = scenario === SLOW_DECLINE || scenario === GRADUAL_CONCEPT;
+  // Retrains before the onset are wrong; detection delays count from when the change is worth acting on.
+  const onset = scenario === SLOW_DECLINE ? MATRIX_T0 + 8 * DAY_MS : scenario.changeAt;
+  const changeAt = gradual ? limitCrossed(scenario, result.volumePerDay) : scenario.changeAt;
   const first = firstChange(scenario);
   // Alerts caused by the change: the outage's while it is in the evaluation window, any after a change
   // that should alert.
@@ -80,7 +93,7 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
         .join(", ")}`,
     );
   const retrainTimes = result.retrains;
-  const early = retrainTimes.filter((t) => changeAt === undefined || t <= changeAt);
+  const early = retrainTimes.filter((t) => onset === undefined || t <= onset);
   if (early.length > 0) problems.push(`retrain before the change: ${early.map(iso).join(", ")}`);
   if (!scenario.shouldRetrain && retrainTimes.length > 0 && early.length === 0)
     problems.push(`retrained without need: ${retrainTimes.map(iso).join(", ")}`);
@@ -91,7 +104,8 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
   if (scenario === FEATURE_OUTAGE && (firstAlertDelay === undefined || firstAlertDelay > 3 * HOUR_MS))
     problems.push("outage not reported within 3 hours");
 
-  const firstRetrain = retrainTimes.find((t) => changeAt !== undefined && t > changeAt);
+  const firstRetrain = retrainTimes.find((t) => onset !== undefined && t > onset);
+  // Negative when a gradual change was acted on before it reached the limit.
   const firstRetrainDelay = firstRetrain !== undefined && changeAt !== undefined ? firstRetrain - changeAt : undefined;
   const bound = scenario.shouldRetrain ? detectionBound(result.volumePerDay, result.labelDelayHours) : undefined;
   if (scenario.shouldRetrain && Number.isFinite(changeAt ?? Number.NaN)) {

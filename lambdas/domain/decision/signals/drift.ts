@@ -112,7 +112,7 @@ export function featureDriftVerdict(
   const value = measures[method];
   if (value === undefined || !Number.isFinite(value))
     return skipped(signal, `${method} not available`, evidence);
-  return judgeDistance({
+  const verdict = judgeDistance({
     signal,
     label: `${feature} ${method}`,
     value,
@@ -121,6 +121,16 @@ export function featureDriftVerdict(
     n: measures.n,
     evidence: { ...evidence, alpha: config.alpha },
   });
+  // A feature the model ignores can drift without consequence for it: the drift is measured and
+  // recorded, but it does not alert (every evaluation would, for as long as the shift lasts).
+  if (importance === 0 && verdict.breached)
+    return {
+      ...verdict,
+      breached: false,
+      message: `${verdict.message}; not alerted: the feature has importance 0`,
+      evidence: { ...verdict.evidence, driftedWithoutImportance: true },
+    };
+  return verdict;
 }
 
 /**
