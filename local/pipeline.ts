@@ -22,6 +22,7 @@ import type { DeploymentConfig } from "../contracts/config";
 import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
 import { DAY_MS } from "../contracts/time";
 import { deserializeProfile } from "../lambdas/domain/stats/profile-codec";
+import { invariantView } from "../lambdas/domain/stats/profile-equivalence";
 import { createIngestHandler, dynamoDbIngestStores } from "../lambdas/handlers/ingest";
 import { type Emulators, startEmulators } from "./emulators";
 import { EsmPoller } from "./esm-poller";
@@ -292,11 +293,15 @@ export class LocalPipeline {
 
   /**
    * sha256 of the canonical serialization of every stored bucket statistic: items sorted by key,
-   * profiles deserialized and written with sorted keys, Maps as sorted entries. Integers (counts,
-   * sketch cells, confusion counts) are exact; other numbers are rounded to 12, then 6 significant digits:
-   * floating-point moments (mean, M2, loss sums) merge associatively only up to rounding (about 1e-12
-   * relative), and a redelivered or bisected batch merges in a different grouping, so their last bits
-   * legitimately differ. The sequence watermark is bookkeeping, not statistics, and is left out.
+   * profiles deserialized and reduced to what every batch split leaves equal (`invariantView`,
+   * docs/statistics.md "Batch splits"): counts, extremes, moments, categories, performance statistics,
+   * written with sorted keys, Maps as sorted entries. The numeric sketches' cells are left out: they depend
+   * on how batches were split (their CDFs agree within the sketches' error bounds, which a digest cannot
+   * express; tests compare them with `profileDifferences`). Integers (counts, confusion counts) are exact;
+   * other numbers are rounded to 12, then 6 significant digits: floating-point moments (mean, M2, loss sums)
+   * merge associatively only up to rounding (about 1e-12 relative), and a redelivered or bisected batch
+   * merges in a different grouping, so their last bits legitimately differ. The sequence watermark is
+   * bookkeeping, not statistics, and is left out.
    */
   async statsDigest(): Promise<{ digest: string; items: number }> {
     const items = (await this.scan((pk) => pk.endsWith("#STATS")))
@@ -307,7 +312,7 @@ export class LocalPipeline {
         quarantined: Object.fromEntries(
           Object.entries(item.quarantined?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? 0)]),
         ),
-        profile: deserializeProfile(item.profile?.S ?? ""),
+        profile: invariantView(deserializeProfile(item.profile?.S ?? "")),
       }))
       .sort((a, b) => (a.pk === b.pk ? (a.sk < b.sk ? -1 : 1) : a.pk < b.pk ? -1 : 1));
     const digest = createHash("sha256").update(canonicalJson(items)).digest("hex");
@@ -321,14 +326,15 @@ export class LocalPipeline {
   }
 }
 
-/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, integers exact, other numbers to 12 then 6 significant digits. */
+/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, safe integers exact, other numbers to 12 then 6 significant digits. */
 export function canonicalJson(value: unknown): string {
   const walk = (v: unknown): unknown => {
     if (typeof v === "number") {
       if (!Number.isFinite(v)) return String(v);
       // Two steps: 12 digits absorb last-bit noise (0.4954874999999999 vs 0.4954875, a common tie with
       // 4-decimal features), then 6 digits absorb larger merge-order differences.
-      return Number.isInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
+      // Only safe integers are counts: a float sum beyond 2^53 (M2 of large values) is rounded too.
+      return Number.isSafeInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
     }
     if (v instanceof Map) {
       return [...v.entries()]
