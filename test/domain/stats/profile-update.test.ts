@@ -105,7 +105,8 @@ function toRows(events: readonly Event[], columns: FeatureColumns): RowPredictio
 }
 
 describe("addPredictionRows", () => {
-  // Below 2k values per sketch nothing is compacted, so the sketches (and the bytes) are equal too.
+  // At most 300 values per sketch: nothing is compacted (fewer than 2 * 200 values, and at most 384 cells),
+  // so the sketches (and the bytes) are equal too.
   it.each(specs)("serializes byte for byte like addPrediction per event ($name)", ({ spec }) => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 300 }), fc.integer({ min: 0, max: 300 }), (events, cut) => {
@@ -124,8 +125,8 @@ describe("addPredictionRows", () => {
 
   it("matches addPrediction on a batch large enough to compact sketches and raise category levels", () => {
     const spec = specs[1]!.spec;
-    // About half the events carry an age: 12,000 events put some 5,000 values in its sketch, past the
-    // ~2,100 values below which the sketch never compacts (floor(n / 200) under 2 + 6 sqrt(2)).
+    // About half the events carry an age: 12,000 events put some 5,000 values in its sketch, well past the
+    // 400 values below which no collapse fits the budget floor(n / 200).
     const events = fc.sample(event, { numRuns: 12_000 });
     const one = emptyProfile(spec);
     for (const e of events) addPrediction(one, e);

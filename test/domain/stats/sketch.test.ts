@@ -234,6 +234,22 @@ describe("sketch: the bound and the pieces", () => {
     });
   }
 
+  // Small budgets: the margin forbids nearly every collapse, so a compaction leaving more than 384 cells is
+  // redone without it (a DynamoDB item must hold 40+ such features).
+  it.each([399, 1_000, 2_000, 5_000, 10_000])(
+    "%i distinct values in one column: at most 400 cells (exact below 400 values), within the bound",
+    (n) => {
+      const values = Array.from({ length: n }, (_, i) => Math.exp(Math.sin(i * 12.9898) * 3) + i * 1e-9);
+      const s = emptySketch();
+      sketchAddAll(s, Float64Array.from(values));
+      expect(sketchCellCount(s)).toBeLessThanOrEqual(Math.min(n, 400));
+      if (n < 400) expect(errorBound(s)).toBe(0);
+      expect(errorBound(s)).toBeLessThanOrEqual(Math.floor(n / 200) / n);
+      expect(supError(s, values)).toBeLessThanOrEqual(errorBound(s) + 1e-12);
+      expect(serializeSketch(s).length).toBeLessThan(n < 400 ? 4_500 : 1_600);
+    },
+  );
+
   it("pieces: sorted, masses add up to n, heavy values are exact points", () => {
     const values = Array.from({ length: 50_000 }, (_, i) => (i % 4 === 0 ? 2.5 : Math.cos(i) * 10));
     const s = build(values, 200);
