@@ -16,7 +16,8 @@
  * - the union of two sketches has straddling mass at most `floor(n1/k) + floor(n2/k) <= floor((n1+n2)/k)`;
  * - compaction replaces a subtree by one coarse cell only where the new straddling mass (coarse ancestors
  *   plus the subtree's mass, minus values kept exact) stays within the budget.
- * A value with more than `n/k` copies can never sit inside a coarse cell, so heavy mass points stay exact;
+ * The coarse cells containing a key hold at most `floor(n / k)` values together, so all but that many copies
+ * of any value are an exact point (a heavy mass point stays a point, its mass within the bound);
  * all copies of the minimum and the maximum are always kept exact, so the CDF is clamped to the true range.
  *
  * The bytes of a sketch depend on how its values were split into inserts and merges (compaction decisions
