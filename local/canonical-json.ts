@@ -1,12 +1,13 @@
 /** The canonical serialization behind replay's statistics digest (shared by both engines; no handler imports). */
-/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, integers exact, other numbers to 12 then 6 significant digits. */
+/** Deterministic JSON: sorted keys, Maps/Sets as sorted arrays, safe integers exact, other numbers to 12 then 6 significant digits. */
 export function canonicalJson(value: unknown): string {
   const walk = (v: unknown): unknown => {
     if (typeof v === "number") {
       if (!Number.isFinite(v)) return String(v);
       // Two steps: 12 digits absorb last-bit noise (0.4954874999999999 vs 0.4954875, a common tie with
       // 4-decimal features), then 6 digits absorb larger merge-order differences.
-      return Number.isInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
+      // Only safe integers are counts: a float sum beyond 2^53 (M2 of large values) is rounded too.
+      return Number.isSafeInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
     }
     if (v instanceof Map) {
       return [...v.entries()]

@@ -19,6 +19,7 @@ import type { EvaluatedModel, EvaluatorDeps } from "../lambdas/app/evaluate/eval
 import { createIngestBatch } from "../lambdas/app/ingest/ingest-batch";
 import { historyHours, type OutcomeBucket } from "../lambdas/domain/decision/decision";
 import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
+import { invariantView } from "../lambdas/domain/stats/profile-equivalence";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { canonicalJson } from "./canonical-json";
 import { type EvaluationOutcome, outcomeOf, QueueingWorkflowStarter } from "./evaluation-outcome";
@@ -104,8 +105,9 @@ export class MemoryPipeline {
     if (this.prunedBuckets > 0) return undefined;
     const items = [...this.stats.items()].map((i) => {
       const k = keys.stats(i.modelId, i.bucketStart, i.shardId);
-      // Through the codec, as the table stores it, so that both digests see the same representation.
-      const profile = deserializeProfile(serializeProfile(i.profile));
+      // Through the codec, as the table stores it, then reduced to what every batch split leaves equal
+      // (invariantView), as LocalPipeline.statsDigest does.
+      const profile = invariantView(deserializeProfile(serializeProfile(i.profile)));
       return { pk: k.pk, sk: k.sk, received: i.received, quarantined: i.quarantined, profile };
     });
     items.sort((a, b) => (a.pk === b.pk ? (a.sk < b.sk ? -1 : 1) : a.pk < b.pk ? -1 : 1));

@@ -22,6 +22,7 @@ import type { DeploymentConfig } from "../contracts/config";
 import { METRICS_NAMESPACE, SERVICE_NAMES } from "../contracts/telemetry";
 import { DAY_MS } from "../contracts/time";
 import { deserializeProfile } from "../lambdas/domain/stats/profile-codec";
+import { invariantView } from "../lambdas/domain/stats/profile-equivalence";
 import { createIngestHandler, dynamoDbIngestStores } from "../lambdas/handlers/ingest";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { canonicalJson } from "./canonical-json";
@@ -336,11 +337,15 @@ export class LocalPipeline {
 
   /**
    * sha256 of the canonical serialization of every stored bucket statistic: items sorted by key,
-   * profiles deserialized and written with sorted keys, Maps as sorted entries. Integers (counts,
-   * sketch cells, confusion counts) are exact; other numbers are rounded to 12, then 6 significant digits:
-   * floating-point moments (mean, M2, loss sums) merge associatively only up to rounding (about 1e-12
-   * relative), and a redelivered or bisected batch merges in a different grouping, so their last bits
-   * legitimately differ. The sequence watermark is bookkeeping, not statistics, and is left out.
+   * profiles deserialized and reduced to what every batch split leaves equal (`invariantView`,
+   * docs/statistics.md "Batch splits"): counts, extremes, moments, categories, performance statistics,
+   * written with sorted keys, Maps as sorted entries. The numeric sketches' cells are left out: they depend
+   * on how batches were split (their CDFs agree within the sketches' error bounds, which a digest cannot
+   * express; tests compare them with `profileDifferences`). Integers (counts, confusion counts) are exact;
+   * other numbers are rounded to 12, then 6 significant digits: floating-point moments (mean, M2, loss sums)
+   * merge associatively only up to rounding (about 1e-12 relative), and a redelivered or bisected batch
+   * merges in a different grouping, so their last bits legitimately differ. The sequence watermark is
+   * bookkeeping, not statistics, and is left out.
    */
   async statsDigest(): Promise<{ digest: string; items: number }> {
     const items = (await this.scan((pk) => pk.endsWith("#STATS")))
@@ -351,7 +356,7 @@ export class LocalPipeline {
         quarantined: Object.fromEntries(
           Object.entries(item.quarantined?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? 0)]),
         ),
-        profile: deserializeProfile(item.profile?.S ?? ""),
+        profile: invariantView(deserializeProfile(item.profile?.S ?? "")),
       }))
       .sort((a, b) => (a.pk === b.pk ? (a.sk < b.sk ? -1 : 1) : a.pk < b.pk ? -1 : 1));
     const digest = createHash("sha256").update(canonicalJson(items)).digest("hex");

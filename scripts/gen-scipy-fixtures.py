@@ -66,6 +66,34 @@ def draw(spec, rng):
                 return value
             r -= w
         raise AssertionError("weights")
+    if d == "scores":
+        # Scores of a binary classifier: the logistic of a normal mixture (confident: most mass within 1e-3
+        # of 0 or of 1).
+        r = rng.next_u32() % spec["total"]
+        for c in spec["components"]:
+            if r < c["w"]:
+                return 1.0 / (1.0 + math.exp(-(c["mu"] + c["sigma"] * rng.normal())))
+            r -= c["w"]
+        raise AssertionError("weights")
+    if d == "outliers":
+        # A normal bulk with outliers spread log-uniformly over [10^lo, 10^hi].
+        if rng.next_u32() % spec["total"] < spec["w"]:
+            return 10.0 ** (spec["lo"] + (spec["hi"] - spec["lo"]) * rng.uniform())
+        return spec["mu"] + spec["sigma"] * rng.normal()
+    if d == "masspoint":
+        # A mass point (weight w of total) and a lognormal.
+        if rng.next_u32() % spec["total"] < spec["w"]:
+            return spec["value"]
+        return math.exp(spec["mu"] + spec["sigma"] * rng.normal())
+    if d == "signedlog":
+        # Both signs, magnitudes log-uniform over [10^lo, 10^hi].
+        sign = -1.0 if rng.next_u32() % 2 == 1 else 1.0
+        return sign * 10.0 ** (spec["lo"] + (spec["hi"] - spec["lo"]) * rng.uniform())
+    if d == "cauchy":
+        return spec["x0"] + spec["gamma"] * math.tan(math.pi * (rng.uniform() - 0.5))
+    if d == "rounded":
+        # Lognormal prices rounded to a step (ties at every step).
+        return math.floor(math.exp(spec["mu"] + spec["sigma"] * rng.normal()) / spec["step"] + 0.5) * spec["step"]
     raise ValueError(d)
 
 
@@ -76,7 +104,7 @@ def sample(spec, seed, n):
 
 def with_totals(spec):
     spec = dict(spec)
-    if spec["dist"] == "mixture":
+    if spec["dist"] in ("mixture", "scores"):
         spec["total"] = sum(c["w"] for c in spec["components"])
     if spec["dist"] in ("discrete", "categorical"):
         spec["total"] = sum(w for _, w in spec["weights"])
@@ -96,6 +124,16 @@ def psi(r, c):
     return float(np.sum((c - r) * np.log(c / r)))
 
 
+def std(values):
+    """np.std (ddof 0), computed on values scaled by a power of two when they reach 2^400 (|x| up to 1e308
+    would overflow the squares); for smaller values exactly np.std."""
+    top = float(np.max(np.abs(values)))
+    if top < 2.0 ** 400:
+        return float(np.std(values))
+    scale = 2.0 ** (math.frexp(top)[1] - 1)
+    return float(np.std(values / scale)) * scale
+
+
 def numeric_case(name, ref_spec, cur_spec, n_ref, n_cur, seed, bins=10):
     ref_spec, cur_spec = with_totals(ref_spec), with_totals(cur_spec)
     ref = np.array(sample(ref_spec, seed, n_ref))
@@ -113,7 +151,7 @@ def numeric_case(name, ref_spec, cur_spec, n_ref, n_cur, seed, bins=10):
             "ks": float(ks.statistic),
             "ksPValue": float(ks.pvalue),
             "wasserstein": float(w),
-            "wassersteinNormalized": float(w / np.std(ref)),
+            "wassersteinNormalized": float(w / std(ref)),
             "psi": psi(r, c),
             "jensenShannon": float(distance.jensenshannon(r, c, base=2)),
         },
@@ -200,6 +238,25 @@ def main():
     cases.append(categorical_case("categorical-one-category-1000", cat([("only", 1)]), cat([("only", 1)]), 1000, 700, nxt()))
     many = [(f"k{i:02d}", 1 + (i * 7) % 13) for i in range(60)]
     cases.append(categorical_case("categorical-60-categories-100000", cat(many), cat(many[5:] + [("new", 20)]), 100_000, 100_000, nxt()))
+
+    # Adversarial shapes (issue 12): where a sketch's error depends on the data, these show it.
+    conf = lambda mu: {"dist": "scores", "components": [{"w": 1, "mu": -mu, "sigma": 1.5}, {"w": 1, "mu": mu, "sigma": 1.5}]}
+    cases.append(numeric_case("adversarial-scores-confident-same-6720x960", conf(9), conf(9), 6720, 960, nxt()))
+    cases.append(numeric_case("adversarial-scores-confident-shift-200000", conf(9), conf(8), 200_000, 200_000, nxt()))
+    cases.append(numeric_case("adversarial-offset-1e9-same-100000", normal(1e9, 1), normal(1e9, 1), 100_000, 100_000, nxt()))
+    out = lambda mu: {"dist": "outliers", "total": 100, "w": 5, "lo": -2, "hi": 10, "mu": mu, "sigma": 3}
+    cases.append(numeric_case("adversarial-bulk-outliers-shift-200000", out(100), out(105), 200_000, 200_000, nxt()))
+    mass = lambda v: {"dist": "masspoint", "total": 2, "w": 1, "value": v, "mu": 0, "sigma": 1}
+    cases.append(numeric_case("adversarial-masspoint-moving-200000", mass(1.0), mass(1.06), 200_000, 200_000, nxt()))
+    cases.append(numeric_case("adversarial-masspoint-same-1000000", mass(1.0), mass(1.0), 1_000_000, 1_000_000, nxt()))
+    huge = lambda lo, hi: {"dist": "signedlog", "lo": lo, "hi": hi}
+    cases.append(numeric_case("adversarial-huge-range-200000", huge(-300, 300), huge(-300, 290), 200_000, 200_000, nxt()))
+    cases.append(numeric_case("adversarial-cauchy-200000", {"dist": "cauchy", "x0": 0, "gamma": 1},
+                              {"dist": "cauchy", "x0": 0.1, "gamma": 1}, 200_000, 200_000, nxt()))
+    cases.append(numeric_case("adversarial-pareto-alpha1-200000", {"dist": "pareto", "xm": 1, "alpha": 1.0},
+                              {"dist": "pareto", "xm": 1, "alpha": 1.0}, 200_000, 200_000, nxt()))
+    price = lambda mu: {"dist": "rounded", "mu": mu, "sigma": 1, "step": 0.01}
+    cases.append(numeric_case("adversarial-rounded-prices-200000", price(2), price(2.02), 200_000, 200_000, nxt()))
 
     # Pure function checks of the KS tail: kstwo.sf at the sizes the cases use.
     kstwo = []

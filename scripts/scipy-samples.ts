@@ -8,7 +8,13 @@ export type SampleSpec =
   | { dist: "pareto"; xm: number; alpha: number }
   | { dist: "mixture"; total: number; components: Array<{ w: number; mu: number; sigma: number }> }
   | { dist: "discrete"; total: number; weights: Array<[number, number]> }
-  | { dist: "categorical"; total: number; weights: Array<[string, number]> };
+  | { dist: "categorical"; total: number; weights: Array<[string, number]> }
+  | { dist: "scores"; total: number; components: Array<{ w: number; mu: number; sigma: number }> }
+  | { dist: "outliers"; total: number; w: number; lo: number; hi: number; mu: number; sigma: number }
+  | { dist: "masspoint"; total: number; w: number; value: number; mu: number; sigma: number }
+  | { dist: "signedlog"; lo: number; hi: number }
+  | { dist: "cauchy"; x0: number; gamma: number }
+  | { dist: "rounded"; mu: number; sigma: number; step: number };
 
 /** mulberry32: 32-bit state, integer operations only (identical results in Python with & 0xffffffff). */
 export class Mulberry32 {
@@ -64,6 +70,27 @@ export function draw(spec: SampleSpec, rng: Mulberry32): number | string {
     case "discrete":
     case "categorical":
       return pick<number | string>(spec.weights, rng.nextU32() % spec.total);
+    case "scores": {
+      const c = pick(
+        spec.components.map((x): [typeof x, number] => [x, x.w]),
+        rng.nextU32() % spec.total,
+      );
+      return 1 / (1 + Math.exp(-(c.mu + c.sigma * rng.normal())));
+    }
+    case "outliers":
+      if (rng.nextU32() % spec.total < spec.w) return 10 ** (spec.lo + (spec.hi - spec.lo) * rng.uniform());
+      return spec.mu + spec.sigma * rng.normal();
+    case "masspoint":
+      if (rng.nextU32() % spec.total < spec.w) return spec.value;
+      return Math.exp(spec.mu + spec.sigma * rng.normal());
+    case "signedlog": {
+      const sign = rng.nextU32() % 2 === 1 ? -1 : 1;
+      return sign * 10 ** (spec.lo + (spec.hi - spec.lo) * rng.uniform());
+    }
+    case "cauchy":
+      return spec.x0 + spec.gamma * Math.tan(Math.PI * (rng.uniform() - 0.5));
+    case "rounded":
+      return Math.floor(Math.exp(spec.mu + spec.sigma * rng.normal()) / spec.step + 0.5) * spec.step;
   }
 }
 

@@ -141,6 +141,12 @@ describe("canonicalJson (stored-statistics digest)", () => {
       same: true,
       why: "one-ulp noise at a decimal tie",
     },
+    {
+      a: { m2: 5.639905908494926e24 },
+      b: { m2: 5.639905908494908e24 },
+      same: true,
+      why: "merge-order rounding of a moment beyond 2^53",
+    },
     { a: { count: 41 }, b: { count: 42 }, same: false, why: "counts are exact" },
     { a: { mean: 0.5 }, b: { mean: 0.6 }, same: false, why: "real differences in moments" },
   ])("$why", ({ a, b, same }) => {

@@ -145,8 +145,13 @@ function normalGrid(mean: number, sd: number): { values: Float64Array; probabili
 }
 
 /** A numeric summary of weighted values (cells and counts), as profiling those events would give. */
-function numericSummary(values: Float64Array, counts: Float64Array, missing: number): NumericSummary {
-  const summary = emptyNumeric();
+function numericSummary(
+  values: Float64Array,
+  counts: Float64Array,
+  missing: number,
+  scores = false,
+): NumericSummary {
+  const summary = emptyNumeric(scores);
   let count = 0;
   let mean = 0;
   let m2 = 0;
@@ -166,7 +171,7 @@ function numericSummary(values: Float64Array, counts: Float64Array, missing: num
   }
   summary.count = count;
   summary.mean = count > 0 ? mean : 0;
-  summary.m2 = m2;
+  summary.scaledM2 = m2;
   summary.missing = missing;
   return summary;
 }
@@ -300,6 +305,6 @@ export function drawBucket(
     prediction.count += k;
   }
   profile.prediction = prediction;
-  profile.score = numericSummary(scores, counts, 0);
+  profile.score = numericSummary(scores, counts, 0, true);
   return { bucketStart, profile, outcomes };
 }

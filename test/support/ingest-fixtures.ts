@@ -15,7 +15,8 @@ import { DynamoDbStatsRepository } from "../../lambdas/adapters/dynamodb-stats-r
 import { bucketStartOf } from "../../lambdas/domain/ingest/batch";
 import type { IngestModel } from "../../lambdas/domain/ingest/event-validation";
 import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
-import { serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import { deserializeProfile, serializeProfile } from "../../lambdas/domain/stats/profile-codec";
+import { profileDifferences as domainProfileDifferences } from "../../lambdas/domain/stats/profile-equivalence";
 import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
 import { createIngestHandler, dynamoDbIngestStores } from "../../lambdas/handlers/ingest";
 import { createStream, createTable, type Emulators, startEmulators } from "../../local/emulators";
@@ -195,25 +196,16 @@ export function expectedStats(payloads: readonly string[]): Map<string, Expected
 }
 
 /**
- * Paths where two serialized profiles differ. Counts, categories and sketches must be equal; floating-point
- * fields (means, M2, loss sums) may differ in the last bits, since merging is associative only up to
- * rounding (profile.ts) and different delivery patterns merge in different trees.
+ * Paths where two serialized profiles of the same events differ beyond what batch splits may change
+ * (lambdas/domain/stats/profile-equivalence.ts, docs/statistics.md "Batch splits"): counts, categories and
+ * extremes exactly; floating-point fields (means, M2, loss sums) within `relTol`, since merging is
+ * associative only up to rounding and different delivery patterns merge in different trees; numeric
+ * sketches' CDFs within the sum of their error bounds (their cells depend on the split).
  */
 export function profileDifferences(a: string, b: string, relTol = 1e-9): string[] {
-  const out: string[] = [];
-  const walk = (x: unknown, y: unknown, path: string) => {
-    if (typeof x === "number" && typeof y === "number") {
-      if (Math.abs(x - y) > relTol * Math.max(1, Math.abs(x), Math.abs(y))) out.push(`${path}: ${x} != ${y}`);
-    } else if (typeof x === "object" && x !== null && typeof y === "object" && y !== null) {
-      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-      for (const k of keys)
-        walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}.${k}`);
-    } else if (x !== y) {
-      out.push(`${path}: ${JSON.stringify(x)} != ${JSON.stringify(y)}`);
-    }
-  };
-  walk(JSON.parse(a), JSON.parse(b), "$");
-  return out;
+  return domainProfileDifferences(deserializeProfile(a), deserializeProfile(b), {
+    relativeTolerance: relTol,
+  });
 }
 
 /** Differences between two sets of bucket statistics (`key` -> serialized profile + received). */

@@ -155,7 +155,7 @@ export function expectedConfusion(
   let fn = 0;
   const probability = (s: number) => (calibration === undefined ? s : calibratedProbability(calibration, s));
   if (score.count > 0) {
-    for (const piece of sketchPieces(score.sketch, score.min, score.max)) {
+    for (const piece of sketchPieces(score.sketch)) {
       const lo = Math.min(1, Math.max(0, piece.lo));
       const hi = Math.min(1, Math.max(0, piece.hi));
       const parts: Array<[number, number, number]> =

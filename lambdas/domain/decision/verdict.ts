@@ -28,6 +28,11 @@ export interface Verdict {
   readonly evidence: Readonly<Record<string, unknown>>;
   /** Set when the signal was not judged (disabled, too few samples, no baseline): never breached. */
   readonly skipped?: string;
+  /**
+   * Set when the value's error bound from summarizing (stats/drift.ts `bounds`) could flip the verdict:
+   * the value is within this bound of the threshold it was judged against. Such a verdict never breaches.
+   */
+  readonly uncertain?: number;
 }
 
 /** A signal that was not judged; it can never breach. */

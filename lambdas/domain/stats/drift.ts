@@ -1,14 +1,15 @@
 /**
  * Drift metrics between a reference profile (baseline) and a current profile, exactly as pinned in
  * docs/statistics.md ("Pinned definitions") so they can be checked against SciPy. Numeric metrics are
- * computed from the sketches: exact while a sketch still holds every distinct value, otherwise from a
- * piecewise-uniform model of each cell (see docs/statistics.md for the error). Categorical metrics are
- * exact.
+ * computed from the sketches' piecewise distributions (exact while a sketch holds every distinct value);
+ * each comes with a bound on its error derived from the two sketches' error bounds (`bounds`, see
+ * `NumericDriftBounds`). Categorical metrics are exact while no category is pooled.
  */
 import { chiSquaredSf, ks2SampPValue } from "./distributions";
+import { standardDeviation } from "./moments";
 import { type BridgeIntegralMoments, bridgeIntegralMoments } from "./noise";
 import type { CategoricalSummary, FeatureSummary, NumericSummary, Profile } from "./profile";
-import { type Piece, sketchPieces } from "./sketch";
+import { errorBound, type Piece, sketchPieces, sketchW1Bound } from "./sketch";
 import { categoryHash } from "./top-k";
 
 export interface DriftOptions {
@@ -19,6 +20,30 @@ export interface DriftOptions {
 export interface SampleSizes {
   reference: number;
   current: number;
+}
+
+/**
+ * How far each numeric metric can be from its value on the exact data (the pinned definition applied to
+ * every value the two summaries saw), from the sketches' error bounds alone: no assumption on the data.
+ * NaN means unknown: a side has no values, or a sketch was read from a format-1/2 profile (`legacy`).
+ * - `ks`: eps_ref + eps_cur, the sketches' sup CDF errors (`errorBound`). Guaranteed.
+ * - `psi`, `jensenShannon`: the bins' edges as computed, each bin's proportion known within +-2 eps of its
+ *   side (two CDF evaluations; +-eps for the two outer bins, one evaluation each), clamped to [0, 1]; the
+ *   bound is the largest change of the metric over that box of proportions (per bin, the convex term's
+ *   largest and smallest values on its box: at corners, or 0 where the box meets the diagonal). It covers
+ *   the proportions for these edges; the edges themselves are the sketch's reference quantiles, within rank
+ *   eps_ref of the exact ones, and that displacement is not in the bound (no bound exists without an
+ *   assumption on the current data's density near the edges; docs/statistics.md measures it).
+ * - `wasserstein`: the sum of both sketches' certified W1 bounds (`sketchW1Bound`), in value units;
+ *   `wassersteinNormalized` that divided by the reference's standard deviation. Guaranteed, but
+ *   data-dependent: large for cells spanning many octaves of a heavy tail.
+ */
+export interface NumericDriftBounds {
+  readonly ks: number;
+  readonly psi: number;
+  readonly jensenShannon: number;
+  readonly wasserstein: number;
+  readonly wassersteinNormalized: number;
 }
 
 /**
@@ -34,6 +59,8 @@ export interface NumericDrift {
   wassersteinNormalized: number;
   psi: number;
   jensenShannon: number;
+  /** Each metric's largest possible error from summarizing (NaN: unknown); see `NumericDriftBounds`. */
+  bounds: NumericDriftBounds;
   /** What the sampling-noise floors need (stats/noise.ts); absent when a side has no values. */
   noise?: NumericNoiseModel;
 }
@@ -56,6 +83,19 @@ export interface CategoricalNoiseModel {
   readonly maxSd: number;
 }
 
+/**
+ * Errors of the categorical metrics from summarizing: 0 while both sides count every category exactly
+ * (no more than `topK` categories, nothing pooled in `other`); NaN (unknown) once categories are pooled,
+ * since the metrics are then those of the pooled categories (for chi-squared, JS and PSI never above the
+ * full categories' values, but not bounded from above).
+ */
+export interface CategoricalDriftBounds {
+  readonly chiSquared: number;
+  readonly lInfinity: number;
+  readonly jensenShannon: number;
+  readonly psi: number;
+}
+
 export interface CategoricalDrift {
   type: "categorical";
   n: SampleSizes;
@@ -64,6 +104,8 @@ export interface CategoricalDrift {
   lInfinity: number;
   jensenShannon: number;
   psi: number;
+  /** Each metric's largest possible error from summarizing (0 or NaN); see `CategoricalDriftBounds`. */
+  bounds: CategoricalDriftBounds;
   /** What the sampling-noise floors need (stats/noise.ts); absent when a side has no values. */
   noise?: CategoricalNoiseModel;
 }
@@ -110,8 +152,13 @@ export function jensenShannon(p: readonly number[], q: readonly number[]): numbe
   return Math.sqrt(Math.max(0, js / Math.LN2 / 2));
 }
 
-/** A distribution given as sorted disjoint pieces (points and uniform intervals), with CDF queries. */
-class PiecewiseDistribution {
+/**
+ * A distribution given as sorted pieces (points and uniform intervals, as `sketchPieces` returns them), with
+ * CDF and quantile queries. Intervals are disjoint but may touch, and a point may sit where two intervals
+ * touch (a heavy exact value inside a coarse cell of the sketch): the interval ending there comes first, then
+ * the point, then the interval starting there.
+ */
+export class PiecewiseDistribution {
   readonly total: number;
   private readonly cum: Float64Array;
   constructor(readonly pieces: readonly Piece[]) {
@@ -120,62 +167,69 @@ class PiecewiseDistribution {
     this.total = this.cum[pieces.length]!;
   }
 
-  /** Index of the last piece with lo <= x, or -1. */
-  private find(x: number): number {
-    let lo = 0;
-    let hi = this.pieces.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.pieces[mid]!.lo <= x) {
-        ans = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
+  /** Number of pieces with lo <= x (`inclusive`) or lo < x. */
+  private count(x: number, inclusive: boolean): number {
+    let low = 0;
+    let high = this.pieces.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const lo = this.pieces[mid]!.lo;
+      if (lo < x || (inclusive && lo === x)) low = mid + 1;
+      else high = mid;
     }
-    return ans;
+    return low;
+  }
+
+  /**
+   * Mass at or below x (`inclusive`) or strictly below x. Strictly below takes the last piece with lo < x, so
+   * a point at x, and the interval starting at x after it, are excluded even when an interval ends at x.
+   */
+  private mass(x: number, inclusive: boolean): number {
+    const after = this.count(x, inclusive);
+    if (after === 0) return 0;
+    const i = after - 1;
+    const p = this.pieces[i]!;
+    if (p.lo === p.hi || x >= p.hi) return this.cum[i + 1]!;
+    return this.cum[i]! + (p.mass * (x - p.lo)) / (p.hi - p.lo);
   }
 
   /** Mass at or below x (right-continuous CDF, unnormalized). */
   atOrBelow(x: number): number {
-    const i = this.find(x);
-    if (i < 0) return 0;
-    const p = this.pieces[i]!;
-    if (x >= p.hi) return this.cum[i + 1]!;
-    return this.cum[i]! + (p.mass * (x - p.lo)) / (p.hi - p.lo);
+    return this.mass(x, true);
   }
 
   /** Mass strictly below x (left limit of the CDF, unnormalized). */
   below(x: number): number {
-    const i = this.find(x);
-    if (i < 0) return 0;
-    const p = this.pieces[i]!;
-    if (p.lo === p.hi) return x > p.lo ? this.cum[i + 1]! : this.cum[i]!;
-    if (x >= p.hi) return this.cum[i + 1]!;
-    return this.cum[i]! + (p.mass * (x - p.lo)) / (p.hi - p.lo);
+    return this.mass(x, false);
   }
 
-  /** The k-th smallest value (0-based), spreading a cell's values evenly over it. */
+  /**
+   * The k-th smallest value (0-based): where the cumulative mass reaches k + 1/2, linear inside an interval
+   * (the exact order statistic wherever the pieces are exact points).
+   */
   orderStatistic(k: number): number {
-    let lo = 0;
-    let hi = this.pieces.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.cum[mid + 1]! > k) hi = mid;
-      else lo = mid + 1;
+    const target = k + 0.5;
+    let low = 0;
+    let high = this.pieces.length - 1;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.cum[mid + 1]! >= target) high = mid;
+      else low = mid + 1;
     }
-    const p = this.pieces[lo]!;
+    const p = this.pieces[low]!;
     if (p.lo === p.hi) return p.lo;
-    return p.lo + ((k - this.cum[lo]! + 0.5) / p.mass) * (p.hi - p.lo);
+    const fraction = (target - this.cum[low]!) / p.mass;
+    return Math.min(p.hi, Math.max(p.lo, p.lo + fraction * (p.hi - p.lo)));
   }
 
-  /** Quantile with numpy.quantile's default "linear" method. */
-  quantile(q: number): number {
-    const h = (this.total - 1) * q;
+  /** Quantile with numpy.quantile's default "linear" method, `count` being the number of values. */
+  quantile(q: number, count = Math.round(this.total)): number {
+    const h = (count - 1) * q;
     const i = Math.floor(h);
     const t = h - i;
     const a = this.orderStatistic(i);
     if (t === 0) return a;
-    const b = this.orderStatistic(Math.min(i + 1, this.total - 1));
+    const b = this.orderStatistic(Math.min(i + 1, count - 1));
     const diff = b - a;
     return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
   }
@@ -231,6 +285,78 @@ function nanNumeric(n: SampleSizes): NumericDrift {
     wassersteinNormalized: nan,
     psi: nan,
     jensenShannon: nan,
+    bounds: { ks: nan, psi: nan, jensenShannon: nan, wasserstein: nan, wassersteinNormalized: nan },
+  };
+}
+
+/** The range [low, high] of a proportion known within +-error, clamped to [0, 1]. */
+function within(p: number, error: number): [number, number] {
+  return [Math.max(0, p - error), Math.min(1, p + error)];
+}
+
+/**
+ * Smallest and largest value of a per-bin term `term(r, c)` over the box r in `rs`, c in `cs`, for a term
+ * that is jointly convex, 0 on the diagonal, increasing in c and decreasing in r above the diagonal (and
+ * the reverse below): the PSI term (c - r) ln(c / r) and the Jensen-Shannon term are such. The largest value
+ * is at a corner; the smallest is 0 if the box meets the diagonal, else at the corner nearest to it.
+ */
+function termRange(
+  term: (r: number, c: number) => number,
+  rs: [number, number],
+  cs: [number, number],
+): [number, number] {
+  const corners = [term(rs[0], cs[0]), term(rs[0], cs[1]), term(rs[1], cs[0]), term(rs[1], cs[1])];
+  const high = Math.max(...corners);
+  let low: number;
+  if (cs[0] > rs[1]) low = term(rs[1], cs[0]);
+  else if (cs[1] < rs[0]) low = term(rs[0], cs[1]);
+  else low = 0;
+  return [Math.min(low, high), high];
+}
+
+/** The PSI term of one bin (proportions floored at 1e-4, as `psi`). */
+function psiTerm(r: number, c: number): number {
+  const rf = Math.max(r, PSI_FLOOR);
+  const cf = Math.max(c, PSI_FLOOR);
+  return (cf - rf) * Math.log(cf / rf);
+}
+
+/** The Jensen-Shannon divergence term of one bin, natural log: a ln(2a/(a+b)) + b ln(2b/(a+b)). */
+function jsTerm(a: number, b: number): number {
+  const m = (a + b) / 2;
+  return (a > 0 ? a * Math.log(a / m) : 0) + (b > 0 ? b * Math.log(b / m) : 0);
+}
+
+/**
+ * Bounds of PSI and the Jensen-Shannon distance when each bin's proportion may be off by its error (see
+ * `NumericDriftBounds`): the largest distance from the reported value to the metric's range over the box.
+ */
+export function binnedBounds(
+  r: readonly number[],
+  c: readonly number[],
+  rError: readonly number[],
+  cError: readonly number[],
+): { psi: number; jensenShannon: number } {
+  let psiLow = 0;
+  let psiHigh = 0;
+  let jsLow = 0;
+  let jsHigh = 0;
+  for (let i = 0; i < r.length; i++) {
+    const rs = within(r[i]!, rError[i]!);
+    const cs = within(c[i]!, cError[i]!);
+    const [pl, ph] = termRange(psiTerm, rs, cs);
+    const [jl, jh] = termRange(jsTerm, rs, cs);
+    psiLow += pl;
+    psiHigh += ph;
+    jsLow += jl;
+    jsHigh += jh;
+  }
+  const value = psi(r, c);
+  const distance = jensenShannon(r, c);
+  const toDistance = (divergence: number): number => Math.sqrt(Math.max(0, divergence) / Math.LN2 / 2);
+  return {
+    psi: Math.max(psiHigh - value, value - psiLow, 0),
+    jensenShannon: Math.max(toDistance(jsHigh) - distance, distance - toDistance(jsLow), 0),
   };
 }
 
@@ -243,13 +369,13 @@ export function numericDrift(
   const n = { reference: ref.count, current: cur.count };
   if (ref.count === 0 || cur.count === 0) return nanNumeric(n);
   const bins = opts.bins ?? 10;
-  const a = new PiecewiseDistribution(sketchPieces(ref.sketch, ref.min, ref.max));
-  const b = new PiecewiseDistribution(sketchPieces(cur.sketch, cur.min, cur.max));
+  const a = new PiecewiseDistribution(sketchPieces(ref.sketch));
+  const b = new PiecewiseDistribution(sketchPieces(cur.sketch));
   const { ks, w1 } = ksAndWasserstein(a, b);
-  const sd = Math.sqrt(ref.m2 / ref.count);
+  const sd = standardDeviation(ref);
   const edges: number[] = [];
   for (let i = 1; i < bins; i++) {
-    const e = a.quantile(i / bins);
+    const e = a.quantile(i / bins, ref.count);
     if (edges.length === 0 || edges[edges.length - 1] !== e) edges.push(e);
   }
   const r: number[] = [];
@@ -266,16 +392,34 @@ export function numericDrift(
   }
   r.push((a.total - prevR) / a.total);
   c.push((b.total - prevC) / b.total);
+  const normalized = (w: number): number => (sd > 0 ? w / sd : w === 0 ? 0 : Number.POSITIVE_INFINITY);
+  const epsRef = errorBound(ref.sketch);
+  const epsCur = errorBound(cur.sketch);
+  // Inner bins take two CDF evaluations, the outer two one each (the CDF is exact at -inf and +inf).
+  const errors = (eps: number): number[] => r.map((_, i) => (i === 0 || i === r.length - 1 ? eps : 2 * eps));
+  const binned = binnedBounds(r, c, errors(epsRef), errors(epsCur));
+  const w1Bound = sketchW1Bound(ref.sketch) + sketchW1Bound(cur.sketch);
   return {
     type: "numeric",
     n,
     ks,
     ksPValue: ks2SampPValue(ks, ref.count, cur.count),
     wasserstein: w1,
-    wassersteinNormalized: sd > 0 ? w1 / sd : w1 === 0 ? 0 : Number.POSITIVE_INFINITY,
+    wassersteinNormalized: normalized(w1),
     psi: psi(r, c),
     jensenShannon: jensenShannon(r, c),
-    noise: { bins: r.length, bridge: bridgeIntegralMoments((q) => a.quantile(q)), referenceSd: sd },
+    bounds: {
+      ks: epsRef + epsCur,
+      psi: Number.isNaN(epsRef + epsCur) ? Number.NaN : binned.psi,
+      jensenShannon: Number.isNaN(epsRef + epsCur) ? Number.NaN : binned.jensenShannon,
+      wasserstein: w1Bound,
+      wassersteinNormalized: Number.isNaN(w1Bound) ? Number.NaN : normalized(w1Bound),
+    },
+    noise: {
+      bins: r.length,
+      bridge: bridgeIntegralMoments((q) => a.quantile(q, ref.count)),
+      referenceSd: sd,
+    },
   };
 }
 
@@ -308,6 +452,7 @@ export function categoricalDrift(
       lInfinity: nan,
       jensenShannon: nan,
       psi: nan,
+      bounds: { chiSquared: nan, lInfinity: nan, jensenShannon: nan, psi: nan },
     };
   }
   const level = Math.max(ref.level, cur.level);
@@ -336,6 +481,9 @@ export function categoricalDrift(
     maxSd = Math.max(maxSd, Math.sqrt(pooled * (1 - pooled)));
   }
   const dof = categories.length - 1;
+  // Exact while every category is counted on both sides; the metrics of pooled categories are unbounded.
+  const pooled = ref.level > 0 || cur.level > 0 || ref.other > 0 || cur.other > 0;
+  const bound = pooled ? Number.NaN : 0;
   return {
     type: "categorical",
     n,
@@ -344,6 +492,7 @@ export function categoricalDrift(
     lInfinity: lInf,
     jensenShannon: jensenShannon(r, c),
     psi: psi(r, c),
+    bounds: { chiSquared: bound, lInfinity: bound, jensenShannon: bound, psi: bound },
     noise: { categories: categories.length, maxSd },
   };
 }

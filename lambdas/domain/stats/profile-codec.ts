@@ -1,9 +1,17 @@
 /**
- * The profile codec (format version 2; version 1 is still read): compact JSON with features and
- * categories in sorted order, so equal profiles serialize to equal strings; sketches and score histograms
- * are base64 varint blobs. Decoding validates everything and throws ProfileFormatError naming the field.
+ * The profile codec (format version 3; versions 1 and 2 are still read): compact JSON with features and
+ * categories in sorted order, so equal profiles serialize to equal strings; sketches are sketch.ts's
+ * compact strings, score histograms base64 varint blobs. Decoding validates everything and throws
+ * ProfileFormatError naming the field.
+ *
+ * Versions 1 and 2 held the earlier numeric sketch, a floating-point grid. Their numeric summaries are read
+ * into the current types: the grid's cells become the same blocks of the current sketch (an exact
+ * conversion, `numericSketchFromGrid`), marked legacy when the grid had coarsened, so that drift computed on
+ * them reports its error bound as unknown (NaN); M2 becomes the scaled M2 (moments.ts). They are written
+ * back as version 3.
  */
 import type { TaskType } from "../../../contracts/model";
+import { momentScaleFor } from "./moments";
 import {
   type FeatureSummary,
   type PerformanceStats,
@@ -11,7 +19,18 @@ import {
   type Profile,
   ProfileFormatError,
 } from "./profile";
-import { CellTable, MAX_LEVEL, type Sketch, sketchCount } from "./sketch";
+import {
+  deserializeScoreSketch,
+  deserializeSketch,
+  numericSketchFromGrid,
+  type Sketch,
+  SketchFormatError,
+  scoreSketchFromGrid,
+  serializeSketch,
+  sketchCount,
+  sketchMax,
+  sketchMin,
+} from "./sketch";
 
 class ByteWriter {
   private buf = new Uint8Array(256);
@@ -78,33 +97,6 @@ class ByteReader {
   }
 }
 
-function encodeSketch(s: Sketch): string {
-  const w = new ByteWriter();
-  // Keys sorted in a typed array (keys are distinct: same order as sorting [key, count] pairs by key).
-  const keys = s.level === 0 ? new Float64Array(s.cells.size) : new Int32Array(s.cells.size);
-  let i = 0;
-  s.cells.forEach((key) => {
-    keys[i++] = key;
-  });
-  keys.sort();
-  if (s.level === 0) {
-    for (const value of keys) {
-      w.f64(value);
-      w.uvarint(s.cells.get(value)!);
-    }
-  } else {
-    const shift = s.level - 1;
-    let prev = 0;
-    for (const key of keys) {
-      const code = key >> shift;
-      w.svarint(code - prev);
-      w.uvarint(s.cells.get(key)!);
-      prev = code;
-    }
-  }
-  return w.base64();
-}
-
 function decodeBlob(b64: unknown, where: string): ByteReader {
   if (typeof b64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
     throw new ProfileFormatError(`${where}: expected a base64 string`);
@@ -112,11 +104,18 @@ function decodeBlob(b64: unknown, where: string): ByteReader {
   return new ByteReader(new Uint8Array(Buffer.from(b64, "base64")));
 }
 
-function decodeSketch(b64: unknown, level: number, capacity: number, where: string): Sketch {
+/** Largest level of the format-1/2 grid (one cell per binary octave). */
+const GRID_MAX_LEVEL = 21;
+
+/**
+ * The cells of a format-1/2 grid sketch as [key, count] pairs, validated as that format's decoder did: at
+ * level 0 float64 values in increasing order, above signed varint deltas of the cell codes (the high word
+ * of the float64 with the low level - 1 bits cleared, shifted), positive counts, at most `capacity` cells
+ * below the coarsest level.
+ */
+function decodeGrid(b64: unknown, level: number, capacity: number, where: string): Array<[number, number]> {
   const r = decodeBlob(b64, where);
-  const s: Sketch = { level, capacity, cells: new CellTable() };
-  // Cells are written in strictly increasing order (values at level 0, codes above); anything else is
-  // not a canonical sketch, and accepting it would give a profile whose round trip is not the identity.
+  const cells: Array<[number, number]> = [];
   let prev = 0;
   let last = Number.NEGATIVE_INFINITY;
   while (!r.done) {
@@ -135,11 +134,12 @@ function decodeSketch(b64: unknown, level: number, capacity: number, where: stri
       throw new ProfileFormatError(`${where}: sketch cells out of order`);
     last = order;
     const count = r.uvarint();
-    if (count < 1 || !s.cells.add(key, count)) throw new ProfileFormatError(`${where}: invalid sketch cell`);
+    if (count < 1) throw new ProfileFormatError(`${where}: invalid sketch cell`);
+    cells.push([key, count]);
   }
-  if (s.cells.size > capacity && level < MAX_LEVEL)
+  if (cells.length > capacity && level < GRID_MAX_LEVEL)
     throw new ProfileFormatError(`${where}: more cells than capacity`);
-  return s;
+  return cells;
 }
 
 function encodeHistogram(m: Map<number, number>): string {
@@ -172,20 +172,8 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function encodeSummary(s: FeatureSummary): Json {
   if (s.kind === "numeric") {
-    const empty = s.count === 0;
-    return [
-      "n",
-      s.count,
-      s.missing,
-      s.invalid,
-      s.mean,
-      s.m2,
-      empty ? null : s.min,
-      empty ? null : s.max,
-      s.sketch.level,
-      s.sketch.capacity,
-      encodeSketch(s.sketch),
-    ];
+    // The sketch holds the exact minimum and maximum (and the moment scale follows from them).
+    return ["n", s.count, s.missing, s.invalid, s.mean, s.scaledM2, serializeSketch(s.sketch)];
   }
   const counts: Record<string, number> = {};
   for (const c of [...s.counts.keys()].sort()) counts[c] = s.counts.get(c)!;
@@ -227,7 +215,7 @@ function encodePerformance(p: PerformanceStats): Json {
   }
 }
 
-/** Serialize to a compact JSON string (format version 2). Category and feature order are canonical. */
+/** Serialize to a compact JSON string (format version 3). Category and feature order are canonical. */
 export function serializeProfile(p: Profile): string {
   const features: Record<string, Json> = {};
   for (const name of Object.keys(p.features).sort()) features[name] = encodeSummary(p.features[name]!);
@@ -270,30 +258,93 @@ function record(v: unknown, where: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function decodeSummary(v: unknown, where: string): FeatureSummary {
+/** Which sketch a numeric summary holds: the score summary has a score sketch. */
+type SketchKind = "numeric" | "score";
+
+/** A sketch decoding failure as the profile's format error, naming the field. */
+function sketchField<T>(where: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof SketchFormatError) fail(where, err.message);
+    throw err;
+  }
+}
+
+/** A numeric summary around a decoded sketch, with the extremes and moment scale it implies. */
+function numericSummary(
+  count: number,
+  missing: number,
+  invalid: number,
+  mean: number,
+  m2: number,
+  scaled: boolean,
+  sketch: Sketch,
+  where: string,
+): FeatureSummary {
+  if (sketchCount(sketch) !== count) fail(`${where}.sketch`, "cell counts do not add up to count");
+  if (m2 < 0) fail(`${where}.m2`, "must be non-negative");
+  const min = count === 0 ? Number.POSITIVE_INFINITY : sketchMin(sketch);
+  const max = count === 0 ? Number.NEGATIVE_INFINITY : sketchMax(sketch);
+  const momentScale = count === 0 ? 0 : momentScaleFor(Math.max(Math.abs(min), Math.abs(max)));
+  return {
+    kind: "numeric",
+    count,
+    missing,
+    invalid,
+    mean,
+    scaledM2: scaled ? m2 : m2 * 2 ** (-2 * momentScale),
+    momentScale,
+    min,
+    max,
+    sketch,
+  };
+}
+
+function decodeSummary(v: unknown, where: string, version: number, sketchKind: SketchKind): FeatureSummary {
   if (!Array.isArray(v)) fail(where, "expected a summary array");
+  if (v[0] === "n" && version >= 3) {
+    const a = array(v, 7, where);
+    const sketch = sketchField(`${where}.sketch`, () =>
+      sketchKind === "score" ? deserializeScoreSketch(a[6]) : deserializeSketch(a[6]),
+    );
+    return numericSummary(
+      count(a[1], `${where}.count`),
+      count(a[2], `${where}.missing`),
+      count(a[3], `${where}.invalid`),
+      finite(a[4], `${where}.mean`),
+      finite(a[5], `${where}.m2`),
+      true,
+      sketch,
+      where,
+    );
+  }
   if (v[0] === "n") {
+    // Versions 1 and 2: [..., mean, m2, min, max, level, capacity, grid cells].
     const a = array(v, 11, where);
     const n = count(a[1], `${where}.count`);
     const level = count(a[8], `${where}.level`);
-    if (level > MAX_LEVEL) fail(`${where}.level`, "out of range");
+    if (level > GRID_MAX_LEVEL) fail(`${where}.level`, "out of range");
     const capacity = count(a[9], `${where}.capacity`);
     if (capacity < 1) fail(`${where}.capacity`, "must be positive");
-    const sketch = decodeSketch(a[10], level, capacity, `${where}.sketch`);
-    if (sketchCount(sketch) !== n) fail(`${where}.sketch`, "cell counts do not add up to count");
-    const m2 = finite(a[5], `${where}.m2`);
-    if (m2 < 0) fail(`${where}.m2`, "must be non-negative");
-    return {
-      kind: "numeric",
-      count: n,
-      missing: count(a[2], `${where}.missing`),
-      invalid: count(a[3], `${where}.invalid`),
-      mean: finite(a[4], `${where}.mean`),
-      m2,
-      min: n === 0 ? Number.POSITIVE_INFINITY : finite(a[6], `${where}.min`),
-      max: n === 0 ? Number.NEGATIVE_INFINITY : finite(a[7], `${where}.max`),
+    const cells = decodeGrid(a[10], level, capacity, `${where}.sketch`);
+    const min = n === 0 ? 0 : finite(a[6], `${where}.min`);
+    const max = n === 0 ? 0 : finite(a[7], `${where}.max`);
+    const sketch = sketchField(`${where}.sketch`, () =>
+      sketchKind === "score"
+        ? scoreSketchFromGrid(level, cells, min, max)
+        : numericSketchFromGrid(level, cells, min, max),
+    );
+    return numericSummary(
+      n,
+      count(a[2], `${where}.missing`),
+      count(a[3], `${where}.invalid`),
+      finite(a[4], `${where}.mean`),
+      finite(a[5], `${where}.m2`),
+      false,
       sketch,
-    };
+      where,
+    );
   }
   if (v[0] === "c") {
     const a = array(v, 8, where);
@@ -401,7 +452,7 @@ export function deserializeProfile(s: string): Profile {
     throw new ProfileFormatError(`profile is not valid JSON: ${(err as Error).message}`);
   }
   const d = record(doc, "profile");
-  if (d.v !== 1 && d.v !== PROFILE_VERSION)
+  if (d.v !== 1 && d.v !== 2 && d.v !== PROFILE_VERSION)
     fail("profile.v", `unsupported profile version ${JSON.stringify(d.v)}`);
   const version = d.v;
   const task = d.t;
@@ -409,7 +460,7 @@ export function deserializeProfile(s: string): Profile {
   const features: Record<string, FeatureSummary> = {};
   for (const [name, enc] of Object.entries(record(d.f, "profile.f"))) {
     if (name === "__proto__") fail("profile.f", "invalid feature name __proto__");
-    features[name] = decodeSummary(enc, `profile.f.${name}`);
+    features[name] = decodeSummary(enc, `profile.f.${name}`, version, "numeric");
   }
   const profile: Profile = {
     version: PROFILE_VERSION,
@@ -417,11 +468,11 @@ export function deserializeProfile(s: string): Profile {
     count: count(d.n, "profile.n"),
     labelled: count(d.l, "profile.l"),
     features,
-    prediction: decodeSummary(d.p, "profile.p"),
+    prediction: decodeSummary(d.p, "profile.p", version, "numeric"),
     performance: decodePerformance(task, d.r, "profile.r", version),
   };
   if (d.s !== undefined) {
-    const score = decodeSummary(d.s, "profile.s");
+    const score = decodeSummary(d.s, "profile.s", version, "score");
     if (score.kind !== "numeric") fail("profile.s", "score summary must be numeric");
     profile.score = score;
   }
@@ -461,7 +512,7 @@ export function deserializeOutcomes(s: string): ProfileOutcomes {
     throw new ProfileFormatError(`outcomes are not valid JSON: ${(err as Error).message}`);
   }
   const d = record(doc, "outcomes");
-  if (d.v !== 1 && d.v !== PROFILE_VERSION)
+  if (d.v !== 1 && d.v !== 2 && d.v !== PROFILE_VERSION)
     fail("outcomes.v", `unsupported profile version ${JSON.stringify(d.v)}`);
   const task = d.t;
   if (task !== "binary" && task !== "multiclass" && task !== "regression") fail("outcomes.t", "unknown task");

@@ -1,8 +1,10 @@
 /**
- * Profile merges: counts, extremes, sketches and category counts merge associatively and commutatively
- * bit for bit; floating-point sums (mean/M2, loss sums) merge commutatively and associatively up to
- * rounding. Inputs are never mutated.
+ * Profile merges: counts, extremes and category counts merge associatively and commutatively bit for bit;
+ * numeric sketches in value (counts, extremes exact, CDFs within their error bounds; sketch.ts); floating-
+ * point sums (mean/M2, loss sums) commutatively and associatively up to rounding. Inputs are never mutated.
  */
+
+import { mergeMoments } from "./moments";
 import {
   type CategoricalSummary,
   emptyCategorical,
@@ -14,20 +16,23 @@ import {
   type Profile,
   ProfileFormatError,
 } from "./profile";
-import { mergeSketches } from "./sketch";
+import { mergeSketches, ScoreSketch } from "./sketch";
 import { addCount, raiseLevel, tracked } from "./top-k";
 
-/** Merge two numeric summaries (Chan's formula for the moments). */
+/** Merge two numeric summaries (Chan's formula for the moments, in their scaled form: moments.ts). */
 export function mergeNumeric(a: NumericSummary, b: NumericSummary): NumericSummary {
-  const n = a.count + b.count;
-  const delta = b.mean - a.mean;
+  if (a.sketch instanceof ScoreSketch !== b.sketch instanceof ScoreSketch) {
+    throw new ProfileFormatError("cannot merge a score summary with a numeric feature summary");
+  }
+  const moments = mergeMoments(a, b);
   return {
     kind: "numeric",
-    count: n,
+    count: moments.count,
     missing: a.missing + b.missing,
     invalid: a.invalid + b.invalid,
-    mean: n === 0 ? 0 : (a.count * a.mean + b.count * b.mean) / n,
-    m2: n === 0 ? 0 : a.m2 + b.m2 + (delta * delta * a.count * b.count) / n,
+    mean: moments.mean,
+    scaledM2: moments.scaledM2,
+    momentScale: moments.momentScale,
     min: Math.min(a.min, b.min),
     max: Math.max(a.max, b.max),
     sketch: mergeSketches(a.sketch, b.sketch),
@@ -170,6 +175,6 @@ export function mergeProfiles(a: Profile, b: Profile): Profile {
 
 function cloneSummary(s: FeatureSummary): FeatureSummary {
   return s.kind === "numeric"
-    ? mergeNumeric(s, emptyNumeric(s.sketch.capacity))
+    ? mergeNumeric(s, emptyNumeric(s.sketch instanceof ScoreSketch))
     : mergeCategorical(s, emptyCategorical(s.topK));
 }

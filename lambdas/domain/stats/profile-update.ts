@@ -1,3 +1,4 @@
+import { addMoment, MOMENT_LIMIT } from "./moments";
 import type {
   CategoricalSummary,
   FeatureSummary,
@@ -9,17 +10,31 @@ import type {
 import { sketchAdd, sketchAddAll } from "./sketch";
 import { addCategory, addCount } from "./top-k";
 
-/** Add one value to a numeric summary (Welford update + sketch). Non-finite values count as invalid. */
+/**
+ * Add one value to a numeric summary (moments + extremes + sketch). Non-finite values count as invalid.
+ * Any finite value is summarized, however large: the moments stay finite (moments.ts).
+ */
 export function addNumeric(s: NumericSummary, v: unknown): void {
   if (typeof v === "number" && v - v === 0) {
-    const n = ++s.count;
-    const delta = v - s.mean;
-    s.mean += delta / n;
-    s.m2 += delta * (v - s.mean);
+    addMoment(s, v);
     if (v < s.min) s.min = v;
     if (v > s.max) s.max = v;
     sketchAdd(s.sketch, v);
   } else {
+    s.missing++;
+    if (v !== null && v !== undefined) s.invalid++;
+  }
+}
+
+/**
+ * Add one score to the score summary: a number in [0, 1] is summarized like a numeric value; anything else
+ * present (out of range, non-finite, not a number) counts as invalid, and an absent score as missing.
+ * The ingest already quarantines events with such scores; this keeps other callers (the drift command,
+ * tests) from ever reaching the score sketch with one.
+ */
+export function addScore(s: NumericSummary, v: unknown): void {
+  if (typeof v === "number" && v >= 0 && v <= 1) addNumeric(s, v);
+  else {
     s.missing++;
     if (v !== null && v !== undefined) s.invalid++;
   }
@@ -79,10 +94,7 @@ export function addPrediction(p: Profile, e: ProfiledPrediction): void {
     for (const name in features) if (!Object.hasOwn(values, name)) features[name]!.missing++;
   }
   addSummary(p.prediction, e.prediction);
-  if (p.score !== undefined) {
-    if (e.score === undefined) p.score.missing++;
-    else addNumeric(p.score, e.score);
-  }
+  if (p.score !== undefined) addScore(p.score, e.score);
 }
 
 /**
@@ -113,12 +125,15 @@ export interface RowPrediction {
 }
 
 /**
- * Profile predictions whose features are rows of `rows` (mutates `p`): the same result, byte for byte, as
- * `addPrediction` on each event in order with the same feature values. Column by column: per numeric feature
- * one pass runs the Welford update in event order and the column goes into the sketch at once
- * (`sketchAddAll`); per categorical feature the codes are counted and each category is added once with its
- * count (category summaries depend only on the counts, not the order). The ingest builds each (model,
- * bucket) group's profile with it. Profile features absent from `rows` count as missing.
+ * Profile predictions whose features are rows of `rows` (mutates `p`): the same profile as `addPrediction`
+ * on each event in order with the same feature values, in value: counts, extremes, moments and categories
+ * are identical, and each numeric sketch holds the same values within its error bound (its bytes differ,
+ * since the column goes into the sketch in one insert rather than 512 values at a time; docs/statistics.md,
+ * "Batch splits"). Column by column: per numeric feature one pass runs the Welford update in event order and
+ * the column goes into the sketch at once (`sketchAddAll`, about the cost of sorting the column); per
+ * categorical feature the codes are counted and each category is added once with its count (category
+ * summaries depend only on the counts, not the order). The ingest builds each (model, bucket) group's
+ * profile with it. Profile features absent from `rows` count as missing.
  */
 export function addPredictionRows(
   p: Profile,
@@ -144,24 +159,39 @@ export function addPredictionRows(
       throw new TypeError(`feature ${rows.numericNames[k]} is not numeric in the profile`);
     let count = s.count;
     let mean = s.mean;
-    let m2 = s.m2;
+    let m2 = s.scaledM2;
     let min = s.min;
     let max = s.max;
     let m = 0;
+    // The plain Welford update while the moments are unscaled and values small (moments.ts); the first
+    // value that needs scaling hands the rest of the column to `addMoment`.
+    let plain = s.momentScale === 0;
     for (let i = 0; i < n; i++) {
       const v = numeric[index[i]! * width + k]!;
       if (Number.isNaN(v)) continue; // missing
-      const delta = v - mean;
-      mean += delta / ++count;
-      m2 += delta * (v - mean);
+      if (plain && v < MOMENT_LIMIT && v > -MOMENT_LIMIT) {
+        const delta = v - mean;
+        mean += delta / ++count;
+        m2 += delta * (v - mean);
+      } else {
+        if (plain) {
+          plain = false;
+          s.count = count;
+          s.mean = mean;
+          s.scaledM2 = m2;
+        }
+        addMoment(s, v);
+      }
       if (v < min) min = v;
       if (v > max) max = v;
       column[m++] = v;
     }
     s.missing += n - m;
-    s.count = count;
-    s.mean = mean;
-    s.m2 = m2;
+    if (plain) {
+      s.count = count;
+      s.mean = mean;
+      s.scaledM2 = m2;
+    }
     s.min = min;
     s.max = max;
     sketchAddAll(s.sketch, column, 0, m);
@@ -201,10 +231,7 @@ export function addPredictionRows(
   for (let i = 0; i < n; i++) {
     const e = predictions[i]!;
     addSummary(prediction, e.prediction);
-    if (score !== undefined) {
-      if (e.score === undefined) score.missing++;
-      else addNumeric(score, e.score);
-    }
+    if (score !== undefined) addScore(score, e.score);
   }
 }
 

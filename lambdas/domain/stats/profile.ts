@@ -8,29 +8,46 @@
 
 import type { FeatureValue } from "../../../contracts/events";
 import type { ProfileSpec, TaskType } from "../../../contracts/model";
-import { DEFAULT_CAPACITY, emptySketch, type Sketch } from "./sketch";
+import { emptyScoreSketch, emptySketch, type Sketch } from "./sketch";
 
-/** Current serialization format version; bumped on any incompatible change. */
-export const PROFILE_VERSION = 2;
+/**
+ * Current serialization format version; bumped on any incompatible change. Version 3 replaced the numeric
+ * sketch (a floating-point grid) by the bounded dyadic trie of sketch.ts and the moments by their scaled form
+ * (moments.ts); versions 1 and 2 are still read (profile-codec.ts).
+ */
+export const PROFILE_VERSION = 3;
 
 /** Default number of categories per categorical feature whose counts are kept exactly. */
 export const DEFAULT_TOP_K = 100;
 
-/** Summary of a numeric feature: moments, extremes and a canonical mergeable sketch. */
+/**
+ * Summary of a numeric feature (or of the scores): moments, extremes and a mergeable sketch whose CDF error
+ * has a data-independent bound (`errorBound` in sketch.ts).
+ */
 export interface NumericSummary {
   kind: "numeric";
   /** Non-missing, finite values. */
   count: number;
-  /** Missing values: null, absent, NaN, +-Infinity or a non-number (those also count as `invalid`). */
+  /**
+   * Missing values: null, absent, NaN, +-Infinity or a non-number (those also count as `invalid`); for the
+   * score summary also a score outside [0, 1].
+   */
   missing: number;
-  /** Subset of `missing` that was present but unusable (NaN, Infinity, wrong type). */
+  /** Subset of `missing` that was present but unusable (NaN, Infinity, wrong type, score out of range). */
   invalid: number;
+  /** Mean of the values (Welford/Chan; finite for any finite values, see moments.ts). */
   mean: number;
-  /** Sum of squared deviations from the mean (Welford/Chan). */
-  m2: number;
+  /**
+   * Sum of squared deviations from the mean divided by 4^momentScale, so that it stays finite for any
+   * finite values (moments.ts); read the spread with `standardDeviation` rather than from this field.
+   */
+  scaledM2: number;
+  /** Power-of-two exponent of the moments' scaling: 0 unless some |value| >= 2^400 (moments.ts). */
+  momentScale: number;
   /** Smallest and largest value; +Infinity / -Infinity when `count` is 0. */
   min: number;
   max: number;
+  /** A `NumericSketch` for features and regression predictions, a `ScoreSketch` for scores. */
   sketch: Sketch;
 }
 
@@ -144,17 +161,19 @@ export class ProfileFormatError extends Error {
   override name = "ProfileFormatError";
 }
 
-export function emptyNumeric(capacity = DEFAULT_CAPACITY): NumericSummary {
+/** An empty numeric summary; `scores` gives it a score sketch (equal resolution near 0 and near 1). */
+export function emptyNumeric(scores = false): NumericSummary {
   return {
     kind: "numeric",
     count: 0,
     missing: 0,
     invalid: 0,
     mean: 0,
-    m2: 0,
+    scaledM2: 0,
+    momentScale: 0,
     min: Number.POSITIVE_INFINITY,
     max: Number.NEGATIVE_INFINITY,
-    sketch: emptySketch(capacity),
+    sketch: scores ? emptyScoreSketch() : emptySketch(),
   };
 }
 
@@ -232,7 +251,7 @@ export function emptyProfile(spec: ProfileSpec): Profile {
     prediction: spec.task === "regression" ? emptyNumeric() : emptyCategorical(topK),
     performance: emptyPerformance(spec),
   };
-  if (spec.task !== "regression") profile.score = emptyNumeric();
+  if (spec.task !== "regression") profile.score = emptyNumeric(true);
   return profile;
 }
 

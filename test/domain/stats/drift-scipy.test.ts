@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { kolmogorovSf, ks2SampPValue } from "../../../lambdas/domain/stats/distributions";
-import { evaluateCase, loadFixtures, PARTIALS } from "../../../scripts/scipy-accuracy";
+import { PiecewiseDistribution } from "../../../lambdas/domain/stats/drift";
+import { errorBound, type Sketch, sketchPieces } from "../../../lambdas/domain/stats/sketch";
+import { buildProfile, evaluateCase, loadFixtures, PARTIALS } from "../../../scripts/scipy-accuracy";
+import { samples } from "../../../scripts/scipy-samples";
 
 const fixtures = loadFixtures();
 
@@ -42,5 +45,51 @@ describe(`drift metrics against SciPy ${fixtures.scipy} (${PARTIALS} merged part
       const p = ks2SampPValue(ks, c.reference.n, c.current.n);
       expect(Math.abs(p - c.expected.ksPValue!)).toBeLessThanOrEqual(1e-9 * c.expected.ksPValue! + 1e-300);
     }
+  });
+});
+
+/** Largest distance between a sketch's CDF (and its left limits) and the exact empirical CDF of `values`. */
+function supCdfError(sketch: Sketch, values: Float64Array): number {
+  const sorted = Float64Array.from(values).sort();
+  const cdf = new PiecewiseDistribution(sketchPieces(sketch));
+  const n = sorted.length;
+  let worst = 0;
+  let i = 0;
+  while (i < n) {
+    const v = sorted[i]!;
+    let j = i + 1;
+    while (j < n && sorted[j] === v) j++;
+    worst = Math.max(worst, Math.abs(cdf.below(v) - i), Math.abs(cdf.atOrBelow(v) - j));
+    // Between consecutive values the exact CDF is flat: the sketch's may not be.
+    if (j < n) {
+      const mid = v + (sorted[j]! - v) / 2;
+      if (mid > v && mid < sorted[j]!) worst = Math.max(worst, Math.abs(cdf.atOrBelow(mid) - j));
+    }
+    i = j;
+  }
+  return worst / n;
+}
+
+const adversarial = fixtures.cases.filter((c) => c.name.startsWith("adversarial-"));
+
+describe("adversarial shapes (issue 12): the bound holds on the data, and each metric is within its bound", () => {
+  it("the fixtures hold the adversarial cases", () => {
+    expect(adversarial.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(adversarial.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    for (const side of [c.reference, c.current]) {
+      const values = Float64Array.from(samples(side.spec, side.seed, side.n) as Iterable<number>);
+      const summary = buildProfile("numeric", side).features.x!;
+      if (summary.kind !== "numeric") throw new Error("numeric summary expected");
+      const bound = errorBound(summary.sketch);
+      expect(bound).toBeLessThanOrEqual(0.005);
+      expect(supCdfError(summary.sketch, values)).toBeLessThanOrEqual(bound + 1e-12);
+    }
+    const d = evaluateCase(c);
+    if (d.type !== "numeric") throw new Error("numeric drift expected");
+    // KS: the bound is guaranteed (the sum of the two sketches' bounds, <= 0.01).
+    expect(Math.abs(d.ks - c.expected.ks!)).toBeLessThanOrEqual(d.bounds.ks + 1e-12);
+    expect(d.bounds.ks).toBeLessThanOrEqual(0.01);
   });
 });

@@ -5,11 +5,13 @@ import type { FeatureKind, ProfileSpec } from "../../../contracts/model";
 import { columnLayout, FeatureColumns } from "../../../lambdas/domain/stats/feature-columns";
 import { emptyProfile } from "../../../lambdas/domain/stats/profile";
 import { serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
+import { profileDifferences } from "../../../lambdas/domain/stats/profile-equivalence";
 import {
   addPrediction,
   addPredictionRows,
   type RowPrediction,
 } from "../../../lambdas/domain/stats/profile-update";
+import { errorBound } from "../../../lambdas/domain/stats/sketch";
 
 /** `constructor` checks that feature names are looked up as own keys, not inherited ones. */
 const SCHEMA: Array<{ name: string; kind: FeatureKind }> = [
@@ -103,6 +105,8 @@ function toRows(events: readonly Event[], columns: FeatureColumns): RowPredictio
 }
 
 describe("addPredictionRows", () => {
+  // At most 300 values per sketch: nothing is compacted (fewer than 2 * 200 values, and at most 384 cells),
+  // so the sketches (and the bytes) are equal too.
   it.each(specs)("serializes byte for byte like addPrediction per event ($name)", ({ spec }) => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 300 }), fc.integer({ min: 0, max: 300 }), (events, cut) => {
@@ -121,17 +125,22 @@ describe("addPredictionRows", () => {
 
   it("matches addPrediction on a batch large enough to compact sketches and raise category levels", () => {
     const spec = specs[1]!.spec;
-    const events = fc.sample(event, { numRuns: 5_000 });
+    // About half the events carry an age: 12,000 events put some 5,000 values in its sketch, well past the
+    // 400 values below which no collapse fits the budget floor(n / 200).
+    const events = fc.sample(event, { numRuns: 12_000 });
     const one = emptyProfile(spec);
     for (const e of events) addPrediction(one, e);
     const columns = new FeatureColumns(columnLayout(SCHEMA));
     const batched = emptyProfile(spec);
     addPredictionRows(batched, columns, toRows(events, columns));
-    expect(batched.count).toBe(5_000);
-    expect(batched.features.age).toMatchObject({ kind: "numeric" });
-    expect((batched.features.age as { sketch: { level: number } }).sketch.level).toBeGreaterThan(0);
+    expect(batched.count).toBe(12_000);
+    const age = batched.features.age!;
+    if (age.kind !== "numeric") throw new Error("age must be numeric");
+    expect(errorBound(age.sketch)).toBeGreaterThan(0);
     expect((batched.features.country as { level: number }).level).toBeGreaterThan(0);
-    expect(serializeProfile(batched)).toBe(serializeProfile(one));
+    // Equal in value (docs/statistics.md, "Batch splits"): the column goes into each sketch in one insert,
+    // addPrediction 512 values at a time, so the sketches' cells (and bytes) may differ within their bounds.
+    expect(profileDifferences(batched, one)).toEqual([]);
   });
 
   it("reads back each row as the values written, and rejects rows never committed", () => {

@@ -26,6 +26,8 @@ export interface DriftMeasures {
   readonly wassersteinNormalized?: number;
   readonly lInfinity?: number;
   readonly noise?: NumericNoiseModel | CategoricalNoiseModel;
+  /** Each measure's largest error from summarizing (NaN: unknown), as stats/drift.ts reports it. */
+  readonly bounds?: Readonly<Partial<Record<DriftMethod, number>>>;
 }
 
 /**
@@ -58,7 +60,9 @@ export function noiseFloor(measures: DriftMeasures, method: DriftMethod, alpha: 
 
 /**
  * Compares a distance with the larger of its effect-size threshold and its noise floor, and says which
- * one it was judged against.
+ * one it was judged against. With an error bound (`bound`, from summarizing the data), a value within the
+ * bound of that threshold is "uncertain": the exact data could lie on either side, so it does not breach
+ * and says so with the bound. An unknown bound (NaN, profiles of format 1/2) judges the value as it is.
  */
 export function judgeDistance(args: {
   readonly signal: string;
@@ -68,8 +72,10 @@ export function judgeDistance(args: {
   readonly floor: number;
   readonly n: DriftMeasures["n"];
   readonly evidence: Record<string, unknown>;
+  readonly bound?: number;
 }): Verdict {
   const effective = Math.max(args.threshold, args.floor);
+  const bound = args.bound;
   const verdict = compare({
     signal: args.signal,
     value: args.value,
@@ -77,13 +83,27 @@ export function judgeDistance(args: {
     direction: "above",
     neutral: 0,
     label: args.label,
-    evidence: { ...args.evidence, threshold: args.threshold, noiseFloor: args.floor },
+    evidence: {
+      ...args.evidence,
+      threshold: args.threshold,
+      noiseFloor: args.floor,
+      ...(bound === undefined ? {} : { errorBound: Number.isNaN(bound) ? null : bound }),
+    },
   });
   const sizes = `n=${args.n.reference}/${args.n.current}`;
   const noise =
     args.floor > args.threshold
       ? `judged against sampling noise: two samples of the same distribution at ${sizes} reach ${fmt(args.floor)}, above the threshold ${fmt(args.threshold)}`
       : `sampling noise at ${sizes} reaches ${fmt(args.floor)}`;
+  if (bound !== undefined && bound > 0 && Math.abs(args.value - effective) <= bound) {
+    return {
+      ...verdict,
+      breached: false,
+      strength: Math.min(verdict.strength, 0.99),
+      uncertain: bound,
+      message: `${args.label} ${fmt(args.value)} +- ${fmt(bound)} vs ${fmt(effective)}: uncertain, the summaries' error bound could flip it (${noise})`,
+    };
+  }
   return { ...verdict, message: `${verdict.message} (${noise})` };
 }
 
@@ -120,6 +140,7 @@ export function featureDriftVerdict(
     floor: noiseFloor(measures, method, config.alpha),
     n: measures.n,
     evidence: { ...evidence, alpha: config.alpha },
+    ...(measures.bounds?.[method] === undefined ? {} : { bound: measures.bounds[method] }),
   });
   // A feature the model ignores can drift without consequence for it: the drift is measured and
   // recorded, but it does not alert (every evaluation would, for as long as the shift lasts).
@@ -168,7 +189,14 @@ export function aggregateDriftVerdict(
     direction: "above",
     neutral: 0,
     label: `drifted feature share (${config.weighting})`,
-    evidence: { judged: judged.length, drifted: driftedNames, driftScore: driftScore(judged) },
+    evidence: {
+      judged: judged.length,
+      drifted: driftedNames,
+      uncertain: judged
+        .filter((v) => v.uncertain !== undefined)
+        .map((v) => v.signal.slice("featureDrift:".length)),
+      driftScore: driftScore(judged),
+    },
   });
   return {
     ...verdict,

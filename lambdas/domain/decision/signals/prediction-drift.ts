@@ -18,7 +18,7 @@ export function predictionDriftVerdict(
   thresholdOverride?: number,
 ): Verdict {
   if (!config.enabled) return skipped("predictionDrift", "disabled");
-  let best: { name: string; value: number; floor: number; n: DriftMeasures["n"] } | undefined;
+  let best: { name: string; value: number; floor: number; n: DriftMeasures["n"]; bound?: number } | undefined;
   const reasons: string[] = [];
   for (const [name, m] of Object.entries(outputs)) {
     if (m === undefined) continue;
@@ -35,7 +35,8 @@ export function predictionDriftVerdict(
     // The output that stands out most from its own noise (and threshold) speaks for the model.
     const threshold = thresholdOverride ?? config.threshold;
     const margin = (v: { value: number; floor: number }) => v.value - Math.max(threshold, v.floor);
-    const candidate = { name, value, floor, n: m.n };
+    const bound = m.bounds?.[config.method];
+    const candidate = { name, value, floor, n: m.n, ...(bound === undefined ? {} : { bound }) };
     if (best === undefined || margin(candidate) > margin(best)) best = candidate;
   }
   if (best === undefined) return skipped("predictionDrift", reasons.join("; ") || "no output distribution");
@@ -47,6 +48,7 @@ export function predictionDriftVerdict(
     floor: best.floor,
     n: best.n,
     evidence: { output: best.name, method: config.method, n: best.n, alpha: config.alpha },
+    ...(best.bound === undefined ? {} : { bound: best.bound }),
   });
 }
 
