@@ -9,7 +9,6 @@ import { DAY_MS as DAY, HOUR_MS as HOUR } from "../../contracts/time";
 import type { Decision } from "../../lambdas/domain/decision/decision";
 import { describeDecisions, NORMAL_WORLD, Simulation, T0 } from "../support/simulation";
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const signal = (d: Decision, name: string) => d.signals.find((s) => s.signal === name);
 const retrains = (ds: readonly Decision[]) => ds.filter((d) => d.action === "retrain");
 

@@ -80,7 +80,8 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
   // Alerts caused by the change: the outage's while it is in the evaluation window, any after a change
   // that should alert.
   const expected = (d: Decision): boolean => {
-    if (scenario === FEATURE_OUTAGE) return d.evaluatedAt > first! && d.evaluatedAt <= OUTAGE_TO + DEFAULTS.windowHours * HOUR_MS;
+    if (scenario === FEATURE_OUTAGE)
+      return d.evaluatedAt > first! && d.evaluatedAt <= OUTAGE_TO + DEFAULTS.windowHours * HOUR_MS;
     return first !== undefined && scenario.shouldAlert && d.evaluatedAt > first;
   };
   const falseAlerts = ds.filter((d) => alerted(d) && !expected(d));
@@ -89,7 +90,13 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
     problems.push(
       `${falseAlerts.length} false alerts (at most ${allowed}): ${falseAlerts
         .slice(0, 3)
-        .map((d) => `${iso(d.evaluatedAt)} ${d.signals.filter((s) => s.breached).map((s) => s.signal).join("+")}`)
+        .map(
+          (d) =>
+            `${iso(d.evaluatedAt)} ${d.signals
+              .filter((s) => s.breached)
+              .map((s) => s.signal)
+              .join("+")}`,
+        )
         .join(", ")}`,
     );
   const retrainTimes = result.retrains;
@@ -99,19 +106,25 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
     problems.push(`retrained without need: ${retrainTimes.map(iso).join(", ")}`);
 
   const firstAlert = ds.find((d) => alerted(d) && first !== undefined && d.evaluatedAt > first);
-  const firstAlertDelay = firstAlert !== undefined && first !== undefined ? firstAlert.evaluatedAt - first : undefined;
+  const firstAlertDelay =
+    firstAlert !== undefined && first !== undefined ? firstAlert.evaluatedAt - first : undefined;
   if (scenario.shouldAlert && firstAlertDelay === undefined) problems.push("no alert after the change");
   if (scenario === FEATURE_OUTAGE && (firstAlertDelay === undefined || firstAlertDelay > 3 * HOUR_MS))
     problems.push("outage not reported within 3 hours");
 
   const firstRetrain = retrainTimes.find((t) => onset !== undefined && t > onset);
   // Negative when a gradual change was acted on before it reached the limit.
-  const firstRetrainDelay = firstRetrain !== undefined && changeAt !== undefined ? firstRetrain - changeAt : undefined;
-  const bound = scenario.shouldRetrain ? detectionBound(result.volumePerDay, result.labelDelayHours) : undefined;
+  const firstRetrainDelay =
+    firstRetrain !== undefined && changeAt !== undefined ? firstRetrain - changeAt : undefined;
+  const bound = scenario.shouldRetrain
+    ? detectionBound(result.volumePerDay, result.labelDelayHours)
+    : undefined;
   if (scenario.shouldRetrain && Number.isFinite(changeAt ?? Number.NaN)) {
     if (firstRetrainDelay === undefined) problems.push("no retrain after the change");
     else if (firstRetrainDelay > bound!)
-      problems.push(`retrain ${Math.round(firstRetrainDelay / HOUR_MS)} h after the change (bound ${bound! / HOUR_MS} h)`);
+      problems.push(
+        `retrain ${Math.round(firstRetrainDelay / HOUR_MS)} h after the change (bound ${bound! / HOUR_MS} h)`,
+      );
   }
 
   // No suppression deadlock: the data-quality gate never holds for longer than its escalation span.

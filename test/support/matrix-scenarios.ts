@@ -77,7 +77,10 @@ export const GRADUAL_CONCEPT: Scenario = {
   changeAt: day(10),
   shouldRetrain: true,
   shouldAlert: true,
-  world: (t, v) => ({ ...baseWorld(t, v), truth: mix(FIRST_TRUTH, CHANGED_TRUTH, (t - day(10)) / (20 * DAY_MS)) }),
+  world: (t, v) => ({
+    ...baseWorld(t, v),
+    truth: mix(FIRST_TRUTH, CHANGED_TRUTH, (t - day(10)) / (20 * DAY_MS)),
+  }),
 };
 
 export const IGNORED_SHIFT: Scenario = {
@@ -134,7 +137,10 @@ export const SLOW_DECLINE: Scenario = {
   days: 60,
   shouldRetrain: true,
   shouldAlert: true,
-  world: (t, v) => ({ ...baseWorld(t, v), truth: mix(FIRST_TRUTH, CHANGED_TRUTH, (t - day(8)) / (60 * DAY_MS)) }),
+  world: (t, v) => ({
+    ...baseWorld(t, v),
+    truth: mix(FIRST_TRUTH, CHANGED_TRUTH, (t - day(8)) / (60 * DAY_MS)),
+  }),
 };
 
 export const MATRIX_SCENARIOS: readonly Scenario[] = [

@@ -4,7 +4,7 @@
  * asserting `matrixRow`'s definitions (test/support/matrix-assertions.ts).
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { matrixRow, MATRIX_DELAYS } from "./matrix-assertions";
+import { MATRIX_DELAYS, matrixRow } from "./matrix-assertions";
 import { MATRIX_SCENARIOS } from "./matrix-scenarios";
 import { clearDrawCache, runScenario } from "./scenario-matrix";
 

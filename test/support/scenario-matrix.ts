@@ -277,7 +277,14 @@ function drawShared(seed: number, t: number, world: WorldState, champion: Champi
   const known = drawCache.get(key);
   if (known !== undefined) return known;
   const draws = new Draws(mulberry32(hashSeed(key)));
-  const bucket = drawBucket(t, n ?? draws.poisson(world.volumePerHour), world, champion, MATRIX_FEATURES, draws);
+  const bucket = drawBucket(
+    t,
+    n ?? draws.poisson(world.volumePerHour),
+    world,
+    champion,
+    MATRIX_FEATURES,
+    draws,
+  );
   drawCache.set(key, bucket);
   return bucket;
 }
@@ -334,10 +341,20 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunResult 
       let performance: BinaryPerformance | undefined;
       for (let h = 24; h >= 1; h--) {
         const at = trainedAt - h * HOUR_MS;
-        const sample = drawShared(seed, at, scenario.world(at, options.volumePerDay), champion, Math.round(20_000 / 24));
-        const part = mergePerformance(sample.outcomes.positives, sample.outcomes.negatives) as BinaryPerformance;
+        const sample = drawShared(
+          seed,
+          at,
+          scenario.world(at, options.volumePerDay),
+          champion,
+          Math.round(20_000 / 24),
+        );
+        const part = mergePerformance(
+          sample.outcomes.positives,
+          sample.outcomes.negatives,
+        ) as BinaryPerformance;
         sampled = sampled === undefined ? sample.profile : mergeProfiles(sampled, sample.profile);
-        performance = performance === undefined ? part : (mergePerformance(performance, part) as BinaryPerformance);
+        performance =
+          performance === undefined ? part : (mergePerformance(performance, part) as BinaryPerformance);
       }
       const profile: Profile = { ...sampled!, labelled: performance!.n, performance: performance! };
       baseline = { version: `run-${new Date(trainedAt).toISOString()}`, profile };
