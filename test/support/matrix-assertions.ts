@@ -8,13 +8,7 @@ import { parsePolicy } from "../../contracts/policy";
 import { DAY_MS, HOUR_MS } from "../../contracts/time";
 import type { Decision } from "../../lambdas/domain/decision/decision";
 import { trueAccuracy } from "./analytic-world";
-import {
-  FEATURE_OUTAGE,
-  GRADUAL_CONCEPT,
-  OUTAGE_TO,
-  SLOW_DECLINE,
-  VOLUME_DROP_THEN_CONCEPT,
-} from "./matrix-scenarios";
+import { FEATURE_OUTAGE, OUTAGE_TO, SLOW_DECLINE, VOLUME_DROP_THEN_CONCEPT } from "./matrix-scenarios";
 import { FIRST_CHAMPION, MATRIX_T0, type RunResult, type Scenario } from "./scenario-matrix";
 
 export const MATRIX_VOLUMES = [1_000, 50_000, 1_000_000];
@@ -22,18 +16,28 @@ export const MATRIX_DELAYS = [0, 6, 72];
 
 const DEFAULTS = parsePolicy({});
 
+/** One-sided normal quantile of the performance test (alpha 0.001 by default). */
+const Z = 3.090232306167813;
+
+/** Labels a window holds at a daily volume: the 24-h window, widened up to `minLabels` (hours, count). */
+function labelWindow(volumePerDay: number): { hours: number; labels: number } {
+  const perHour = volumePerDay / 24;
+  const hours = Math.min(
+    DEFAULTS.maxWindowHours,
+    Math.max(DEFAULTS.windowHours, DEFAULTS.signals.performance.minLabels / perHour),
+  );
+  return { hours, labels: perHour * hours };
+}
+
 /**
- * Detection-delay bound after a change that only labels can show, with the default policy (hours):
- * - 1.25 x the label delay, until the labels of the change's first buckets are complete (labels arrive
- *   within +-25 % of the delay in the harness) and the window is mature;
- * - the time the window needs to hold enough changed labels for the one-sided test at alpha 0.001: the
- *   24-h window at 50k a day and more; at about 1k a day a window widened toward its 168-h limit;
- * - persistence (m = 2 of n = 3 hourly evaluations) and one evaluation of slack.
+ * Detection-delay bound (ms) after the change becomes detectable (`detectableAt`), with the default
+ * policy: 1.25 x the label delay (labels of a bucket are complete by then in the harness, so its window is
+ * mature), the label window's length (24 h, or widened for volume to hold `minLabels`), and persistence
+ * (2 of 3 hourly evaluations) plus one evaluation.
  */
 export function detectionBound(volumePerDay: number, labelDelayHours: number): number {
-  const window = volumePerDay >= 10_000 ? DEFAULTS.windowHours : DEFAULTS.maxWindowHours / 2;
   const persistence = DEFAULTS.stability.persistence.n;
-  return (1.25 * labelDelayHours + window + persistence + 1) * HOUR_MS;
+  return (1.25 * labelDelayHours + labelWindow(volumePerDay).hours + persistence + 1) * HOUR_MS;
 }
 
 export interface MatrixRow {
@@ -49,18 +53,23 @@ export interface MatrixRow {
 /** When the first change of a scenario happens (alerts before it are false). */
 function firstChange(scenario: Scenario): number | undefined {
   if (scenario === VOLUME_DROP_THEN_CONCEPT) return MATRIX_T0 + 10 * DAY_MS;
+  if (scenario === SLOW_DECLINE) return MATRIX_T0 + 8 * DAY_MS;
   return scenario.changeAt;
 }
 
 /**
- * When a gradual change becomes one to act on: the first champion's true accuracy has fallen by the
- * policy's limit (`maxRelativeDrop`). Detection delays of gradual scenarios count from here; a retrain
- * between the onset (`changeAt`) and here is early but not wrong.
+ * When a change becomes detectable by the default performance test: the first champion's true accuracy
+ * is below the policy's limit (`maxRelativeDrop` under the baseline's) by the test's margin,
+ * z(0.999) x the standard error of a difference of two accuracies over a label window at this volume.
+ * For an abrupt change that is the change itself; for a gradual one, when it has gone far enough.
  */
-function limitCrossed(scenario: Scenario, volumePerDay: number): number {
+function detectableAt(scenario: Scenario, volumePerDay: number, from: number): number {
   const start = trueAccuracy(scenario.world(MATRIX_T0, volumePerDay), FIRST_CHAMPION);
-  const limit = start * (1 - DEFAULTS.signals.performance.maxRelativeDrop);
-  for (let t = MATRIX_T0; t < MATRIX_T0 + scenario.days * DAY_MS; t += HOUR_MS) {
+  const dailyAfter = scenario === VOLUME_DROP_THEN_CONCEPT ? volumePerDay * 0.1 : volumePerDay;
+  const { labels } = labelWindow(dailyAfter);
+  const margin = Z * Math.sqrt((2 * start * (1 - start)) / labels);
+  const limit = start * (1 - DEFAULTS.signals.performance.maxRelativeDrop) - margin;
+  for (let t = from; t < MATRIX_T0 + scenario.days * DAY_MS; t += HOUR_MS) {
     if (trueAccuracy(scenario.world(t, volumePerDay), FIRST_CHAMPION) < limit) return t;
   }
   return Number.POSITIVE_INFINITY;
@@ -72,10 +81,12 @@ const alerted = (d: Decision) => d.action !== "none";
 export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
   const problems: string[] = [];
   const ds = result.decisions;
-  const gradual = scenario === SLOW_DECLINE || scenario === GRADUAL_CONCEPT;
-  // Retrains before the onset are wrong; detection delays count from when the change is worth acting on.
+  // Retrains before the onset are wrong; detection delays count from when the change is detectable.
   const onset = scenario === SLOW_DECLINE ? MATRIX_T0 + 8 * DAY_MS : scenario.changeAt;
-  const changeAt = gradual ? limitCrossed(scenario, result.volumePerDay) : scenario.changeAt;
+  const changeAt =
+    scenario.shouldRetrain && onset !== undefined
+      ? detectableAt(scenario, result.volumePerDay, onset)
+      : onset;
   const first = firstChange(scenario);
   // Alerts caused by the change: the outage's while it is in the evaluation window, any after a change
   // that should alert.
