@@ -361,6 +361,20 @@ export function binnedBounds(
 }
 
 /** Drift between two numeric summaries, per the pinned definitions. */
+/**
+ * The reference's Brownian-bridge moments (the Wasserstein noise floor), once per reference summary: the
+ * evaluator compares the same baseline with every window until the next deployment.
+ */
+const bridges = new WeakMap<NumericSummary, { count: number; bridge: BridgeIntegralMoments }>();
+function referenceBridge(ref: NumericSummary, distribution: PiecewiseDistribution): BridgeIntegralMoments {
+  const known = bridges.get(ref);
+  // The count guards against a summary updated in place since (the ingest's summaries are).
+  if (known !== undefined && known.count === ref.count) return known.bridge;
+  const bridge = bridgeIntegralMoments((q) => distribution.quantile(q, ref.count));
+  bridges.set(ref, { count: ref.count, bridge });
+  return bridge;
+}
+
 export function numericDrift(
   ref: NumericSummary,
   cur: NumericSummary,
@@ -417,7 +431,7 @@ export function numericDrift(
     },
     noise: {
       bins: r.length,
-      bridge: bridgeIntegralMoments((q) => a.quantile(q, ref.count)),
+      bridge: referenceBridge(ref, a),
       referenceSd: sd,
     },
   };

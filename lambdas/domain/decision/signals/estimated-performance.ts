@@ -10,7 +10,7 @@ import { type EstimatedPerformanceSignalConfig, PERFORMANCE_METRICS } from "../.
 import { estimateMetric, type MetricEstimate } from "../../stats/performance-estimate";
 import type { BinaryPerformance } from "../../stats/profile";
 import { type Calibration, calibrate, type EstimatedMetrics, estimatePerformance } from "../cbpe";
-import { compare, fmt, skipped, type Verdict } from "../verdict";
+import { compare, fmt, skipped } from "../verdict";
 import { withWidening } from "./context";
 import { testedThreshold } from "./performance";
 import { performanceLimit } from "./performance-limit";
@@ -41,10 +41,18 @@ function estimateOf(
   return estimateMetric(expected, metric);
 }
 
+/** Calibration maps by baseline performance object: one per baseline, not one per evaluation. */
+const calibrations = new WeakMap<object, { n: number; calibration: Calibration | undefined }>();
+
 function calibrationOf(profile: { performance: { task: string } }): Calibration | undefined {
-  return profile.performance.task === "binary"
-    ? calibrate(profile.performance as BinaryPerformance)
-    : undefined;
+  if (profile.performance.task !== "binary") return undefined;
+  const performance = profile.performance as BinaryPerformance;
+  const known = calibrations.get(performance);
+  // The count guards against a performance object updated in place since.
+  if (known !== undefined && known.n === performance.n) return known.calibration;
+  const calibration = calibrate(performance);
+  calibrations.set(performance, { n: performance.n, calibration });
+  return calibration;
 }
 
 export const estimatedPerformanceSignal: Signal = {

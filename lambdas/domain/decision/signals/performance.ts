@@ -6,19 +6,14 @@
  * (positives for recall, predicted positives for precision); a low-volume window widens into older
  * mature buckets, up to `maxWindowHours`, and the verdict says so.
  */
-import {
-  PERFORMANCE_METRICS,
-  type PerformanceMetricName,
-  type PerformanceSignalConfig,
-  performanceMetricOf,
-} from "../../../../contracts/policy";
+import { PERFORMANCE_METRICS, performanceMetricOf } from "../../../../contracts/policy";
 import { HOUR_MS } from "../../../../contracts/time";
 import { normalUpperQuantile } from "../../stats/noise";
 import { estimateMetric, type MetricEstimate } from "../../stats/performance-estimate";
 import type { PerformanceStats } from "../../stats/profile";
 import { mergePerformance } from "../../stats/profile-merge";
 import type { OutcomeBucket } from "../decision";
-import { compare, fmt, skipped, type Verdict } from "../verdict";
+import { compare, fmt, skipped } from "../verdict";
 import { performanceLimit } from "./performance-limit";
 import type { Signal } from "./signal";
 
