@@ -42,8 +42,11 @@ function logNFactorialDivNPowN(n: number): number {
 /**
  * Smirnov's one-sided tail P(D_n^+ >= x), by the Birnbaum-Tingey sum evaluated in log space (SciPy's cephes
  * `smirnov` sums the same terms in double-double arithmetic; results agree to about 1e-9 relative). The sum has
- * up to n significant terms, so for n > 20,000 and tails below e^-40 (p-values nobody needs to 9 digits) it
- * uses the asymptotic formula SciPy itself uses for n > 10^6: exp(-(6nx + 1)^2 / 18n).
+ * up to n significant terms, so for n > 50,000 (and for n > 20,000 with tails below e^-40) it uses the
+ * asymptotic formula SciPy itself uses for n > 10^6: exp(-(6nx + 1)^2 / 18n). Measured against the sum:
+ * within 2e-5 relative at n = 100,000 and 9e-5 at 30,000; the sum took 170 ms at n = 500,000, the
+ * effective size of a 1M-event window against a 1M-event baseline, for every numeric feature of every
+ * evaluation (KS p-values are reported, never decided on).
  */
 export function smirnovSf(n: number, x: number): number {
   if (!(n > 0 && x >= 0 && x <= 1)) return Number.NaN;
@@ -60,7 +63,7 @@ export function smirnovSf(n: number, x: number): number {
   if (nxfl === 0 || (nxfl === 1 && alpha === 0)) return clip(1 - x * (1 + x) ** (n - 1));
   if (-2 * n * x * x < MIN_LOG) return 0;
   if (nxfl >= n - 1) return clip((1 - x) ** n);
-  if (n > 1_000_000 || (n > 20_000 && 2 * n * x * x > 40)) {
+  if (n > 50_000 || (n > 20_000 && 2 * n * x * x > 40)) {
     const logp = -((6 * n * x + 1) ** 2) / 18 / n;
     return logp < -Math.LN2 ? Math.exp(logp) : 1 + Math.expm1(logp);
   }
