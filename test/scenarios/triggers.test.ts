@@ -79,9 +79,13 @@ describe("scenario 5: degradation that persists right after a retrain", () => {
     expect(sim.deploys[0]).toBe(first + 2 * HOUR);
     const inCooldown = ds.filter((d) => d.evaluatedAt > first && d.evaluatedAt < sim.deploys[0]! + 24 * HOUR);
     expect(inCooldown.length).toBeGreaterThan(20);
-    for (const d of inCooldown) {
+    for (const d of inCooldown) expect(d.action).not.toBe("retrain");
+    // Right after the deploy the window holds only the new champion's few predictions, so the rule may
+    // not hold yet (signals judge the serving model only); whenever it holds, the cooldown suppresses.
+    const held = inCooldown.filter((d) => d.ruleSatisfied);
+    expect(held.length, describeDecisions(inCooldown)).toBeGreaterThan(15);
+    for (const d of held) {
       expect(d.action).toBe("alert");
-      expect(d.ruleSatisfied).toBe(true);
       expect(d.suppressions.map((s) => s.reason)).toContain("cooldown");
     }
     expect(inCooldown[0]!.suppressions.map((s) => s.reason)).toContain("runActive");
