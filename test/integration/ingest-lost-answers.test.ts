@@ -75,12 +75,30 @@ function tableDifferences(
       out.push(...profileDifferences(pa?.S ?? "", pe?.S ?? "").map((d) => `${key} ${d}`));
       if ((oa === undefined) !== (oe === undefined)) out.push(`${key}: outcomes only on one side`);
       else if (oa !== undefined && oe !== undefined)
-        out.push(...profileDifferences(oa.S ?? "", oe.S ?? "").map((d) => `${key} outcomes ${d}`));
+        out.push(
+          ...jsonDifferences(JSON.parse(oa.S ?? "null"), JSON.parse(oe.S ?? "null"), `${key} outcomes`),
+        );
     } else if (JSON.stringify(sorted(a)) !== JSON.stringify(sorted(e))) {
       out.push(`${key}: ${JSON.stringify(sorted(a))} != ${JSON.stringify(sorted(e))}`);
     }
   }
   return out;
+}
+
+/** Differences between two parsed JSON documents; numbers equal to a relative 1e-9 (float sums). */
+function jsonDifferences(a: unknown, e: unknown, path: string): string[] {
+  if (typeof a === "number" && typeof e === "number") {
+    const close = a === e || Math.abs(a - e) <= 1e-9 * Math.max(Math.abs(a), Math.abs(e));
+    return close ? [] : [`${path}: ${a} != ${e}`];
+  }
+  if (a !== null && e !== null && typeof a === "object" && typeof e === "object") {
+    const ao = a as Record<string, unknown>;
+    const eo = e as Record<string, unknown>;
+    if (Array.isArray(a) !== Array.isArray(e)) return [`${path}: array on one side only`];
+    const keys = new Set([...Object.keys(ao), ...Object.keys(eo)]);
+    return [...keys].flatMap((k) => jsonDifferences(ao[k], eo[k], `${path}.${k}`));
+  }
+  return a === e ? [] : [`${path}: ${JSON.stringify(a)} != ${JSON.stringify(e)}`];
 }
 
 const sorted = (item: Record<string, AttributeValue>) =>
