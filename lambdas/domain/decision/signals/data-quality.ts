@@ -200,7 +200,8 @@ function sustainedHours(history: readonly HistoryEntry[], now: number): number {
 
 /**
  * `dataQuality`: broken data, judged on every sub-window of `windowHours` since the previous evaluation
- * (so an outage between two evaluations is seen, whatever the schedule): the missing rate of every
+ * (so an outage between two evaluations is seen, whatever the schedule; widened at low volume until it
+ * holds `minEvents` predictions): the missing rate of every
  * feature the model uses (importance > 0) and the quarantine rate, each above its threshold and its
  * sampling noise; plus the event volume over the evaluation window. Missing values and quarantined
  * records block retraining (the data-quality gate); a volume collapse only alerts. A breach that has
@@ -217,9 +218,21 @@ export const dataQualitySignal: Signal = {
       ...history.filter((h) => h.evaluatedAt < now).map((h) => h.evaluatedAt),
     );
     const stepMs = config.windowHours * HOUR_MS;
+    // At low volume a sub-window widens, step by step, until it holds `minEvents` predictions (at most back
+    // to the start of the evaluation window), so a quiet model is judged on fewer, larger windows instead
+    // of never: at 160 predictions a day, 1-hour windows of ~7 events would all be skipped.
+    const floor = now - context.policy.windowHours * HOUR_MS;
     const windows: MergedWindow[] = [];
-    for (let end = now; end > previous; end -= stepMs)
-      windows.push(context.rangeWindow(Math.max(previous, end - stepMs), end));
+    for (let end = now; end > previous; ) {
+      let start = Math.max(previous, end - stepMs);
+      let window = context.rangeWindow(start, end);
+      while (window.profile.count < config.minEvents && start > floor) {
+        start = Math.max(floor, start - stepMs);
+        window = context.rangeWindow(start, end);
+      }
+      windows.push(window);
+      end = start;
+    }
     const used = context.inputs.features.filter((f) => (context.importance[f.name] ?? 1) > 0);
     const checks = Math.max(1, windows.length * (used.length + 1));
     const alpha = config.alpha / checks;
