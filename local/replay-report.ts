@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { type ChangeMark, formatPolicyTable } from "./backtest";
 import { blocksOf } from "./change-points";
 import type { ReplayResult } from "./replay";
-import { chartJsBundle, ERROR_CAPTURE, escapeHtml, scriptJson, scriptSafe } from "./report";
+import { chartJsBundle, ERROR_CAPTURE, escapeHtml, RENDER_STATUS, scriptJson, scriptSafe } from "./report";
 
 /** Hours per point of the accuracy chart. */
 const ACCURACY_BLOCK_HOURS = 6;
@@ -140,19 +140,7 @@ const PAGE_SCRIPT = `
     }) },
     options: Object.assign({}, base, { scales: { x: xAxis, y: { min: -0.5, max: rows.length - 0.5, reverse: true,
       ticks: { stepSize: 1, callback: function (v) { return rows[v] || ""; } } } } }) }));
-  var inside = function (area, el) {
-    return isFinite(el.x) && isFinite(el.y) && el.x >= area.left - 1 && el.x <= area.right + 1 &&
-      el.y >= area.top - 1 && el.y <= area.bottom + 1;
-  };
-  var drawn = charts.filter(function (c) {
-    return c.data.datasets.some(function (d, i) {
-      return c.getDatasetMeta(i).data.some(function (el) { return inside(c.chartArea, el); });
-    });
-  }).length;
-  status.setAttribute("data-charts", String(charts.length));
-  status.setAttribute("data-drawn", String(drawn));
-  status.setAttribute("data-errors", String(window.reportErrors.length));
-  status.textContent = drawn + " of " + charts.length + " charts rendered";
+${RENDER_STATUS}
 })();
 `;
 

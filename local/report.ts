@@ -149,6 +149,24 @@ window.addEventListener("error", function (e) { window.reportErrors.push(String(
 })();
 `;
 
+/**
+ * The page's self-check, shared by both reports' page scripts (which define `charts` and `status`): a
+ * chart counts as drawn when Chart.js laid out data points inside its plot area.
+ */
+export const RENDER_STATUS = `  var inside = function (area, el) {
+    return isFinite(el.x) && isFinite(el.y) && el.x >= area.left - 1 && el.x <= area.right + 1 &&
+      el.y >= area.top - 1 && el.y <= area.bottom + 1;
+  };
+  var drawn = charts.filter(function (c) {
+    return c.data.datasets.some(function (d, i) {
+      return c.getDatasetMeta(i).data.some(function (el) { return inside(c.chartArea, el); });
+    });
+  }).length;
+  status.setAttribute("data-charts", String(charts.length));
+  status.setAttribute("data-drawn", String(drawn));
+  status.setAttribute("data-errors", String(window.reportErrors.length));
+  status.textContent = drawn + " of " + charts.length + " charts rendered";`;
+
 const PAGE_SCRIPT = `
 (function () {
   var data = JSON.parse(document.getElementById("report-data").textContent);
@@ -216,19 +234,7 @@ const PAGE_SCRIPT = `
   // Self-check (on the page for a reader; test/e2e/report-chromium.test.ts checks every series itself): a
   // chart counts as drawn when Chart.js laid out data points inside its plot area. Painted pixels prove
   // nothing: the axes alone paint some.
-  var inside = function (area, el) {
-    return isFinite(el.x) && isFinite(el.y) && el.x >= area.left - 1 && el.x <= area.right + 1 &&
-      el.y >= area.top - 1 && el.y <= area.bottom + 1;
-  };
-  var drawn = charts.filter(function (c) {
-    return c.data.datasets.some(function (d, i) {
-      return c.getDatasetMeta(i).data.some(function (el) { return inside(c.chartArea, el); });
-    });
-  }).length;
-  status.setAttribute("data-charts", String(charts.length));
-  status.setAttribute("data-drawn", String(drawn));
-  status.setAttribute("data-errors", String(window.reportErrors.length));
-  status.textContent = drawn + " of " + charts.length + " charts rendered";
+${RENDER_STATUS}
 })();
 `;
 
