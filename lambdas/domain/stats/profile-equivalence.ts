@@ -127,13 +127,14 @@ function sketchDifferences(path: string, x: Sketch, y: Sketch, exact: Exact, out
   if (worst / n > slack + 1e-9) out.push(`${path}: CDFs differ by ${worst / n} at ${at} (bound ${slack})`);
 }
 
-/** Performance statistics: integers and histograms exactly, sums within rounding, recursively. */
+/** Performance statistics: counts and histograms exactly, sums within rounding, recursively. */
 function performanceDifferences(x: PerformanceStats, y: PerformanceStats, exact: Exact, close: Close): void {
   const walk = (path: string, u: unknown, v: unknown): void => {
     if (u instanceof Map && v instanceof Map) {
       for (const key of new Set([...u.keys(), ...v.keys()])) walk(`${path}.${key}`, u.get(key), v.get(key));
     } else if (typeof u === "number" && typeof v === "number") {
-      if (Number.isInteger(u) && Number.isInteger(v)) exact(path, u, v);
+      // Counts are safe integers; a float sum above 2^53 is an integer too, and rounds by merge order.
+      if (Number.isSafeInteger(u) && Number.isSafeInteger(v)) exact(path, u, v);
       else close(path, u, v);
     } else if (typeof u === "object" && u !== null && typeof v === "object" && v !== null) {
       const left = u as Record<string, unknown>;

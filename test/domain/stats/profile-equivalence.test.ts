@@ -12,6 +12,7 @@ import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/st
 import { invariantView, profileDifferences } from "../../../lambdas/domain/stats/profile-equivalence";
 import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
 import {
+  addOutcome,
   addPrediction,
   addPredictionRows,
   type RowPrediction,
@@ -150,5 +151,43 @@ describe("batch splits (exactly once stays exact in value)", () => {
     }
     expect(profileDifferences(moved, base).join("\n")).toMatch(/features\.x\.(sketch|mean)/);
     expect(canonicalJson(invariantView(moved))).not.toBe(canonicalJson(invariantView(base)));
+  });
+});
+
+describe("performance sums compared within rounding, counts exactly", () => {
+  const regression = () => {
+    const p = emptyProfile({ task: "regression", features: {} });
+    // Errors near 8e4 make the fourth-power sum pass 2^53, where every double is an integer.
+    for (const [prediction, label] of [
+      [1, 80_001],
+      [2, 3],
+      [5, 90_000],
+    ] as const)
+      addOutcome(p, { prediction, label });
+    return p;
+  };
+  const withPerf = (change: (perf: Record<string, number>) => void): Profile => {
+    const p = regression();
+    change(p.performance as unknown as Record<string, number>);
+    return p;
+  };
+  const cases: Array<[string, (perf: Record<string, number>) => void, RegExp | null]> = [
+    ["a sum above 2^53 one ulp apart (merge order)", (f) => (f.fourthPowerErrorSum! *= 1 + 2 ** -52), null],
+    ["a fractional sum one ulp apart", (f) => (f.absPercentErrorSum! *= 1 + 2 ** -52), null],
+    [
+      "a sum above 2^53 off by 1e-6 relative",
+      (f) => (f.fourthPowerErrorSum! *= 1 + 1e-6),
+      /fourthPowerErrorSum/,
+    ],
+    ["a count off by one", (f) => (f.n! += 1), /performance\.n/],
+  ];
+  it.each(cases)("%s", (_name, change, expected) => {
+    const base = regression();
+    expect(base.performance.task === "regression" && base.performance.fourthPowerErrorSum).toBeGreaterThan(
+      2 ** 53,
+    );
+    const differences = profileDifferences(withPerf(change), base).join("\n");
+    if (expected === null) expect(differences).toBe("");
+    else expect(differences).toMatch(expected);
   });
 });
