@@ -9,7 +9,7 @@
  * - Profiles are kept as objects, not serialized: the profile codec's round trip is the identity (exact
  *   float64s, canonical sketches), so merging the objects gives what deserialize-merge-serialize gives.
  * - Window reads merge shard items in sort-key order (bucket start, then shard id), then buckets in time
- *   order, like the Query: the same merge order gives the same floating-point results bit for bit.
+ *   order, with `mergeProfileList` like the Query's adapter: the same merges give the same results bit for bit.
  * - Predictions and label markers are found by (model, requestId); expired entries are dropped by
  *   `prune`, which plays DynamoDB's TTL (the emulators keep them, which only matters for labels arriving
  *   after their prediction's label horizon).
@@ -31,7 +31,7 @@ import {
   type StoredPrediction,
 } from "../lambdas/domain/ingest/batch";
 import type { Profile } from "../lambdas/domain/stats/profile";
-import { mergePerformance, mergeProfiles } from "../lambdas/domain/stats/profile-merge";
+import { mergePerformance, mergeProfileList, mergeProfiles } from "../lambdas/domain/stats/profile-merge";
 import type {
   BucketStats,
   BucketStatsStore,
@@ -148,23 +148,21 @@ export class MemoryStatsRepository implements StatsRepository, BucketStatsStore 
 
   async readWindow(modelId: string, fromMs: number, toMs: number): Promise<WindowStats> {
     const buckets: BucketStats[] = [];
-    let profile: Profile | undefined;
     let received = 0;
     const quarantined: Record<string, number> = {};
     for (const [bucketStart, items] of this.itemsIn(modelId, fromMs, toMs)) {
-      let p = items[0]!.profile;
       let r = 0;
       const q: Record<string, number> = {};
-      items.forEach((item, i) => {
-        if (i > 0) p = mergeProfiles(p, item.profile);
+      for (const item of items) {
         r += item.received;
         addCounts(q, item.quarantined);
-      });
+      }
+      const p = items.length === 1 ? items[0]!.profile : mergeProfileList(items.map((i) => i.profile));
       buckets.push({ bucketStart, profile: p, received: r, quarantined: q, shards: items.length });
-      profile = profile ? mergeProfiles(profile, p) : p;
       received += r;
       addCounts(quarantined, q);
     }
+    const profile = buckets.length > 0 ? mergeProfileList(buckets.map((b) => b.profile)) : undefined;
     return { modelId, fromMs, toMs, profile, received, quarantined, buckets };
   }
 

@@ -31,7 +31,7 @@ import {
   serializeOutcomes,
   serializeProfile,
 } from "../domain/stats/profile-codec";
-import { mergePerformance, mergeProfiles } from "../domain/stats/profile-merge";
+import { mergePerformance, mergeProfileList, mergeProfiles } from "../domain/stats/profile-merge";
 import type {
   BucketStats,
   BucketStatsStore,
@@ -184,7 +184,7 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
     const range = keys.statsRange(fromMs, toMs);
     const byBucket = new Map<
       number,
-      { profile: Profile; received: number; quarantined: Record<string, number>; shards: number }
+      { profiles: Profile[]; received: number; quarantined: Record<string, number> }
     >();
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -208,27 +208,32 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
         const received = Number(item.received?.N ?? 0);
         const b = byBucket.get(bucketStart);
         if (!b) {
-          byBucket.set(bucketStart, { profile, received, quarantined, shards: 1 });
+          byBucket.set(bucketStart, { profiles: [profile], received, quarantined });
         } else {
-          b.profile = mergeProfiles(b.profile, profile);
+          b.profiles.push(profile);
           b.received += received;
           addCounts(b.quarantined, quarantined);
-          b.shards++;
         }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+    // Shard items in sort-key order, buckets in time order, each list merged at once (mergeProfileList).
     const buckets: BucketStats[] = [...byBucket.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([bucketStart, b]) => ({ bucketStart, ...b }));
-    let profile: Profile | undefined;
+      .map(([bucketStart, { profiles, received, quarantined }]) => ({
+        bucketStart,
+        profile: profiles.length === 1 ? profiles[0]! : mergeProfileList(profiles),
+        received,
+        quarantined,
+        shards: profiles.length,
+      }));
     let received = 0;
     const quarantined: Record<string, number> = {};
     for (const b of buckets) {
-      profile = profile ? mergeProfiles(profile, b.profile) : b.profile;
       received += b.received;
       addCounts(quarantined, b.quarantined);
     }
+    const profile = buckets.length > 0 ? mergeProfileList(buckets.map((b) => b.profile)) : undefined;
     return { modelId, fromMs, toMs, profile, received, quarantined, buckets };
   }
 

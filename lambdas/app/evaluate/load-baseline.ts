@@ -5,7 +5,7 @@
 
 import { HOUR_MS } from "../../../contracts/time";
 import type { BaselineInput } from "../../domain/decision/decision";
-import { mergePerformance } from "../../domain/stats/profile-merge";
+import { mergePerformanceList } from "../../domain/stats/profile-merge";
 import type { ModelState } from "../../ports/model-state-repository";
 import { SILENT_LOG } from "../../ports/telemetry";
 import type { EvaluatedModel, EvaluatorDeps } from "./evaluator";
@@ -77,6 +77,6 @@ export async function withCurrentOutcomes(
   if (baseline?.window === undefined) return baseline;
   const outcomes = await deps.stats.readOutcomes(modelId, baseline.window.from, baseline.window.to);
   if (outcomes.length === 0) return baseline;
-  const performance = outcomes.map((o) => o.performance).reduce((a, b) => mergePerformance(a, b));
+  const performance = mergePerformanceList(outcomes.map((o) => o.performance));
   return { ...baseline, profile: { ...baseline.profile, performance, labelled: performance.n } };
 }

@@ -5,7 +5,7 @@
  */
 import type { ProfileSpec } from "../../../contracts/model";
 import { emptyProfile, type Profile } from "../stats/profile";
-import { mergeProfiles } from "../stats/profile-merge";
+import { mergeProfileList } from "../stats/profile-merge";
 import type { WindowBucket } from "./decision";
 
 /** The buckets starting in [from, to), merged, with their record counts. */
@@ -43,10 +43,8 @@ export function mergeWindow(
   from: number,
   to: number,
 ): MergedWindow {
-  let profile = emptyProfile(spec);
-  for (const bucket of buckets) {
-    if (bucket.bucketStart < from || bucket.bucketStart >= to) continue;
-    profile = mergeProfiles(profile, bucket.profile);
-  }
+  // The empty profile first: every feature of the spec is present, with or without data.
+  const inside = buckets.filter((b) => b.bucketStart >= from && b.bucketStart < to).map((b) => b.profile);
+  const profile = mergeProfileList([emptyProfile(spec), ...inside]);
   return { from, to, profile, ...countsOf(buckets, from, to) };
 }

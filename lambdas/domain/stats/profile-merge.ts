@@ -4,7 +4,7 @@
  * point sums (mean/M2, loss sums) commutatively and associatively up to rounding. Inputs are never mutated.
  */
 
-import { mergeMoments } from "./moments";
+import { type Moments, mergeMoments } from "./moments";
 import {
   type CategoricalSummary,
   emptyCategorical,
@@ -16,7 +16,7 @@ import {
   type Profile,
   ProfileFormatError,
 } from "./profile";
-import { mergeSketches, ScoreSketch } from "./sketch";
+import { mergeAllSketches, mergeSketches, ScoreSketch } from "./sketch";
 import { addCount, raiseLevel, tracked } from "./top-k";
 
 /** Merge two numeric summaries (Chan's formula for the moments, in their scaled form: moments.ts). */
@@ -36,6 +36,47 @@ export function mergeNumeric(a: NumericSummary, b: NumericSummary): NumericSumma
     min: Math.min(a.min, b.min),
     max: Math.max(a.max, b.max),
     sketch: mergeSketches(a.sketch, b.sketch),
+  };
+}
+
+/**
+ * Merge many numeric summaries of one kind (a window of buckets): the moments folded left to right as
+ * pairwise merges fold them (the same floating-point results), the sketches merged at once
+ * (`mergeAllSketches`: one compaction instead of one per input, with the same bound).
+ */
+export function mergeNumericList(list: readonly NumericSummary[]): NumericSummary {
+  const first = list[0];
+  if (first === undefined) throw new RangeError("mergeNumericList needs at least one summary");
+  const scores = first.sketch instanceof ScoreSketch;
+  let moments: Moments = first;
+  let missing = first.missing;
+  let invalid = first.invalid;
+  let min = first.min;
+  let max = first.max;
+  for (let i = 1; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.sketch instanceof ScoreSketch !== scores)
+      throw new ProfileFormatError("cannot merge a score summary with a numeric feature summary");
+    moments = mergeMoments(moments, s);
+    missing += s.missing;
+    invalid += s.invalid;
+    min = Math.min(min, s.min);
+    max = Math.max(max, s.max);
+  }
+  return {
+    kind: "numeric",
+    count: moments.count,
+    missing,
+    invalid,
+    mean: moments.mean,
+    scaledM2: moments.scaledM2,
+    momentScale: moments.momentScale,
+    min,
+    max,
+    sketch:
+      list.length === 1
+        ? mergeSketches(first.sketch, emptyNumeric(scores).sketch)
+        : mergeAllSketches(list.map((s) => s.sketch)),
   };
 }
 
@@ -146,6 +187,50 @@ export function mergePerformance(a: PerformanceStats, b: PerformanceStats): Perf
 }
 
 /**
+ * Merge the performance statistics of many buckets (oldest first) into a new object: the left fold of
+ * `mergePerformance` (the same sums, added in the same order), without copying the histograms at each step.
+ */
+export function mergePerformanceList(list: readonly PerformanceStats[]): PerformanceStats {
+  const first = list[0];
+  if (first === undefined) throw new RangeError("mergePerformanceList needs at least one input");
+  if (list.length === 1) return structuredClone(first);
+  const acc = mergePerformance(first, list[1]!);
+  for (let i = 2; i < list.length; i++) addPerformanceInto(acc, list[i]!);
+  return acc;
+}
+
+/** `acc` += `b`, in place (`acc` must be a fresh object owned by the caller). */
+function addPerformanceInto(acc: PerformanceStats, b: PerformanceStats): void {
+  if (acc.task === "binary" && b.task === "binary") {
+    acc.n += b.n;
+    acc.tp += b.tp;
+    acc.fp += b.fp;
+    acc.tn += b.tn;
+    acc.fn += b.fn;
+    acc.scored += b.scored;
+    acc.logLossSum += b.logLossSum;
+    acc.brierSum += b.brierSum;
+    acc.logLossSquaredSum = sumIfKnown(acc.logLossSquaredSum, b.logLossSquaredSum).value;
+    acc.brierSquaredSum = sumIfKnown(acc.brierSquaredSum, b.brierSquaredSum).value;
+    for (const [k, n] of b.positiveScores) addCount(acc.positiveScores, k, n);
+    for (const [k, n] of b.negativeScores) addCount(acc.negativeScores, k, n);
+    acc.invalid += b.invalid;
+    dropUndefined(acc, ["logLossSquaredSum", "brierSquaredSum"]);
+    return;
+  }
+  // Multiclass and regression statistics hold no histograms: a pairwise merge costs no more.
+  Object.assign(acc, mergePerformance(acc, b));
+  if (acc.task === "multiclass") dropUndefined(acc, ["logLossSquaredSum"]);
+  else dropUndefined(acc, ["fourthPowerErrorSum", "absPercentErrorSquaredSum"]);
+}
+
+/** Optional sums that became unknown are removed, as `mergePerformance` leaves them out. */
+function dropUndefined(o: object, keys: readonly string[]): void {
+  const record = o as Record<string, unknown>;
+  for (const k of keys) if (record[k] === undefined) delete record[k];
+}
+
+/**
  * Merge two profiles into a new one (inputs untouched). Features present on one side only are kept as is,
  * so profiles from before and after a schema change still merge.
  */
@@ -171,6 +256,63 @@ export function mergeProfiles(a: Profile, b: Profile): Profile {
   if (a.score && b.score) out.score = mergeNumeric(a.score, b.score);
   else if (a.score || b.score) out.score = cloneSummary((a.score ?? b.score)!) as NumericSummary;
   return out;
+}
+
+/**
+ * Merge many profiles of one task (a window of buckets, oldest first) into a new one, inputs untouched:
+ * counts, categories, moments and performance as the left fold of `mergeProfiles` gives them, the numeric
+ * sketches merged at once (`mergeNumericList`). Features present in some inputs only are merged over those.
+ */
+export function mergeProfileList(list: readonly Profile[]): Profile {
+  const first = list[0];
+  if (first === undefined) throw new RangeError("mergeProfileList needs at least one profile");
+  const byName = new Map<string, FeatureSummary[]>();
+  let count = 0;
+  let labelled = 0;
+  const performances: PerformanceStats[] = [];
+  const scores: NumericSummary[] = [];
+  for (const p of list) {
+    if (p.task !== first.task)
+      throw new ProfileFormatError(`cannot merge a ${first.task} profile with a ${p.task} profile`);
+    count += p.count;
+    labelled += p.labelled;
+    performances.push(p.performance);
+    for (const [name, summary] of Object.entries(p.features)) {
+      const same = byName.get(name);
+      if (same) same.push(summary);
+      else byName.set(name, [summary]);
+    }
+    if (p.score) scores.push(p.score);
+  }
+  const features: Record<string, FeatureSummary> = {};
+  for (const name of [...byName.keys()].sort()) features[name] = mergeSummaryList(byName.get(name)!);
+  const out: Profile = {
+    version: PROFILE_VERSION,
+    task: first.task,
+    count,
+    labelled,
+    features,
+    prediction: mergeSummaryList(list.map((p) => p.prediction)),
+    performance: mergePerformanceList(performances),
+  };
+  if (scores.length > 0) out.score = mergeNumericList(scores);
+  return out;
+}
+
+/** Merge many summaries of one kind (numeric: `mergeNumericList`; categorical: a left fold). */
+function mergeSummaryList(list: readonly FeatureSummary[]): FeatureSummary {
+  const first = list[0]!;
+  if (first.kind === "numeric") {
+    return mergeNumericList(
+      list.map((s) => {
+        if (s.kind !== "numeric")
+          throw new ProfileFormatError(`cannot merge a numeric summary with a ${s.kind} summary`);
+        return s;
+      }),
+    );
+  }
+  if (list.length === 1) return cloneSummary(first);
+  return list.reduce((a, b) => mergeSummaries(a, b));
 }
 
 function cloneSummary(s: FeatureSummary): FeatureSummary {

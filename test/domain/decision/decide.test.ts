@@ -11,7 +11,7 @@ import type {
 } from "../../../lambdas/domain/decision/decision";
 import type { HistoryEntry } from "../../../lambdas/domain/decision/stability";
 import { emptyProfile } from "../../../lambdas/domain/stats/profile";
-import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
+import { mergeProfileList } from "../../../lambdas/domain/stats/profile-merge";
 import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 import {
   baselineProfile,
@@ -209,7 +209,8 @@ describe("decide", () => {
   });
 
   it("gives the same decision from a pre-merged window profile", () => {
-    const merged = degraded.map((b) => b.profile).reduce((a, b) => mergeProfiles(a, b));
+    // As the stats adapters merge a window (mergeProfileList, like mergeWindow).
+    const merged = mergeProfileList(degraded.map((b) => b.profile));
     const fromBuckets = run({}, degraded, { history: [held(1)] });
     const fromMerged = run({}, degraded, {
       history: [held(1)],

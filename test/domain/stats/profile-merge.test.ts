@@ -4,7 +4,13 @@ import type { FeatureValue } from "../../../contracts/events";
 import type { ProfileSpec } from "../../../contracts/model";
 import { emptyProfile, type Profile, ProfileFormatError } from "../../../lambdas/domain/stats/profile";
 import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
-import { mergeProfiles } from "../../../lambdas/domain/stats/profile-merge";
+import { profileDifferences } from "../../../lambdas/domain/stats/profile-equivalence";
+import {
+  mergePerformance,
+  mergePerformanceList,
+  mergeProfileList,
+  mergeProfiles,
+} from "../../../lambdas/domain/stats/profile-merge";
 import { addOutcome, addPrediction } from "../../../lambdas/domain/stats/profile-update";
 
 const spec: ProfileSpec = {
@@ -109,6 +115,82 @@ describe("profile merge", () => {
     expect(() => mergeProfiles(emptyProfile(spec), emptyProfile({ ...spec, task: "regression" }))).toThrow(
       /cannot merge/,
     );
+  });
+});
+
+describe("merging a list (a window of buckets)", () => {
+  it("equals the left fold of pairwise merges: the same sums bit for bit, sketches within their bounds", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(event, { maxLength: 40 }), { minLength: 1, maxLength: 8 }), (buckets) => {
+        const profiles = buckets.map(profileOf);
+        const before = profiles.map(serializeProfile);
+        const fold = profiles.reduce((a, b) => mergeProfiles(a, b));
+        const list = mergeProfileList(profiles);
+        // Counts, categories, extremes, moments and performance as the fold; sketch CDFs within the bounds.
+        expect(profileDifferences(list, fold, { relativeTolerance: 0 })).toEqual([]);
+        expect(list.performance).toEqual(fold.performance);
+        expect(mergePerformanceList(profiles.map((p) => p.performance))).toEqual(fold.performance);
+        for (const name of ["x", "y"]) {
+          const [a, b] = [list.features[name], fold.features[name]];
+          if (a?.kind !== "numeric" || b?.kind !== "numeric") throw new Error(`${name}: numeric expected`);
+          expect([a.mean, a.scaledM2, a.count, a.min, a.max]).toEqual([
+            b.mean,
+            b.scaledM2,
+            b.count,
+            b.min,
+            b.max,
+          ]);
+        }
+        expect(profiles.map(serializeProfile), "inputs untouched").toEqual(before);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("shares nothing with a single input", () => {
+    const only = profileOf([{ features: { x: 1, c: "a" }, prediction: 1, score: 0.7, label: 1 }]);
+    const before = serializeProfile(only);
+    const copy = mergeProfileList([only]);
+    addPrediction(copy, { features: { x: 5, c: "b" }, prediction: 0, score: 0.2 });
+    addOutcome(copy, { prediction: 0, score: 0.2, label: 1 });
+    expect(serializeProfile(only)).toBe(before);
+    const perf = mergePerformanceList([only.performance]);
+    expect(perf).toEqual(only.performance);
+    expect(perf).not.toBe(only.performance);
+  });
+
+  it.each([
+    ["no profile", () => mergeProfileList([])],
+    [
+      "two tasks",
+      () => mergeProfileList([emptyProfile(spec), emptyProfile({ ...spec, task: "regression" })]),
+    ],
+    ["no performance", () => mergePerformanceList([])],
+    [
+      "performance of two tasks",
+      () =>
+        mergePerformanceList([
+          emptyProfile(spec).performance,
+          emptyProfile(spec).performance,
+          emptyProfile({ ...spec, task: "regression" }).performance,
+        ]),
+    ],
+  ])("rejects %s", (_name, merge) => {
+    expect(merge).toThrow(/needs at least one|cannot merge/);
+  });
+
+  it("keeps the optional sums of the fold (regression: unknown once one side lacks them)", () => {
+    const regression: ProfileSpec = { task: "regression", features: {} };
+    const parts = [1, 2, 3].map((i) => {
+      const p = emptyProfile(regression);
+      addOutcome(p, { prediction: i, label: i * 1.5 });
+      return p.performance;
+    });
+    const legacy = { ...parts[1]! } as Record<string, unknown>;
+    delete legacy.fourthPowerErrorSum;
+    const list = [parts[0]!, legacy as never, parts[2]!];
+    expect(mergePerformanceList(list)).toEqual(list.reduce((a, b) => mergePerformance(a, b)));
+    expect(mergePerformanceList(list)).not.toHaveProperty("fourthPowerErrorSum");
   });
 });
 

@@ -11,7 +11,7 @@ import { HOUR_MS } from "../../../../contracts/time";
 import { normalUpperQuantile } from "../../stats/noise";
 import { estimateMetric, type MetricEstimate } from "../../stats/performance-estimate";
 import type { PerformanceStats } from "../../stats/profile";
-import { mergePerformance } from "../../stats/profile-merge";
+import { mergePerformance, mergePerformanceList } from "../../stats/profile-merge";
 import type { OutcomeBucket } from "../decision";
 import { compare, fmt, skipped } from "../verdict";
 import { performanceLimit } from "./performance-limit";
@@ -23,12 +23,10 @@ function mergeOutcomes(
   from: number,
   to: number,
 ): PerformanceStats | undefined {
-  let merged: PerformanceStats | undefined;
-  for (const bucket of outcomes) {
-    if (bucket.bucketStart < from || bucket.bucketStart >= to) continue;
-    merged = merged === undefined ? bucket.performance : mergePerformance(merged, bucket.performance);
-  }
-  return merged;
+  const inside = outcomes
+    .filter((b) => b.bucketStart >= from && b.bucketStart < to)
+    .map((b) => b.performance);
+  return inside.length === 0 ? undefined : mergePerformanceList(inside);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
