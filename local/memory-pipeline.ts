@@ -18,7 +18,6 @@ import { evaluateSlot } from "../lambdas/app/evaluate/evaluate-slot";
 import type { EvaluatedModel, EvaluatorDeps } from "../lambdas/app/evaluate/evaluator";
 import { createIngestBatch } from "../lambdas/app/ingest/ingest-batch";
 import { historyHours, type OutcomeBucket } from "../lambdas/domain/decision/decision";
-import { deserializeProfile, serializeProfile } from "../lambdas/domain/stats/profile-codec";
 import { invariantView } from "../lambdas/domain/stats/profile-equivalence";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { canonicalJson } from "./canonical-json";
@@ -105,9 +104,9 @@ export class MemoryPipeline {
     if (this.prunedBuckets > 0) return undefined;
     const items = [...this.stats.items()].map((i) => {
       const k = keys.stats(i.modelId, i.bucketStart, i.shardId);
-      // Through the codec, as the table stores it, then reduced to what every batch split leaves equal
-      // (invariantView), as LocalPipeline.statsDigest does.
-      const profile = invariantView(deserializeProfile(serializeProfile(i.profile)));
+      // Reduced to what every batch split leaves equal (invariantView), as LocalPipeline.statsDigest does.
+      // No codec round trip: it is the identity on every field of that view (exact float64s, counts).
+      const profile = invariantView(i.profile);
       return { pk: k.pk, sk: k.sk, received: i.received, quarantined: i.quarantined, profile };
     });
     items.sort((a, b) => (a.pk === b.pk ? (a.sk < b.sk ? -1 : 1) : a.pk < b.pk ? -1 : 1));

@@ -166,6 +166,10 @@ export class MemoryStatsRepository implements StatsRepository, BucketStatsStore 
     return { modelId, fromMs, toMs, profile, received, quarantined, buckets };
   }
 
+  async firstBucketStart(modelId: string, fromMs: number, toMs: number): Promise<number | undefined> {
+    return this.itemsIn(modelId, fromMs, toMs)[0]?.[0];
+  }
+
   async readOutcomes(modelId: string, fromMs: number, toMs: number): Promise<OutcomeBucket[]> {
     return this.itemsIn(modelId, fromMs, toMs).map(([bucketStart, items]) => outcomeOf(bucketStart, items));
   }

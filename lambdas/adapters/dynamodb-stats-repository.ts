@@ -179,6 +179,28 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
     }
   }
 
+  async firstBucketStart(modelId: string, fromMs: number, toMs: number): Promise<number | undefined> {
+    const { client, tableName } = this.options;
+    const range = keys.statsRange(fromMs, toMs);
+    // Sort keys start with the bucket's ISO time: the first item of the range is the earliest bucket.
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: {
+          ":pk": { S: keys.statsPartition(modelId) },
+          ":from": { S: range.from },
+          ":to": { S: range.to },
+        },
+        ProjectionExpression: "bucketStart",
+        Limit: 1,
+        ReturnConsumedCapacity: "TOTAL",
+      }),
+    );
+    const first = page.Items?.[0]?.bucketStart?.N;
+    return first === undefined ? undefined : Number(first);
+  }
+
   async readWindow(modelId: string, fromMs: number, toMs: number): Promise<WindowStats> {
     const { client, tableName } = this.options;
     const range = keys.statsRange(fromMs, toMs);

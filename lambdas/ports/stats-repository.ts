@@ -46,6 +46,11 @@ export interface StatsRepository {
    * horizon, without the feature statistics.
    */
   readOutcomes(modelId: string, fromMs: number, toMs: number): Promise<OutcomeBucket[]>;
+  /**
+   * Start of the earliest bucket holding statistics in [fromMs, toMs), or undefined: whether a window is
+   * covered, without reading and merging it.
+   */
+  firstBucketStart(modelId: string, fromMs: number, toMs: number): Promise<number | undefined>;
 }
 
 /** Outcome of merging one group into its bucket item. */

@@ -180,6 +180,28 @@ describe("DynamoDbStatsRepository.readWindow", () => {
   });
 });
 
+describe("DynamoDbStatsRepository.firstBucketStart", () => {
+  it.each([
+    ["the first item's bucket", [{ bucketStart: { N: String(T0) } }], T0],
+    ["undefined for an empty range", [], undefined],
+  ])("returns %s, from one item of the window's key range", async (_name, items, expected) => {
+    ddb.on(QueryCommand).resolves({ Items: items });
+    const repo = new DynamoDbStatsRepository({ client, tableName: TABLE });
+    expect(await repo.firstBucketStart("churn", T0, T0 + DAY_MS)).toBe(expected);
+    const input = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      TableName: TABLE,
+      Limit: 1,
+      ProjectionExpression: "bucketStart",
+      ExpressionAttributeValues: {
+        ":pk": { S: keys.statsPartition("churn") },
+        ":from": { S: keys.statsRange(T0, T0 + DAY_MS).from },
+        ":to": { S: keys.statsRange(T0, T0 + DAY_MS).to },
+      },
+    });
+  });
+});
+
 describe("DynamoDbPredictionIndex", () => {
   const record = (requestId: string) => ({
     modelId: "churn",

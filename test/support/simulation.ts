@@ -25,7 +25,7 @@ import {
 import { advanceLedger, EMPTY_LEDGER, type LabelLedger } from "../../lambdas/domain/decision/label-ledger";
 import type { HistoryEntry } from "../../lambdas/domain/decision/stability";
 import { emptyProfile, type Profile } from "../../lambdas/domain/stats/profile";
-import { mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
+import { mergeProfileList, mergeProfiles } from "../../lambdas/domain/stats/profile-merge";
 import { addOutcome, addPrediction } from "../../lambdas/domain/stats/profile-update";
 import type { StatsRepository, WindowStats } from "../../lambdas/ports/stats-repository";
 import { mulberry32, SeededRandom } from "../../local/prng";
@@ -327,6 +327,12 @@ export function simulationStats(sim: Simulation): StatsRepository {
           .sort((a, b) => a.bucketStart - b.bucketStart),
       );
     },
+    async firstBucketStart(_modelId, fromMs, toMs) {
+      const starts = [...sim.buckets.values()]
+        .map((b) => b.bucketStart)
+        .filter((t) => t >= fromMs && t < toMs);
+      return starts.length === 0 ? undefined : Math.min(...starts);
+    },
     async readWindow(modelId, fromMs, toMs): Promise<WindowStats> {
       const buckets = [...sim.buckets.values()]
         .filter((b) => b.bucketStart >= fromMs && b.bucketStart < toMs)
@@ -338,7 +344,7 @@ export function simulationStats(sim: Simulation): StatsRepository {
           quarantined: {},
           shards: 1,
         }));
-      const profile = buckets.length === 0 ? undefined : buckets.map((b) => b.profile).reduce(mergeProfiles);
+      const profile = buckets.length === 0 ? undefined : mergeProfileList(buckets.map((b) => b.profile));
       return { modelId, fromMs, toMs, profile, received: 0, quarantined: {}, buckets };
     },
   };

@@ -38,13 +38,14 @@ export async function loadBaseline(
   const from = state.lastDeployAt ?? now - hours * HOUR_MS;
   const to = from + hours * HOUR_MS;
   if (to > now) return undefined;
+  // Only a reference that covers (nearly) the whole window: a baseline of the first hours after an
+  // install would make the daily cycle look like drift, and its event rate would be wrong. Checked before
+  // the window is read: until then, every evaluation would read and merge the partial window.
+  const first = await deps.stats.firstBucketStart(model.id, from, to);
+  if (first === undefined || first > from + 0.1 * hours * HOUR_MS) return undefined;
   const reference = await deps.stats.readWindow(model.id, from, to);
   if (reference.profile === undefined || reference.profile.count < policy.signals.drift.minSamples)
     return undefined;
-  // Only a reference that covers (nearly) the whole window: a baseline of the first hours after an
-  // install would make the daily cycle look like drift, and its event rate would be wrong.
-  const first = reference.buckets[0]?.bucketStart;
-  if (first === undefined || first > from + 0.1 * hours * HOUR_MS) return undefined;
   const version = `ref-${new Date(from).toISOString()}`;
   await deps.state.putBaseline(model.id, {
     version,

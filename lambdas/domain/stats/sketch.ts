@@ -1905,6 +1905,12 @@ export function sketchAddAll(sketch: Sketch, values: Float64Array, start = 0, en
  * bytes. With different `k`s the result has the smaller `k`. Both must be of the same kind.
  */
 export function mergeSketches<S extends Sketch>(a: S, b: S): S {
+  if (a instanceof ScoreSketch !== b instanceof ScoreSketch)
+    throw new TypeError("cannot merge a score sketch with a numeric sketch");
+  // Merging nothing changes nothing: a copy, not a compaction of the same cells under the same budget
+  // (labels-only groups merge empty feature sketches into every stored bucket).
+  if (sketchCount(b) === 0 && kOf(b) >= kOf(a)) return copyOf(a);
+  if (sketchCount(a) === 0 && kOf(a) >= kOf(b)) return copyOf(b);
   if (a instanceof ScoreSketch && b instanceof ScoreSketch) return mergeScores(a, b) as S;
   if (a instanceof NumericSketch && b instanceof NumericSketch) {
     return mergeWithBudget(a, b, sketchCount(a) + sketchCount(b)) as S;
@@ -1916,9 +1922,14 @@ export function mergeSketches<S extends Sketch>(a: S, b: S): S {
  * Merge many sketches of one kind at once (the evaluator's window of bucket sketches): cells united in a
  * balanced tree without compaction, then compacted once. Same bound as pairwise merging; inputs unchanged.
  */
-export function mergeAllSketches<S extends Sketch>(sketches: readonly S[]): S {
+export function mergeAllSketches<S extends Sketch>(all: readonly S[]): S {
+  if (all[0] === undefined) throw new RangeError("mergeAllSketches needs at least one sketch");
+  // Empty sketches add nothing, unless they would lower k.
+  const kept = Math.min(...all.filter((s) => sketchCount(s) > 0).map(kOf));
+  const sketches = all.filter((s) => sketchCount(s) > 0 || kOf(s) < kept);
   const first = sketches[0];
-  if (first === undefined) throw new RangeError("mergeAllSketches needs at least one sketch");
+  if (first === undefined) return copyOf(all[0]);
+  if (sketches.length === 1) return copyOf(first);
   if (first instanceof NumericSketch) {
     const ready = sketches.map((s) => {
       if (!(s instanceof NumericSketch))
@@ -1952,6 +1963,25 @@ export function mergeAllSketches<S extends Sketch>(sketches: readonly S[]): S {
           legacies.reduce((sum, s) => sum + s.n, 0),
         ),
   ) as S;
+}
+
+/** The error parameter of a sketch (a score sketch's halves share one). */
+function kOf(sketch: Sketch): number {
+  return sketch instanceof ScoreSketch ? Math.min(sketch.low.k, sketch.high.k) : sketch.k;
+}
+
+/** A settled copy sharing no storage with `sketch` (which is left as it is). */
+function copyOf<S extends Sketch>(sketch: S): S {
+  if (sketch instanceof ScoreSketch) {
+    const ready = settledScores(sketch);
+    return new ScoreSketch(
+      cloneNumeric(ready.low),
+      cloneNumeric(ready.high),
+      ready.legacy === null ? null : cloneNumeric(ready.legacy),
+    ) as S;
+  }
+  const ready = settled(sketch as NumericSketch);
+  return (ready === sketch ? cloneNumeric(ready) : ready) as S;
 }
 
 /** Number of values summarized (exact, pending values included). */

@@ -19,6 +19,7 @@ import {
   numericSketchFromGrid,
   type Piece,
   type ScoreSketch,
+  type Sketch,
   SketchFormatError,
   SketchValueError,
   scoreSketchFromGrid,
@@ -789,5 +790,43 @@ describe("sketches of profile format versions 1 and 2 (the grid)", () => {
     const text = serializeSketch(merged);
     expect(serializeSketch(deserializeScoreSketch(text))).toBe(text);
     expect(() => scoreSketchFromGrid(0, [[1.5, 1]], 1.5, 1.5)).toThrow(SketchFormatError);
+  });
+});
+
+describe("merging with empty sketches", () => {
+  const filled = (kind: "numeric" | "score", k = 200): Sketch => {
+    const s = kind === "numeric" ? emptySketch(k) : emptyScoreSketch(k);
+    const values = Float64Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 5000) / 5000);
+    sketchAddAll(s, values);
+    sketchAdd(s, 0.25); // a pending value too
+    return s;
+  };
+  const empty = (kind: "numeric" | "score", k = 200): Sketch =>
+    kind === "numeric" ? emptySketch(k) : emptyScoreSketch(k);
+
+  it.each(["numeric", "score"] as const)(
+    "%s: a merge with an empty sketch is a copy of the other",
+    (kind) => {
+      const a = filled(kind);
+      const before = serializeSketch(a);
+      for (const merged of [mergeSketches(a, empty(kind)), mergeSketches(empty(kind), a)]) {
+        expect(serializeSketch(merged)).toBe(before);
+        // The copy shares nothing: adding to it leaves the input as it was.
+        sketchAdd(merged, 0.5);
+        expect(sketchCount(merged)).toBe(sketchCount(a) + 1);
+        expect(serializeSketch(a)).toBe(before);
+      }
+      const all = mergeAllSketches([empty(kind), a, empty(kind)]);
+      expect(serializeSketch(all)).toBe(before);
+    },
+  );
+
+  it.each(["numeric", "score"] as const)("%s: an empty sketch with a smaller k still lowers k", (kind) => {
+    const a = filled(kind, 200);
+    for (const merged of [mergeSketches(a, empty(kind, 50)), mergeAllSketches([a, empty(kind, 50)])]) {
+      expect(sketchCount(merged)).toBe(sketchCount(a));
+      expect(errorBound(merged)).toBeLessThanOrEqual(1 / 50);
+      expect(sketchCellCount(merged)).toBeLessThan(sketchCellCount(a));
+    }
   });
 });
