@@ -282,25 +282,51 @@ function unionInto(a: Cells, b: Cells, out: Cells): void {
   const bl = b.lo;
   const bv = b.level;
   const bc = b.count;
+  // Written straight into the reserved columns (the hot loop of every merge).
+  const oh = out.hi;
+  const ol = out.lo;
+  const ov = out.level;
+  const oc = out.count;
+  const na = a.size;
+  const nb = b.size;
   let i = 0;
   let j = 0;
-  while (i < a.size && j < b.size) {
-    let order = compareKeys(ah[i]!, al[i]!, bh[j]!, bl[j]!);
+  let o = 0;
+  while (i < na && j < nb) {
+    const hi = ah[i]!;
+    const hj = bh[j]!;
+    let order = hi !== hj ? hi - hj : al[i]! - bl[j]!;
     if (order === 0) order = bv[j]! - av[i]!;
     if (order < 0) {
-      out.push(ah[i]!, al[i]!, av[i]!, ac[i]!);
-      i++;
+      oh[o] = hi;
+      ol[o] = al[i]!;
+      ov[o] = av[i]!;
+      oc[o++] = ac[i++]!;
     } else if (order > 0) {
-      out.push(bh[j]!, bl[j]!, bv[j]!, bc[j]!);
-      j++;
+      oh[o] = hj;
+      ol[o] = bl[j]!;
+      ov[o] = bv[j]!;
+      oc[o++] = bc[j++]!;
     } else {
-      out.push(ah[i]!, al[i]!, av[i]!, ac[i]! + bc[j]!);
-      i++;
-      j++;
+      oh[o] = hi;
+      ol[o] = al[i]!;
+      ov[o] = av[i]!;
+      oc[o++] = ac[i++]! + bc[j++]!;
     }
   }
-  for (; i < a.size; i++) out.push(ah[i]!, al[i]!, av[i]!, ac[i]!);
-  for (; j < b.size; j++) out.push(bh[j]!, bl[j]!, bv[j]!, bc[j]!);
+  for (; i < na; i++, o++) {
+    oh[o] = ah[i]!;
+    ol[o] = al[i]!;
+    ov[o] = av[i]!;
+    oc[o] = ac[i]!;
+  }
+  for (; j < nb; j++, o++) {
+    oh[o] = bh[j]!;
+    ol[o] = bl[j]!;
+    ov[o] = bv[j]!;
+    oc[o] = bc[j]!;
+  }
+  out.size = o;
 }
 
 /** Largest total count of coarse cells over one key (pre-order sweep with a stack of open cells). */
