@@ -235,9 +235,49 @@ function base64Bytes(s: string): number {
 /** Epoch ms from an ISO-8601 string (with zone) or an epoch-ms number; undefined if neither. */
 export function parseTimestamp(v: unknown): number | undefined {
   if (typeof v === "number") return Number.isFinite(v) && v >= 0 ? Math.trunc(v) : undefined;
-  if (typeof v !== "string" || !ISO_8601.test(v)) return undefined;
+  if (typeof v !== "string") return undefined;
+  const fast = utcMillisFast(v);
+  if (fast !== undefined) return fast;
+  if (!ISO_8601.test(v)) return undefined;
   const ms = Date.parse(v);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** The day of the last `YYYY-MM-DD` parsed by `utcMillisFast`, and its epoch ms (NaN: not a date). */
+let cachedDay = "";
+let cachedDayMs = Number.NaN;
+
+/**
+ * The common form `YYYY-MM-DDTHH:MM:SS.sssZ` without a regular expression or a full `Date.parse`: the day
+ * through `Date.parse` once (cached: events come in runs of one day), the time of day from its digits.
+ * The same result as `Date.parse`; undefined for anything else (hour 24, other forms), which takes the
+ * general path.
+ */
+function utcMillisFast(s: string): number | undefined {
+  if (s.length !== 24 || s.charCodeAt(10) !== 84 || s.charCodeAt(23) !== 90) return undefined;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46) return undefined;
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  const milli = twoDigits(s, 20) * 10 + digit(s, 22);
+  // NaN (a non-digit) fails every comparison.
+  if (!(hour <= 23 && minute <= 59 && second <= 59 && milli >= 0)) return undefined;
+  const day = s.slice(0, 10);
+  if (day !== cachedDay) {
+    cachedDayMs = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00.000Z`) : Number.NaN;
+    cachedDay = day;
+  }
+  if (Number.isNaN(cachedDayMs)) return undefined;
+  return cachedDayMs + ((hour * 60 + minute) * 60 + second) * 1000 + milli;
+}
+
+function digit(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
+function twoDigits(s: string, i: number): number {
+  return digit(s, i) * 10 + digit(s, i + 1);
 }
 
 function isFiniteNumber(v: unknown): v is number {

@@ -328,4 +328,36 @@ describe("parseTimestamp", () => {
   ])("%s -> %s", (input, expected) => {
     expect(parseTimestamp(input)).toBe(expected);
   });
+
+  // The fast path for the common form must agree with the regular expression and Date.parse.
+  const general = (s: string): number | undefined => {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/.test(s))
+      return undefined;
+    const ms = Date.parse(s);
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+  it.each([
+    "2026-11-27T10:00:00.000Z",
+    "2026-11-27T23:59:59.999Z",
+    "2026-11-27T00:00:00.001Z",
+    "2024-02-29T12:30:45.678Z", // a leap day
+    "2026-02-29T12:30:45.678Z", // no such day
+    "2026-13-01T00:00:00.000Z",
+    "2026-11-31T00:00:00.000Z",
+    "2026-11-27T24:00:00.000Z", // hour 24: the general path
+    "2026-11-27T10:60:00.000Z",
+    "2026-11-27T10:00:60.000Z",
+    "2026-11-27T1a:00:00.000Z",
+    "2026-11-27T10:00:00.00aZ",
+    "2026-11-27X10:00:00.000Z",
+    "2026/11/27T10:00:00.000Z",
+    "+02026-11-27T10:00:00.00Z",
+    "1970-01-01T00:00:00.000Z",
+    "0000-01-01T00:00:00.000Z",
+    "2026-11-27T10:00:00.000+01:00",
+  ])("%s: the same as the general parse", (input) => {
+    expect(parseTimestamp(input)).toBe(general(input));
+    // Twice: the second read comes from the cached day.
+    expect(parseTimestamp(input)).toBe(general(input));
+  });
 });
