@@ -10,9 +10,14 @@ export function canonicalJson(value: unknown): string {
       return Number.isSafeInteger(v) ? v : Number(Number(v.toPrecision(12)).toPrecision(6));
     }
     if (v instanceof Map) {
+      // Each key serialized once, not at every comparison of the sort.
       return [...v.entries()]
-        .map(([k, x]) => [walk(k), walk(x)])
-        .sort((a, b) => (JSON.stringify(a[0]) < JSON.stringify(b[0]) ? -1 : 1));
+        .map(([k, x]) => {
+          const key = walk(k);
+          return { order: JSON.stringify(key), entry: [key, walk(x)] };
+        })
+        .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+        .map((e) => e.entry);
     }
     if (v instanceof Set) return [...v].map(walk).sort();
     if (Array.isArray(v)) return v.map(walk);

@@ -14,8 +14,8 @@
  * timestamp arrives with the line before it (the first timed line, for those at the start). Lines at equal
  * times keep their input order.
  */
-import { appendFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { appendFileSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MODEL_ID_PATTERN, REQUEST_ID_PATTERN } from "../contracts/events";
@@ -291,7 +291,8 @@ export class LogSpill {
       for (const path of files) {
         let text: string;
         try {
-          text = await readFile(path, "utf8");
+          // Synchronous: an hour of the spill is small, and an await per hour left the replay idle.
+          text = readFileSync(path, "utf8");
         } catch (e) {
           if ((e as { code?: string }).code === "ENOENT") continue;
           throw e;
