@@ -8,7 +8,8 @@
  *   wall-time ratio is reported too. Target <= 10.
  * - Peak memory: max RSS of the replay process, for the log and for a log twice as long at the same rate
  *   (memory should follow the evaluation window, not the log).
- * Each replay runs in a child process (`bin/cli.ts replay`), so that its peak memory is its own.
+ * Each replay runs in a child process (`npm run cli -- replay`, as a user runs it), so that its peak memory
+ * is its own.
  * Run: `npm run bench -- replay`.
  */
 import { spawnSync } from "node:child_process";
@@ -80,12 +81,14 @@ interface ReplayRun {
 }
 
 function replayOnce(events: string, config: string, out: string): ReplayRun {
+  // As a user runs it (`npm run cli`, with its Node flags); the summary times the replay itself.
   const r = spawnSync(
-    process.execPath,
+    "npm",
     [
-      "--import",
-      "tsx",
-      join(root, "bin/cli.ts"),
+      "run",
+      "--silent",
+      "cli",
+      "--",
       "replay",
       "--events",
       events,
