@@ -1,29 +1,14 @@
-/**
- * Numeric sketch benchmark (issue 12): `npm run bench -- sketch`.
- * - bytes per numeric feature (serialized sketch) at 10,000 and 1,000,000 values, built the way the ingest
- *   builds a bucket (read, add a 500-value batch, write, repeat), for every numeric shape of the SciPy
- *   fixtures (test/fixtures/scipy-drift.json, including the adversarial ones);
- * - the worst sup CDF error of those sketches against the exact empirical CDF, with their certified bound;
- * - insert cost per value: a 500-value column into an empty sketch and into a sketch of 1M values, as CPU
- *   ns per value and as a ratio to sorting the same column (Float64Array.prototype.sort), medians;
- * - merge cost: two 1M-value sketches, and a 168-bucket window (`mergeAllSketches`), medians;
- * - the worst metric error against SciPy over the fixture cases (KS, PSI, JS, W1/sd), with the case.
- * Figures are medians of CPU times in this process; on a shared machine compare ratios, not absolutes.
- */
-
-import { PiecewiseDistribution } from "../lambdas/domain/stats/drift";
 import {
   deserializeSketch,
   emptySketch,
   errorBound,
   mergeAllSketches,
   mergeSketches,
-  type NumericSketch,
   serializeSketch,
   sketchAddAll,
   sketchPieces,
 } from "../lambdas/domain/stats/sketch";
-import { evaluateCase, loadFixtures } from "../scripts/scipy-accuracy";
+import { evaluateCase, loadFixtures, supCdfError } from "../scripts/scipy-accuracy";
 import { type SampleSpec, samples } from "../scripts/scipy-samples";
 import { cpuTimeOf, median } from "./timing";
 
@@ -39,21 +24,6 @@ function readModifyWrite(values: Float64Array): string {
     text = serializeSketch(sketch);
   }
   return text;
-}
-
-function supCdfError(sketch: NumericSketch, sorted: Float64Array): number {
-  const cdf = new PiecewiseDistribution(sketchPieces(sketch));
-  const n = sorted.length;
-  let worst = 0;
-  let i = 0;
-  while (i < n) {
-    const v = sorted[i]!;
-    let j = i + 1;
-    while (j < n && sorted[j] === v) j++;
-    worst = Math.max(worst, Math.abs(cdf.below(v) - i), Math.abs(cdf.atOrBelow(v) - j));
-    i = j;
-  }
-  return worst / n;
 }
 
 function draw(spec: SampleSpec, seed: number, n: number): Float64Array {
@@ -90,7 +60,7 @@ export async function run(): Promise<Record<string, unknown>> {
       shape: shape.name,
       bytes10k: small.length,
       bytes1M: large.length,
-      supError1M: round(supCdfError(sketch, values.sort()), 5),
+      supError1M: round(supCdfError(sketchPieces(sketch), values.sort()), 5),
       bound1M: round(errorBound(sketch), 5),
     });
   }

@@ -6,10 +6,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compareProfiles, type FeatureDrift } from "../lambdas/domain/stats/drift";
+import { compareProfiles, type FeatureDrift, PiecewiseDistribution } from "../lambdas/domain/stats/drift";
 import { emptyProfile, type Profile } from "../lambdas/domain/stats/profile";
 import { mergeProfiles } from "../lambdas/domain/stats/profile-merge";
 import { addPrediction } from "../lambdas/domain/stats/profile-update";
+import type { Piece } from "../lambdas/domain/stats/sketch";
 import { type SampleSpec, samples } from "./scipy-samples";
 
 export interface FixtureSide {
@@ -87,4 +88,25 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(c.name.padEnd(36), row.join(" "));
   }
   console.log(JSON.stringify(worst, null, 1));
+}
+
+/**
+ * Sup over x of |F_pieces - F_data| for the right-continuous CDF and its left limits, as a fraction of n,
+ * `sorted` ascending (the exact empirical CDF). Between consecutive distinct values the exact CDF is constant
+ * and the piecewise-linear one is monotone, so the distinct values (left and right limits) are the only
+ * candidates. Shared by the sketch tests, the SciPy suite and the sketch benchmark.
+ */
+export function supCdfError(pieces: readonly Piece[], sorted: Float64Array): number {
+  const cdf = new PiecewiseDistribution(pieces);
+  const n = sorted.length;
+  let worst = 0;
+  let i = 0;
+  while (i < n) {
+    const v = sorted[i]!;
+    let j = i + 1;
+    while (j < n && sorted[j] === v) j++;
+    worst = Math.max(worst, Math.abs(cdf.below(v) - i), Math.abs(cdf.atOrBelow(v) - j));
+    i = j;
+  }
+  return worst / n;
 }

@@ -17,7 +17,6 @@ import {
   mergeSketches,
   type NumericSketch,
   numericSketchFromGrid,
-  type Piece,
   type ScoreSketch,
   type Sketch,
   SketchFormatError,
@@ -36,26 +35,7 @@ import {
   sketchQuantile,
   sketchW1Bound,
 } from "../../../lambdas/domain/stats/sketch";
-
-/**
- * Sup over x of |F_pieces - F_data| for the right-continuous CDF and its left limits, as a fraction of n,
- * the data sorted ascending. Between consecutive distinct values the exact CDF is constant and the
- * piecewise-linear one is monotone, so the distinct values (left and right limits) are the only candidates.
- */
-function supCdfError(pieces: readonly Piece[], data: Float64Array): number {
-  const cdf = new PiecewiseDistribution(pieces);
-  const n = data.length;
-  let worst = 0;
-  let i = 0;
-  while (i < n) {
-    const v = data[i]!;
-    let j = i + 1;
-    while (j < n && data[j] === v) j++;
-    worst = Math.max(worst, Math.abs(cdf.below(v) - i), Math.abs(cdf.atOrBelow(v) - j));
-    i = j;
-  }
-  return worst / n;
-}
+import { supCdfError } from "../../../scripts/scipy-accuracy";
 
 // ----------------------------------------------------------------------------------------------------------
 // Helpers.
