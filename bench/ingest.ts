@@ -370,7 +370,7 @@ export async function run(): Promise<Record<string, unknown>> {
     decodeFloorCpuMs: round(floorMs, 1),
     handlerCpuMs: round(handlerMs, 1),
     cpuRatio: round(cpuRatio),
-    cpuRatioTarget: 2.0,
+    cpuRatioTarget: 1.5,
     phaseCpuOverFloor: phaseRatios,
     handlerUsPerRecord: round((handlerMs * 1000) / RECORDS),
     dynamodb: dynamo,

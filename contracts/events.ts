@@ -12,6 +12,14 @@
  */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9](-*[A-Za-z0-9]){0,31}$/;
 
+/**
+ * Longest accepted value of a categorical feature, in characters. A profile keeps up to `topK` category
+ * values per feature in a bucket item (DynamoDB: 400 KB per item); without a limit, a few features fed
+ * with long strings (free text, serialized objects, ids by mistake) would make the item too large to store,
+ * and the shard would stall on that bucket.
+ */
+export const MAX_CATEGORY_LENGTH = 256;
+
 /** Longest accepted `requestId`, in characters (printable ASCII: one byte each). */
 export const MAX_REQUEST_ID_LENGTH = 256;
 

@@ -10,6 +10,7 @@ import { isUtf8 } from "node:buffer";
 import {
   type FeatureValue,
   type LabelEvent,
+  MAX_CATEGORY_LENGTH,
   MAX_REQUEST_ID_LENGTH,
   MODEL_ID_PATTERN,
   type ModelEvent,
@@ -49,6 +50,7 @@ export const QUARANTINE_REASONS = [
   "label-not-a-class",
   "duplicate-request-id",
   "label-without-prediction",
+  "category-too-long",
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
@@ -512,6 +514,13 @@ function validatePrediction(
       continue;
     }
     if (slot < 0 && (t === "string" || t === "boolean")) {
+      if (t === "string" && (v as string).length > MAX_CATEGORY_LENGTH)
+        return reject(
+          "category-too-long",
+          `feature ${JSON.stringify(name)}: ${(v as string).length} characters > ${MAX_CATEGORY_LENGTH}`,
+          modelId,
+          timestamp,
+        );
       columns?.setCategory(~slot, t === "string" ? (v as string) : String(v));
       continue;
     }

@@ -81,6 +81,11 @@ describe("validateRecord: quarantine reasons", () => {
     ["feature-type-mismatch", "object for categorical", prediction({ features: { plan: { a: 1 } } })],
     ["unknown-feature", "feature not in schema", prediction({ features: { tenure: 1, region: "eu" } })],
     [
+      "category-too-long",
+      "a categorical value of 257 characters",
+      prediction({ features: { plan: "p".repeat(257) } }),
+    ],
+    [
       "non-finite-number",
       "NaN literal (Python json.dumps)",
       b64(`{"schemaVersion":1,"features":{"tenure": NaN}}`),
@@ -255,6 +260,7 @@ describe("validateRecordInto: the ingest's columnar path", () => {
     ["booleans and numbers become categories", { tenure: 0, plan: true }, { tenure: 0, plan: "true" }],
     ["a number for a categorical feature", { plan: 3.5 }, { tenure: null, plan: "3.5" }],
     ["keys in another order", { plan: "free", tenure: -2.5 }, { tenure: -2.5, plan: "free" }],
+    ["a category of the longest length", { plan: "p".repeat(256) }, { tenure: null, plan: "p".repeat(256) }],
   ])("%s", (_what, features, expected) => {
     const columns = new FeatureColumns(models.get("churn")!.layout, 1);
     // A rejected record first: its half-written row must not leak into the next one.
