@@ -17,6 +17,7 @@ import { HOUR_MS } from "../contracts/time";
 import { historyHours } from "../lambdas/domain/decision/decision";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { type AccuracyPoint, correctOf } from "./change-points";
+import type { MemoryModelStateRepository } from "./memory-model-state";
 import { MemoryEvaluator, MemoryPipeline, type PolicyOutcome, type StoredTotals } from "./memory-pipeline";
 import type { StreamInput } from "./memory-stream";
 import type { ChaosStats } from "./pipeline";
@@ -65,6 +66,13 @@ export class MemoryEngine implements ReplayEngine {
 
   get put(): number {
     return this.pipeline.put;
+  }
+
+  /** The model state a compared policy's evaluator reads and writes. */
+  stateOf(policy: string): MemoryModelStateRepository {
+    const evaluator = this.evaluators.find((e) => e.policy === policy);
+    if (!evaluator) throw new Error(`no evaluator for policy ${policy}`);
+    return evaluator.state;
   }
 
   send(records: readonly StreamInput[]): Promise<string[]> {

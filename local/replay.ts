@@ -1,7 +1,7 @@
 /**
  * `replay`: backtests trigger policies on recorded event logs through the production use cases on a
- * simulated clock that follows the events' time. Nothing is trained: a retrain decision is recorded and
- * its lease released.
+ * simulated clock that follows the events' time. Nothing is trained unless `train: "local"`
+ * (local/replay-counterfactual.ts): by default a retrain decision is recorded and its lease released.
  *
  * Two engines run the same use cases (local/replay-engines.ts): `memory` (default, fast: the ingest and
  * evaluate use cases on in-process ports; several policies evaluated over one ingest) and `emulators`
@@ -17,6 +17,7 @@
  * alerts, retrains, suppressions and the delay to the first action after each change point.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import { buildModelCatalog } from "../contracts/catalog";
 import { type DeploymentConfig, loadConfig } from "../contracts/config";
 import type { QuarantineRecord } from "../lambdas/ports/stats-repository";
 import { type ChangeMark, comparePolicies, type EvaluationMark, type PolicyRow } from "./backtest";
@@ -26,6 +27,12 @@ import type { EvaluationOutcome } from "./evaluation-outcome";
 import { listInputs } from "./event-log";
 import { LogSpill, type ReplayRecord } from "./log-spill";
 import type { ChaosOptions, ChaosStats } from "./pipeline";
+import {
+  type CounterfactualOptions,
+  type CounterfactualRetrain,
+  CounterfactualTrainer,
+  type ServedAccuracy,
+} from "./replay-counterfactual";
 import { MemoryEngine, type ReplayEngine } from "./replay-engines";
 import { type PolicySweep, policyVariants } from "./replay-policies";
 
@@ -70,6 +77,13 @@ export interface ReplayOptions {
   readonly keepDecisions?: boolean;
   /** Where the spill of the first pass goes. @default os.tmpdir() */
   readonly tmpDir?: string;
+  /**
+   * `local`: counterfactual retraining (local/replay-counterfactual.ts; memory engine, one policy): a
+   * retrain decision trains the local trainer on the log's labelled events, and a model that passes the
+   * validation gate serves the log's later predictions.
+   */
+  readonly train?: "local";
+  readonly counterfactual?: CounterfactualOptions;
 }
 
 /** A line that did not become statistics, with the production reason code. */
@@ -116,6 +130,13 @@ export interface ReplaySummary {
   readonly policies: readonly PolicyRow[];
   readonly changePoints: readonly ChangeMark[];
   readonly chaos?: ChaosStats;
+  /** With `train: "local"`: each counterfactual retrain, and the labelled accuracy of each served version. */
+  readonly counterfactual?: {
+    readonly retrains: readonly CounterfactualRetrain[];
+    readonly served: readonly ServedAccuracy[];
+    /** Models the local trainer cannot retrain (not binary): their retrain decisions are only recorded. */
+    readonly unsupported: readonly string[];
+  };
   readonly wallSeconds: number;
   /** CPU time of the process (user + system) during the replay, seconds. */
   readonly cpuSeconds: number;
@@ -154,6 +175,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     );
   if (engineKind === "memory" && chaos)
     throw new ReplayOptionsError("--chaos injects faults into the emulators: use it with --emulators");
+  if (options.train === "local" && (engineKind !== "memory" || variants.length > 1))
+    throw new ReplayOptionsError(
+      "--train local replays one policy on the default in-memory path: each policy would serve its own models",
+    );
 
   const inputs = await listInputs(
     typeof options.eventsPath === "string" ? [options.eventsPath] : options.eventsPath,
@@ -198,6 +223,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
           onQuarantined,
         });
   const compared = variants.length > 1;
+  const catalog = options.train === "local" ? buildModelCatalog(config).models : [];
+  const counterfactual =
+    options.train === "local" ? new CounterfactualTrainer(catalog, options.counterfactual) : undefined;
   const decisions: PolicyDecision[] = [];
   const keepDecisions = options.keepDecisions ?? true;
   const marks = new Map<string, EvaluationMark[]>(variants.map((v) => [v.name, []]));
@@ -246,6 +274,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         const line = JSON.stringify(compared ? { policy: o.policy, ...o.outcome.line } : o.outcome.line);
         out?.write(`${line}\n`);
         options.onDecision?.(line);
+        if (counterfactual && decision.action === "retrain" && engine instanceof MemoryEngine)
+          await counterfactual.retrain(
+            decision.modelId,
+            decision.evaluatedAt,
+            engine.stateOf(decision.policy),
+          );
       }
       await engine.afterEvaluation(at);
     };
@@ -261,7 +295,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         const next = timer.peek();
         for (const fire of timer.due(next)) await evaluateAt(fire);
       }
-      chunk.push(r);
+      chunk.push(counterfactual ? counterfactual.transform(r) : r);
       if (chunk.length >= SEND_CHUNK) {
         await sendChunk(chunk);
         chunk = [];
@@ -305,6 +339,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         policies: comparePolicies(marks, changePoints),
         changePoints,
         ...(engine.chaos ? { chaos: engine.chaos } : {}),
+        ...(counterfactual
+          ? {
+              counterfactual: {
+                ...counterfactual.summary(),
+                unsupported: CounterfactualTrainer.unsupported(catalog),
+              },
+            }
+          : {}),
         wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
         cpuSeconds: cpuSecondsSince(cpuStart),
         peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -68,14 +68,15 @@ interface ReplayCliOptions {
   chaos: boolean;
   seed: number;
   progress: boolean;
+  train?: "local";
 }
 
 export function replayCommand(): Command {
   return new Command("replay")
     .description(
       "Backtest trigger policies on recorded event logs (JSON lines, schema v1, any order; files, gzip or " +
-        "directories) through the production ingest and evaluator code on a simulated clock, without " +
-        "training. One JSON line per evaluation, a table per policy (alerts, retrains, suppressions, delay " +
+        "directories) through the production ingest and evaluator code on a simulated clock (training " +
+        "only with --train local). One JSON line per evaluation, a table per policy (alerts, retrains, suppressions, delay " +
         "to the first action after each change point), then a summary JSON.",
     )
     .requiredOption(
@@ -113,6 +114,15 @@ export function replayCommand(): Command {
       false,
     )
     .option("--seed <n>", "seed of the --chaos fault injection", parseSeed, 1)
+    .option(
+      "--train <mode>",
+      "local: counterfactual retraining (SIMULATED: the local trainer on the log's labelled events, the " +
+        "production validation gate; a model that passes serves the log's later predictions)",
+      (v: string) => {
+        if (v !== "local") throw new InvalidArgumentError("the only mode is local");
+        return v;
+      },
+    )
     .option("--no-progress", "no progress bar (it is shown only on a terminal)")
     .action(async (opts: ReplayCliOptions) => {
       // A terminal outside CI (as local mode decides; not imported from it, see bin/commands/local.ts).
@@ -136,6 +146,7 @@ export function replayCommand(): Command {
               }),
           ...(opts.quarantineOut ? { quarantineOutPath: opts.quarantineOut } : {}),
           ...(opts.chaos ? { chaos: { seed: opts.seed } } : {}),
+          ...(opts.train ? { train: opts.train } : {}),
           ...(bar ? { onProgress: bar.update } : {}),
           // Only the report needs every decision in memory (they are streamed to the output anyway).
           keepDecisions: opts.report !== undefined,
@@ -150,6 +161,14 @@ export function replayCommand(): Command {
             `replay: ... and ${more} more quarantined lines${opts.quarantineOut ? ` (all in ${opts.quarantineOut})` : " (--quarantine-out lists them all)"}\n`,
           );
         process.stderr.write(`${formatPolicyTable(summary.policies, summary.changePoints)}\n`);
+        for (const r of summary.counterfactual?.retrains ?? [])
+          process.stderr.write(
+            `replay: --train local: ${r.modelId} at ${r.at}: ${r.outcome} (${r.detail})\n`,
+          );
+        for (const v of summary.counterfactual?.served ?? [])
+          process.stderr.write(
+            `replay: --train local: ${v.modelId} ${v.version} (from ${v.from}): accuracy ${v.accuracy ?? "n/a"} on ${v.labelled} labels\n`,
+          );
         if (opts.report) await writeReplayReport(opts.report, result);
         process.stdout.write(`${JSON.stringify({ summary })}\n`);
       } catch (err) {
