@@ -172,6 +172,23 @@ export function renderReplayReport(result: ReplayResult): string {
         `<tr><td>${escapeHtml(c.modelId)}</td><td>${new Date(c.at).toISOString().slice(0, 16)}Z</td><td>${c.source}</td><td>${c.before ?? ""}</td><td>${c.after ?? ""}</td></tr>`,
     )
     .join("");
+  const cf = s.counterfactual;
+  const counterfactual =
+    cf === undefined
+      ? ""
+      : `<h2>Counterfactual retraining (--train local, simulated)</h2>
+<table id="counterfactual"><tr><th>model</th><th>at</th><th>outcome</th><th>training rows</th><th>holdout rows</th><th>why</th></tr>${cf.retrains
+          .map(
+            (r) =>
+              `<tr><td>${escapeHtml(r.modelId)}</td><td>${escapeHtml(r.at.slice(0, 16))}Z</td><td>${r.outcome}</td><td>${r.trainingRows}</td><td>${r.holdoutRows}</td><td>${escapeHtml(r.detail)}</td></tr>`,
+          )
+          .join("")}</table>
+<table id="served"><tr><th>model</th><th>version</th><th>serving from</th><th>labels</th><th>accuracy</th></tr>${cf.served
+          .map(
+            (v) =>
+              `<tr><td>${escapeHtml(v.modelId)}</td><td>${escapeHtml(v.version)}</td><td>${escapeHtml(v.from.slice(0, 16))}Z</td><td>${v.labelled}</td><td>${v.accuracy ?? ""}</td></tr>`,
+          )
+          .join("")}</table>`;
   const notable = result.decisions
     .filter((d) => d.action !== "none")
     .map(
@@ -207,6 +224,7 @@ pre { font-size: 0.8rem; }
 <pre id="policies">${escapeHtml(formatPolicyTable(s.policies, s.changePoints))}</pre>
 <h2>Change points</h2>
 <table id="changes"><tr><th>model</th><th>at</th><th>source</th><th>accuracy before</th><th>after</th></tr>${changes}</table>
+${counterfactual}
 <h2>Labelled accuracy</h2>
 <div id="accuracy"></div>
 <h2>Signals against thresholds (policy ${escapeHtml(data.policies[0] ?? "")})</h2>

@@ -52,6 +52,11 @@ describe("replay command", () => {
       args: ["--events", "EMPTY", "--emulators", "--policy", policy],
       why: /--emulators replays one policy/,
     },
+    {
+      name: "--train local with compared policies",
+      args: ["--events", "EMPTY", "--train", "local", "--policy", policy],
+      why: /--train local replays one policy/,
+    },
   ])(
     "exits 2 on $name, without a stack trace",
     ({ args, why }) => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccuracyPoint } from "../../local/change-points";
 import { ReplayOptionsError, runReplay } from "../../local/replay";
+import { renderReplayReport } from "../../local/replay-report";
 import { sampleEventLog } from "../../local/sample-log";
 import { scenarioConfig } from "../../local/scenario-config";
 import { createScenario } from "../../local/scenarios";
@@ -57,6 +58,12 @@ describe("replay --train local", () => {
     for (const r of [plain, trained]) expect(r.summary.conserved).toBe(true);
     expect(trained.summary.ingest.quarantinedByReason).toEqual(plain.summary.ingest.quarantinedByReason);
     expect(trained.summary.lines).toBe(plain.summary.lines);
+
+    // The report lists the retrains and the served versions; a plain replay's has no such section.
+    const html = renderReplayReport(trained);
+    expect(html).toContain('id="counterfactual"');
+    expect(html).toContain(`<td>${deployed[0]!.version}</td>`);
+    expect(renderReplayReport(plain)).not.toContain('id="counterfactual"');
   });
 
   it("refuses to combine with compared policies or the emulators", async () => {
