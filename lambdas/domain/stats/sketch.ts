@@ -207,6 +207,8 @@ class Cells {
   level: Uint8Array;
   count: Float64Array;
   size = 0;
+  /** Held by more than one sketch (`shareNumeric`): a sketch that changes its cells takes a copy first. */
+  shared = false;
 
   constructor(capacity = 16) {
     // The four columns share one buffer (count first, for its 8-byte alignment): an ArrayBuffer costs far
@@ -848,6 +850,8 @@ function insertColumn(sketch: NumericSketch, column: Cells, added: number, budge
     unionInto(sketch.cells, column, unionScratch);
     compactor.run(unionScratch, compactScratch, limit);
   }
+  // Copy on write: cells shared with another sketch are left to it.
+  if (sketch.cells.shared) sketch.cells = new Cells(compactScratch.size);
   sketch.cells.copyFrom(compactScratch);
 }
 
@@ -2001,18 +2005,29 @@ function kOf(sketch: Sketch): number {
   return sketch instanceof ScoreSketch ? Math.min(sketch.low.k, sketch.high.k) : sketch.k;
 }
 
-/** A settled copy sharing no storage with `sketch` (which is left as it is). */
+/**
+ * A settled sketch with the same cells, independent of `sketch` (which is left as it is): the cells are
+ * shared, and copied by whichever sketch changes them first (`insertColumn`).
+ */
+function shareNumeric(sketch: NumericSketch): NumericSketch {
+  sketch.cells.shared = true;
+  const copy = new NumericSketch(sketch.k, sketch.legacy, sketch.cells);
+  copy.n = sketch.n;
+  return copy;
+}
+
+/** A settled copy of `sketch`, independent of it (cells shared copy-on-write). */
 function copyOf<S extends Sketch>(sketch: S): S {
   if (sketch instanceof ScoreSketch) {
     const ready = settledScores(sketch);
     return new ScoreSketch(
-      cloneNumeric(ready.low),
-      cloneNumeric(ready.high),
-      ready.legacy === null ? null : cloneNumeric(ready.legacy),
+      shareNumeric(ready.low),
+      shareNumeric(ready.high),
+      ready.legacy === null ? null : shareNumeric(ready.legacy),
     ) as S;
   }
   const ready = settled(sketch as NumericSketch);
-  return (ready === sketch ? cloneNumeric(ready) : ready) as S;
+  return (ready === sketch ? shareNumeric(ready) : ready) as S;
 }
 
 /** Number of values summarized (exact, pending values included). */

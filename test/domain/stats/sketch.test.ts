@@ -789,13 +789,27 @@ describe("merging with empty sketches", () => {
     (kind) => {
       const a = filled(kind);
       const before = serializeSketch(a);
+      const column = (f: (i: number) => number) => Float64Array.from({ length: 600 }, (_, i) => f(i));
       for (const merged of [mergeSketches(a, empty(kind)), mergeSketches(empty(kind), a)]) {
         expect(serializeSketch(merged)).toBe(before);
-        // The copy shares nothing: adding to it leaves the input as it was.
-        sketchAdd(merged, 0.5);
-        expect(sketchCount(merged)).toBe(sketchCount(a) + 1);
+        // The copy is independent (its cells are shared copy-on-write): adding to it leaves the input
+        // as it was...
+        sketchAddAll(
+          merged,
+          column((i) => i / 600),
+        );
+        expect(sketchCount(merged)).toBe(sketchCount(a) + 600);
         expect(serializeSketch(a)).toBe(before);
       }
+      // ... and adding to the input leaves the copy as it was.
+      const input = kind === "numeric" ? deserializeSketch(before) : deserializeScoreSketch(before);
+      const copy = mergeSketches(input, empty(kind));
+      sketchAddAll(
+        input,
+        column((i) => 1 - i / 1200),
+      );
+      expect(serializeSketch(copy)).toBe(before);
+      expect(serializeSketch(input)).not.toBe(before);
       const all = mergeAllSketches([empty(kind), a, empty(kind)]);
       expect(serializeSketch(all)).toBe(before);
     },
