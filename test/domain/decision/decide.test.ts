@@ -304,6 +304,14 @@ describe("decide: the data-quality gate", () => {
     expect(x2).toMatch(/sampling noise at n=20000\/600 reaches 0\.0\d/);
   });
 
+  it("at low volume a sub-window widens until it holds minEvents (20) predictions, and is judged whole", () => {
+    // 8 predictions an hour: the last hour widens to three (24 events), all of them with x2 null.
+    const v = run(noPersistence, outage("x2", [1, 2, 3], 8), { history: [entry(6)] });
+    const from = new Date(NOW - 3 * HOUR).toISOString().slice(0, 16).replace("T", " ");
+    expect(dq(v).breached).toBe(true);
+    expect(dq(v).message).toContain(`of 24 in ${from}`);
+  });
+
   it("the escalation says the baseline may be outdated and how to re-baseline", () => {
     const d = run(noPersistence, outage("x2", [1, 2, 3, 4, 5, 6]), { history: gatingFor(48) });
     expect(dq(d).evidence).toMatchObject({ escalated: true, sustainedHours: 48 });

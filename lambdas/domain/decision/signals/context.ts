@@ -142,6 +142,14 @@ export class SignalContext {
     return this.maturity;
   }
 
+  /** Predictions profiled in the buckets starting in [from, to) (the count `rangeWindow` would merge). */
+  rangeCount(from: number, to: number): number {
+    let count = 0;
+    for (const b of this.inputs.window.buckets)
+      if (b.bucketStart >= from && b.bucketStart < to) count += b.profile.count;
+    return count;
+  }
+
   /** The buckets starting in [from, to), merged. */
   rangeWindow(from: number, to: number): MergedWindow {
     return mergeWindow(this.inputs.spec, this.inputs.window.buckets, from, to);

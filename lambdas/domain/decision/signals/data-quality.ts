@@ -224,13 +224,11 @@ export const dataQualitySignal: Signal = {
     const floor = now - context.policy.windowHours * HOUR_MS;
     const windows: MergedWindow[] = [];
     for (let end = now; end > previous; ) {
+      // Widened on bucket counts, merged once (merging at every step was quadratic at very low volume).
       let start = Math.max(previous, end - stepMs);
-      let window = context.rangeWindow(start, end);
-      while (window.profile.count < config.minEvents && start > floor) {
+      while (context.rangeCount(start, end) < config.minEvents && start > floor)
         start = Math.max(floor, start - stepMs);
-        window = context.rangeWindow(start, end);
-      }
-      windows.push(window);
+      windows.push(context.rangeWindow(start, end));
       end = start;
     }
     const used = context.inputs.features.filter((f) => (context.importance[f.name] ?? 1) > 0);
