@@ -8,7 +8,6 @@ import { parsePolicy } from "../../contracts/policy";
 import { DAY_MS, HOUR_MS } from "../../contracts/time";
 import type { Decision } from "../../lambdas/domain/decision/decision";
 import { trueAccuracy } from "./analytic-world";
-import { FEATURE_OUTAGE, OUTAGE_TO, SLOW_DECLINE, VOLUME_DROP_THEN_CONCEPT } from "./matrix-scenarios";
 import { FIRST_CHAMPION, MATRIX_T0, type RunResult, type Scenario } from "./scenario-matrix";
 
 export const MATRIX_VOLUMES = [1_000, 50_000, 1_000_000];
@@ -50,13 +49,6 @@ export interface MatrixRow {
   readonly problems: readonly string[];
 }
 
-/** When the first change of a scenario happens (alerts before it are false). */
-function firstChange(scenario: Scenario): number | undefined {
-  if (scenario === VOLUME_DROP_THEN_CONCEPT) return MATRIX_T0 + 10 * DAY_MS;
-  if (scenario === SLOW_DECLINE) return MATRIX_T0 + 8 * DAY_MS;
-  return scenario.changeAt;
-}
-
 /**
  * When a change becomes detectable by the default performance test: the first champion's true accuracy
  * is below the policy's limit (`maxRelativeDrop` under the baseline's) by the test's margin,
@@ -65,7 +57,7 @@ function firstChange(scenario: Scenario): number | undefined {
  */
 function detectableAt(scenario: Scenario, volumePerDay: number, from: number): number {
   const start = trueAccuracy(scenario.world(MATRIX_T0, volumePerDay), FIRST_CHAMPION);
-  const dailyAfter = scenario === VOLUME_DROP_THEN_CONCEPT ? volumePerDay * 0.1 : volumePerDay;
+  const dailyAfter = volumePerDay * (scenario.volumeShareAfter ?? 1);
   const { labels } = labelWindow(dailyAfter);
   const margin = Z * Math.sqrt((2 * start * (1 - start)) / labels);
   const limit = start * (1 - DEFAULTS.signals.performance.maxRelativeDrop) - margin;
@@ -82,18 +74,18 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
   const problems: string[] = [];
   const ds = result.decisions;
   // Retrains before the onset are wrong; detection delays count from when the change is detectable.
-  const onset = scenario === SLOW_DECLINE ? MATRIX_T0 + 8 * DAY_MS : scenario.changeAt;
+  const onset = scenario.onsetAt ?? scenario.changeAt;
   const changeAt =
     scenario.shouldRetrain && onset !== undefined
       ? detectableAt(scenario, result.volumePerDay, onset)
       : onset;
-  const first = firstChange(scenario);
-  // Alerts caused by the change: the outage's while it is in the evaluation window, any after a change
-  // that should alert.
+  // When the first change happens (alerts before it are false).
+  const first = scenario.firstChangeAt ?? scenario.changeAt;
+  // Alerts caused by the change: a transient change's until it has left the evaluation window, any after a
+  // change that should alert.
   const expected = (d: Decision): boolean => {
-    if (scenario === FEATURE_OUTAGE)
-      return d.evaluatedAt > first! && d.evaluatedAt <= OUTAGE_TO + DEFAULTS.windowHours * HOUR_MS;
-    return first !== undefined && scenario.shouldAlert && d.evaluatedAt > first;
+    if (first === undefined || !scenario.shouldAlert || d.evaluatedAt <= first) return false;
+    return scenario.transientUntil === undefined || d.evaluatedAt <= scenario.transientUntil;
   };
   const falseAlerts = ds.filter((d) => alerted(d) && !expected(d));
   const allowed = Math.max(1, Math.floor(scenario.days / 30));
@@ -120,8 +112,9 @@ export function matrixRow(scenario: Scenario, result: RunResult): MatrixRow {
   const firstAlertDelay =
     firstAlert !== undefined && first !== undefined ? firstAlert.evaluatedAt - first : undefined;
   if (scenario.shouldAlert && firstAlertDelay === undefined) problems.push("no alert after the change");
-  if (scenario === FEATURE_OUTAGE && (firstAlertDelay === undefined || firstAlertDelay > 3 * HOUR_MS))
-    problems.push("outage not reported within 3 hours");
+  const within = scenario.reportWithinHours;
+  if (within !== undefined && (firstAlertDelay === undefined || firstAlertDelay > within * HOUR_MS))
+    problems.push(`change not reported within ${within} hours`);
 
   const firstRetrain = retrainTimes.find((t) => onset !== undefined && t > onset);
   // Negative when a gradual change was acted on before it reached the limit.

@@ -4,6 +4,7 @@
  * seasonality, and one change each. `changeAt` is when a good policy should start acting; scenarios
  * without one must stay quiet for their whole length.
  */
+import { parsePolicy } from "../../contracts/policy";
 import { DAY_MS, HOUR_MS } from "../../contracts/time";
 import type { WorldState } from "./analytic-world";
 import {
@@ -106,6 +107,9 @@ export const FEATURE_OUTAGE: Scenario = {
   changeAt: OUTAGE_FROM,
   shouldRetrain: false,
   shouldAlert: true,
+  // Alerts are expected while the outage is inside the (default, 24-h) evaluation window.
+  transientUntil: OUTAGE_TO + parsePolicy({}).windowHours * HOUR_MS,
+  reportWithinHours: 3,
   world: (t, v) => {
     const w = baseWorld(t, v);
     if (t < OUTAGE_FROM || t >= OUTAGE_TO) return w;
@@ -118,6 +122,8 @@ export const VOLUME_DROP_THEN_CONCEPT: Scenario = {
   name: "permanent volume drop (day 10), concept change (day 20)",
   days: 30,
   changeAt: day(20),
+  firstChangeAt: day(10),
+  volumeShareAfter: 0.1,
   shouldRetrain: true,
   shouldAlert: true,
   world: (t, v) => {
@@ -135,6 +141,8 @@ export const VOLUME_DROP_THEN_CONCEPT: Scenario = {
 export const SLOW_DECLINE: Scenario = {
   name: "60-day slow decline",
   days: 60,
+  firstChangeAt: day(8),
+  onsetAt: day(8),
   shouldRetrain: true,
   shouldAlert: true,
   world: (t, v) => ({

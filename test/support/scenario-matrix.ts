@@ -79,6 +79,19 @@ export interface Scenario {
   readonly shouldRetrain: boolean;
   /** Whether a good policy alerts after the change. */
   readonly shouldAlert: boolean;
+  /** When the first change of any kind happens (alerts before it are false); default `changeAt`. */
+  readonly firstChangeAt?: number;
+  /**
+   * Before this time a retrain is wrong, and detection delays count from when the change becomes
+   * detectable after it; default `changeAt` (a slow decline has an onset but no single change time).
+   */
+  readonly onsetAt?: number;
+  /** Daily volume after the first change, as a share of the volume before it (a volume drop); default 1. */
+  readonly volumeShareAfter?: number;
+  /** A transient change: alerts are expected only until this time; later ones are false. */
+  readonly transientUntil?: number;
+  /** The first alert must come within this many hours of the first change. */
+  readonly reportWithinHours?: number;
 }
 
 /** Daily (peak mid-afternoon, 0.4x at night) and weekly (weekends 0.6x) volume pattern, mean 1. */
