@@ -66,7 +66,12 @@ function isConditionalFailure(error: unknown): boolean {
   );
 }
 
+/** Parsed baselines a repository keeps: one per model of a typical catalog, with room for new versions. */
+const BASELINE_CACHE_SIZE = 64;
+
 export class DynamoDbModelStateRepository implements ModelStateRepository {
+  /** Parsed baselines by model and version, least recently used first (see `getBaseline`). */
+  private readonly baselines = new Map<string, StoredBaseline>();
   constructor(private readonly options: DynamoDbModelStateRepositoryOptions) {}
 
   private get client(): DynamoDBClient {
@@ -296,7 +301,34 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
     return items.map(toDecisionRecord);
   }
 
+  /**
+   * A baseline, parsed once per repository (the handlers build theirs once per warm Lambda container): a
+   * cached copy is used while the item's `createdAt` is unchanged (one GetItem projecting only it; a
+   * version written again elsewhere, e.g. a re-baseline of the same start, gets a new `createdAt`, and
+   * this repository's own `putBaseline` drops its copy). Reusing the parsed profile across invocations also lets
+   * the evaluator's per-summary caches (drift noise moments, CBPE calibration) hit. Callers must not
+   * mutate the profile (the evaluator never does).
+   */
   async getBaseline(modelId: string, version: string): Promise<StoredBaseline | undefined> {
+    const key = `${modelId}\u0000${version}`;
+    const cached = this.baselines.get(key);
+    if (cached !== undefined) {
+      const head = await this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: marshall(keys.baseline(modelId, version)),
+          ProjectionExpression: "createdAt",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      this.track("getBaseline", head.ConsumedCapacity);
+      this.baselines.delete(key);
+      if (!head.Item) return undefined;
+      if (Number(unmarshall(head.Item).createdAt) === cached.createdAt) {
+        this.baselines.set(key, cached);
+        return cached;
+      }
+    }
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.table,
@@ -307,7 +339,7 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
     this.track("getBaseline", out.ConsumedCapacity);
     if (!out.Item) return undefined;
     const item = unmarshall(out.Item);
-    return {
+    const baseline: StoredBaseline = {
       version,
       profile: deserializeProfile(String(item.profile)),
       createdAt: Number(item.createdAt),
@@ -315,9 +347,13 @@ export class DynamoDbModelStateRepository implements ModelStateRepository {
       ...(item.hours !== undefined ? { hours: Number(item.hours) } : {}),
       ...(item.from !== undefined ? { from: Number(item.from) } : {}),
     };
+    this.baselines.set(key, baseline);
+    if (this.baselines.size > BASELINE_CACHE_SIZE) this.baselines.delete(this.baselines.keys().next().value!);
+    return baseline;
   }
 
   async putBaseline(modelId: string, baseline: StoredBaseline): Promise<void> {
+    this.baselines.delete(`${modelId}\u0000${baseline.version}`);
     const out = await this.client.send(
       new PutItemCommand({
         TableName: this.table,
