@@ -180,21 +180,12 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
   }
 
   async firstBucketStart(modelId: string, fromMs: number, toMs: number): Promise<number | undefined> {
-    const { client, tableName } = this.options;
-    const range = keys.statsRange(fromMs, toMs);
     // Sort keys start with the bucket's ISO time: the first item of the range is the earliest bucket.
-    const page = await client.send(
+    const page = await this.options.client.send(
       new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-        ExpressionAttributeValues: {
-          ":pk": { S: keys.statsPartition(modelId) },
-          ":from": { S: range.from },
-          ":to": { S: range.to },
-        },
+        ...statsQuery(this.options.tableName, modelId, fromMs, toMs),
         ProjectionExpression: "bucketStart",
         Limit: 1,
-        ReturnConsumedCapacity: "TOTAL",
       }),
     );
     const first = page.Items?.[0]?.bucketStart?.N;
@@ -203,7 +194,6 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
 
   async readWindow(modelId: string, fromMs: number, toMs: number): Promise<WindowStats> {
     const { client, tableName } = this.options;
-    const range = keys.statsRange(fromMs, toMs);
     const byBucket = new Map<
       number,
       { profiles: Profile[]; received: number; quarantined: Record<string, number> }
@@ -211,17 +201,7 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: {
-            ":pk": { S: keys.statsPartition(modelId) },
-            ":from": { S: range.from },
-            ":to": { S: range.to },
-          },
-          ExclusiveStartKey: startKey,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
+        new QueryCommand({ ...statsQuery(tableName, modelId, fromMs, toMs), ExclusiveStartKey: startKey }),
       );
       for (const item of page.Items ?? []) {
         const bucketStart = Number(item.bucketStart?.N);
@@ -261,7 +241,6 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
 
   async readOutcomes(modelId: string, fromMs: number, toMs: number): Promise<OutcomeBucket[]> {
     const { client, tableName } = this.options;
-    const range = keys.statsRange(fromMs, toMs);
     const byBucket = new Map<number, OutcomeBucket>();
     const add = (bucketStart: number, outcomes: ProfileOutcomes) => {
       const known = byBucket.get(bucketStart);
@@ -288,16 +267,9 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
     do {
       const page = await client.send(
         new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: {
-            ":pk": { S: keys.statsPartition(modelId) },
-            ":from": { S: range.from },
-            ":to": { S: range.to },
-          },
+          ...statsQuery(tableName, modelId, fromMs, toMs),
           ProjectionExpression: "pk, sk, bucketStart, outcomes",
           ExclusiveStartKey: startKey,
-          ReturnConsumedCapacity: "TOTAL",
         }),
       );
       for (const item of page.Items ?? []) {
@@ -318,4 +290,19 @@ export class DynamoDbStatsRepository implements StatsRepository, BucketStatsStor
     }
     return [...byBucket.values()].sort((a, b) => a.bucketStart - b.bucketStart);
   }
+}
+
+/** The Query of a model's bucket items starting in [fromMs, toMs), in sort-key (bucket start) order. */
+function statsQuery(tableName: string, modelId: string, fromMs: number, toMs: number) {
+  const range = keys.statsRange(fromMs, toMs);
+  return {
+    TableName: tableName,
+    KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+    ExpressionAttributeValues: {
+      ":pk": { S: keys.statsPartition(modelId) },
+      ":from": { S: range.from },
+      ":to": { S: range.to },
+    },
+    ReturnConsumedCapacity: "TOTAL" as const,
+  };
 }
