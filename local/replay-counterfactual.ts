@@ -151,9 +151,10 @@ export class CounterfactualTrainer {
   ): ReplayRecord {
     const features = e.features;
     if (typeof features !== "object" || features === null || Array.isArray(features)) return record;
-    const served = this.served.get(model.id);
+    const stored = this.served.get(model.id);
+    const served = stored !== undefined && t >= stored.from ? stored : undefined;
     let out = record;
-    if (served !== undefined && t >= served.from) {
+    if (served !== undefined) {
       const p = predictWith(served.artifact, features as Record<string, FeatureValue>);
       e.prediction = p.prediction;
       e.score = p.score;
@@ -166,7 +167,7 @@ export class CounterfactualTrainer {
       prediction: e.prediction,
       ...(typeof e.score === "number" ? { score: e.score } : {}),
       t,
-      version: served !== undefined && t >= served.from ? served.artifact.version : LOGGED,
+      version: served?.artifact.version ?? LOGGED,
     });
     // Forget predictions past the label horizon (insertion order is close to time order), and the oldest
     // beyond the cap.
@@ -225,17 +226,18 @@ export class CounterfactualTrainer {
     const model = this.models.get(modelId);
     const version = `local-${new Date(at).toISOString()}`;
     const base = { modelId, at: new Date(at).toISOString(), version };
-    if (!model) {
-      const r = {
+    const done = (r: CounterfactualRetrain): CounterfactualRetrain => {
+      this.retrains.push(r);
+      return r;
+    };
+    if (!model)
+      return done({
         ...base,
-        outcome: "failed" as const,
+        outcome: "failed",
         detail: "not a binary model",
         trainingRows: 0,
         holdoutRows: 0,
-      };
-      this.retrains.push(r);
-      return r;
-    }
+      });
     const from = at - model.retraining.trainingWindowDays * DAY_MS;
     const window = this.rowsOf(modelId).filter((r) => r.t >= from && r.t <= at);
     const rest = window.filter((_, i) => i % HOLDOUT_EVERY !== 0);
@@ -248,9 +250,7 @@ export class CounterfactualTrainer {
       artifact = trainLogisticRegression(train, model.features, { version, trainedAt: at });
     } catch (error) {
       if (!(error instanceof TrainingDataError)) throw error;
-      const r = { ...base, outcome: "failed" as const, detail: error.message, ...sizes };
-      this.retrains.push(r);
-      return r;
+      return done({ ...base, outcome: "failed", detail: error.message, ...sizes });
     }
     const challenger = holdout.map((r): ScoredOutput => {
       const p = predictWith(artifact, r.features);
@@ -266,17 +266,8 @@ export class CounterfactualTrainer {
       ...(verdict.challenger.value !== undefined ? { challenger: verdict.challenger.value } : {}),
       ...(verdict.champion?.value !== undefined ? { champion: verdict.champion.value } : {}),
     };
-    if (!verdict.passed) {
-      const r = {
-        ...base,
-        outcome: "rejected" as const,
-        detail: verdict.reasons.join("; "),
-        ...sizes,
-        ...metrics,
-      };
-      this.retrains.push(r);
-      return r;
-    }
+    if (!verdict.passed)
+      return done({ ...base, outcome: "rejected", detail: verdict.reasons.join("; "), ...sizes, ...metrics });
     const spec = profileSpecOf(model);
     const baseline = trainingBaseline(
       profileHoldout(spec, holdout, challenger),
@@ -291,15 +282,13 @@ export class CounterfactualTrainer {
       at,
     });
     this.served.set(modelId, { artifact, from: at });
-    const r = {
+    return done({
       ...base,
-      outcome: "deployed" as const,
+      outcome: "deployed",
       detail: `${verdict.metric} ${fmt(metrics.challenger)} vs ${fmt(metrics.champion)} on ${holdout.length} holdout rows`,
       ...sizes,
       ...metrics,
-    };
-    this.retrains.push(r);
-    return r;
+    });
   }
 
   summary(): { retrains: CounterfactualRetrain[]; served: ServedAccuracy[] } {
