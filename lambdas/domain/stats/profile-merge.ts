@@ -6,6 +6,7 @@
 
 import { type Moments, mergeMoments } from "./moments";
 import {
+  type BinaryPerformance,
   type CategoricalSummary,
   emptyCategorical,
   emptyNumeric,
@@ -109,12 +110,6 @@ export function mergeSummaries(a: FeatureSummary, b: FeatureSummary): FeatureSum
   throw new ProfileFormatError(`cannot merge a ${a.kind} summary with a ${b.kind} summary`);
 }
 
-function mergeMaps(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
-  const out = new Map(a);
-  for (const [k, n] of b) addCount(out, k, n);
-  return out;
-}
-
 /** Sum of two optional sums: unknown (undefined) as soon as either side does not carry it. */
 function sumIfKnown(a: number | undefined, b: number | undefined): { value?: number } {
   return a === undefined || b === undefined ? {} : { value: a + b };
@@ -133,23 +128,13 @@ function optionalSum<K extends string>(
 /** Merge the performance statistics of two profiles of the same task. */
 export function mergePerformance(a: PerformanceStats, b: PerformanceStats): PerformanceStats {
   if (a.task === "binary" && b.task === "binary") {
-    return {
-      task: "binary",
-      positive: a.positive,
-      n: a.n + b.n,
-      tp: a.tp + b.tp,
-      fp: a.fp + b.fp,
-      tn: a.tn + b.tn,
-      fn: a.fn + b.fn,
-      scored: a.scored + b.scored,
-      logLossSum: a.logLossSum + b.logLossSum,
-      brierSum: a.brierSum + b.brierSum,
-      ...optionalSum("logLossSquaredSum", a.logLossSquaredSum, b.logLossSquaredSum),
-      ...optionalSum("brierSquaredSum", a.brierSquaredSum, b.brierSquaredSum),
-      positiveScores: mergeMaps(a.positiveScores, b.positiveScores),
-      negativeScores: mergeMaps(a.negativeScores, b.negativeScores),
-      invalid: a.invalid + b.invalid,
+    const out: BinaryPerformance = {
+      ...a,
+      positiveScores: new Map(a.positiveScores),
+      negativeScores: new Map(a.negativeScores),
     };
+    addBinaryInto(out, b);
+    return out;
   }
   if (a.task === "multiclass" && b.task === "multiclass") {
     const confusion: Record<string, Record<string, number>> = {};
@@ -188,46 +173,44 @@ export function mergePerformance(a: PerformanceStats, b: PerformanceStats): Perf
 
 /**
  * Merge the performance statistics of many buckets (oldest first) into a new object: the left fold of
- * `mergePerformance` (the same sums, added in the same order), without copying the histograms at each step.
+ * `mergePerformance` (the same sums, added in the same order). Binary statistics are added into one
+ * accumulator, so their score histograms are not copied at every step.
  */
 export function mergePerformanceList(list: readonly PerformanceStats[]): PerformanceStats {
   const first = list[0];
   if (first === undefined) throw new RangeError("mergePerformanceList needs at least one input");
   if (list.length === 1) return structuredClone(first);
   const acc = mergePerformance(first, list[1]!);
-  for (let i = 2; i < list.length; i++) addPerformanceInto(acc, list[i]!);
+  if (acc.task !== "binary") return list.slice(2).reduce((a, b) => mergePerformance(a, b), acc);
+  for (let i = 2; i < list.length; i++) {
+    const b = list[i]!;
+    if (b.task !== "binary")
+      throw new ProfileFormatError(`cannot merge binary and ${b.task} performance statistics`);
+    addBinaryInto(acc, b);
+  }
   return acc;
 }
 
-/** `acc` += `b`, in place (`acc` must be a fresh object owned by the caller). */
-function addPerformanceInto(acc: PerformanceStats, b: PerformanceStats): void {
-  if (acc.task === "binary" && b.task === "binary") {
-    acc.n += b.n;
-    acc.tp += b.tp;
-    acc.fp += b.fp;
-    acc.tn += b.tn;
-    acc.fn += b.fn;
-    acc.scored += b.scored;
-    acc.logLossSum += b.logLossSum;
-    acc.brierSum += b.brierSum;
-    acc.logLossSquaredSum = sumIfKnown(acc.logLossSquaredSum, b.logLossSquaredSum).value;
-    acc.brierSquaredSum = sumIfKnown(acc.brierSquaredSum, b.brierSquaredSum).value;
-    for (const [k, n] of b.positiveScores) addCount(acc.positiveScores, k, n);
-    for (const [k, n] of b.negativeScores) addCount(acc.negativeScores, k, n);
-    acc.invalid += b.invalid;
-    dropUndefined(acc, ["logLossSquaredSum", "brierSquaredSum"]);
-    return;
-  }
-  // Multiclass and regression statistics hold no histograms: a pairwise merge costs no more.
-  Object.assign(acc, mergePerformance(acc, b));
-  if (acc.task === "multiclass") dropUndefined(acc, ["logLossSquaredSum"]);
-  else dropUndefined(acc, ["fourthPowerErrorSum", "absPercentErrorSquaredSum"]);
-}
-
-/** Optional sums that became unknown are removed, as `mergePerformance` leaves them out. */
-function dropUndefined(o: object, keys: readonly string[]): void {
-  const record = o as Record<string, unknown>;
-  for (const k of keys) if (record[k] === undefined) delete record[k];
+/**
+ * `acc` += `b`, in place (`acc` owns its histograms). An optional sum is kept only while both sides carry
+ * it (statistics written before it existed leave it unknown).
+ */
+function addBinaryInto(acc: BinaryPerformance, b: BinaryPerformance): void {
+  acc.n += b.n;
+  acc.tp += b.tp;
+  acc.fp += b.fp;
+  acc.tn += b.tn;
+  acc.fn += b.fn;
+  acc.scored += b.scored;
+  acc.logLossSum += b.logLossSum;
+  acc.brierSum += b.brierSum;
+  if (acc.logLossSquaredSum === undefined || b.logLossSquaredSum === undefined) delete acc.logLossSquaredSum;
+  else acc.logLossSquaredSum += b.logLossSquaredSum;
+  if (acc.brierSquaredSum === undefined || b.brierSquaredSum === undefined) delete acc.brierSquaredSum;
+  else acc.brierSquaredSum += b.brierSquaredSum;
+  for (const [k, n] of b.positiveScores) addCount(acc.positiveScores, k, n);
+  for (const [k, n] of b.negativeScores) addCount(acc.negativeScores, k, n);
+  acc.invalid += b.invalid;
 }
 
 /**

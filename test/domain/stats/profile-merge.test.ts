@@ -2,7 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { FeatureValue } from "../../../contracts/events";
 import type { ProfileSpec } from "../../../contracts/model";
-import { emptyProfile, type Profile, ProfileFormatError } from "../../../lambdas/domain/stats/profile";
+import {
+  emptyProfile,
+  type PerformanceStats,
+  type Profile,
+  ProfileFormatError,
+} from "../../../lambdas/domain/stats/profile";
 import { deserializeProfile, serializeProfile } from "../../../lambdas/domain/stats/profile-codec";
 import { profileDifferences } from "../../../lambdas/domain/stats/profile-equivalence";
 import {
@@ -179,19 +184,41 @@ describe("merging a list (a window of buckets)", () => {
     expect(merge).toThrow(/needs at least one|cannot merge/);
   });
 
-  it("keeps the optional sums of the fold (regression: unknown once one side lacks them)", () => {
-    const regression: ProfileSpec = { task: "regression", features: {} };
-    const parts = [1, 2, 3].map((i) => {
-      const p = emptyProfile(regression);
-      addOutcome(p, { prediction: i, label: i * 1.5 });
-      return p.performance;
-    });
-    const legacy = { ...parts[1]! } as Record<string, unknown>;
-    delete legacy.fourthPowerErrorSum;
-    const list = [parts[0]!, legacy as never, parts[2]!];
-    expect(mergePerformanceList(list)).toEqual(list.reduce((a, b) => mergePerformance(a, b)));
-    expect(mergePerformanceList(list)).not.toHaveProperty("fourthPowerErrorSum");
-  });
+  // A legacy input (format 1) lacks the optional sums: from it on, the merged sum is unknown, wherever it
+  // stands in the list.
+  const optionalSums: Array<[string, ProfileSpec, string]> = [
+    ["regression", { task: "regression", features: {} }, "fourthPowerErrorSum"],
+    ["binary", spec, "logLossSquaredSum"],
+  ];
+  const orders = [
+    [0, 1, 2],
+    [1, 0, 2],
+    [0, 2, 1],
+  ];
+  it.each(
+    optionalSums.flatMap(([task, taskSpec, field]) =>
+      orders.map((order) => [task, order.indexOf(1), taskSpec, field] as const),
+    ),
+  )(
+    "%s: an optional sum lacking at position %i is unknown in the result, as in the fold",
+    (_t, at, taskSpec, field) => {
+      const parts = [1, 2, 3].map((i) => {
+        const p = emptyProfile(taskSpec);
+        addOutcome(p, { prediction: i % 2, score: 0.3, label: i * 1.5 > 2 ? 1 : 0 });
+        return p.performance as unknown as Record<string, unknown>;
+      });
+      expect(parts[0]).toHaveProperty(field);
+      const list = parts.map((p, i) => {
+        if (i !== at) return p;
+        const legacy = { ...p };
+        delete legacy[field];
+        return legacy;
+      }) as unknown as PerformanceStats[];
+      const merged = mergePerformanceList(list);
+      expect(merged).toEqual(list.reduce((a, b) => mergePerformance(a, b)));
+      expect(merged).not.toHaveProperty(field);
+    },
+  );
 });
 
 describe("deserializeProfile on corrupted input", () => {
