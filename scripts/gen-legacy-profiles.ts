@@ -11,24 +11,13 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "../lambdas/domain/stats/mulberry32";
 
 interface OldModules {
   emptyProfile(spec: unknown): unknown;
   addPrediction(p: unknown, e: unknown): void;
   addOutcome(p: unknown, o: unknown): void;
   serializeProfile(p: unknown): string;
-}
-
-/** mulberry32 (as scripts/scipy-samples.ts), so the events are reproducible without storing them. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The events every fixture profile summarizes (deterministic; the test regenerates them to compare). */
@@ -41,7 +30,7 @@ export function legacyEvents(
   score: number;
   label: number;
 }> {
-  const next = generator(seed);
+  const next = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
   return Array.from({ length: count }, (_, i) => {
     const score = 1 / (1 + Math.exp(-4 * normal()));
