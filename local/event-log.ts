@@ -103,8 +103,8 @@ const isBlank = (s: string): boolean => {
 /**
  * Streams the non-empty lines of one input to `onLine`, in order; `onBytes` receives the input bytes
  * consumed (compressed bytes for gzip), for progress. A line longer than `maxLineBytes` is reported with
- * its size and without its content. Text is decoded chunk by chunk; a chunk holding invalid UTF-8 is split
- * on its raw bytes so that such a line keeps its bytes.
+ * its size and without its content. An error thrown by `onLine` ends the read and is reported as one
+ * reading the input.
  */
 export async function readLines(
   input: InputFile,
@@ -112,11 +112,54 @@ export async function readLines(
   onBytes: (n: number) => void = () => undefined,
   maxLineBytes = MAX_STREAM_RECORD_BYTES,
 ): Promise<void> {
+  try {
+    for await (const batch of lineBatches(input, onBytes, maxLineBytes)) for (const l of batch) onLine(l);
+  } catch (e) {
+    throw e instanceof ReadError ? e.wrapped : readError(input, e);
+  }
+}
+
+/** An `EventLogError` of the reader itself (not of a consumer), passed through as it is. */
+class ReadError extends Error {
+  constructor(readonly wrapped: EventLogError) {
+    super(wrapped.message);
+  }
+}
+
+function readError(input: InputFile, e: unknown): EventLogError {
+  const why = (e as { code?: string }).code?.startsWith("Z_")
+    ? `not valid gzip (${(e as Error).message})`
+    : (e as Error).message;
+  return new EventLogError(`cannot read events file ${input.name}: ${why}`);
+}
+
+/**
+ * The non-empty lines of one input, in order, one batch per chunk read (see `readLines`), pulled by the
+ * consumer. Throws `EventLogError` when the input cannot be read. Text is decoded chunk by chunk; a chunk
+ * holding invalid UTF-8 is split on its raw bytes so that such a line keeps its bytes.
+ */
+export async function* readLineBatches(
+  input: InputFile,
+  onBytes: (n: number) => void = () => undefined,
+  maxLineBytes = MAX_STREAM_RECORD_BYTES,
+): AsyncGenerator<LogLine[]> {
+  try {
+    yield* lineBatches(input, onBytes, maxLineBytes);
+  } catch (e) {
+    throw e instanceof ReadError ? e.wrapped : e;
+  }
+}
+
+async function* lineBatches(
+  input: InputFile,
+  onBytes: (n: number) => void,
+  maxLineBytes: number,
+): AsyncGenerator<LogLine[]> {
   let gzip: boolean;
   try {
     gzip = await isGzip(input.path);
   } catch (e) {
-    throw new EventLogError(`cannot read events file ${input.name}: ${(e as Error).message}`);
+    throw new ReadError(readError(input, e));
   }
   const file = createReadStream(input.path, { highWaterMark: 1 << 20 });
   file.on("data", (chunk) => onBytes(chunk.length));
@@ -129,6 +172,7 @@ export async function readLines(
   let carryBytes = 0;
   /** The line in progress is too large: its bytes are counted, not kept. */
   let oversized = false;
+  let out: LogLine[] = [];
 
   const emitBytes = (buf: Buffer) => {
     lineNo++;
@@ -138,25 +182,42 @@ export async function readLines(
     const text = slice.toString("utf8");
     if (isBlank(text)) return;
     if (text.includes("\uFFFD") && !Buffer.from(text, "utf8").equals(slice))
-      onLine({ line: lineNo, bytes: Buffer.from(slice) });
-    else onLine({ line: lineNo, text });
+      out.push({ line: lineNo, bytes: Buffer.from(slice) });
+    else out.push({ line: lineNo, text });
   };
   const emitText = (s: string) => {
     lineNo++;
     const text = s.length > 0 && s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
     if (text.length === 0 || (text.charCodeAt(0) <= 32 && isBlank(text))) return;
     if (text.length > maxLineBytes / 3 && Buffer.byteLength(text) > maxLineBytes)
-      onLine({ line: lineNo, oversizedBytes: Buffer.byteLength(text) });
-    else onLine({ line: lineNo, text });
+      out.push({ line: lineNo, oversizedBytes: Buffer.byteLength(text) });
+    else out.push({ line: lineNo, text });
   };
   const emitOversized = (bytes: number) => {
     lineNo++;
-    onLine({ line: lineNo, oversizedBytes: bytes });
+    out.push({ line: lineNo, oversizedBytes: bytes });
   };
   const decoder = new StringDecoder("utf8");
 
+  const chunks = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    yield* splitChunks();
+  } finally {
+    // A consumer that stops early leaves no open file behind.
+    source.destroy();
+    file.destroy();
+  }
+
+  async function* splitChunks(): AsyncGenerator<LogLine[]> {
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        throw new ReadError(readError(input, e));
+      }
+      if (next.done) break;
+      const chunk = next.value;
       let pos = 0;
       if (oversized || carryBytes > 0) {
         // Finish the line in progress.
@@ -204,15 +265,16 @@ export async function readLines(
         if (carryBytes > maxLineBytes) oversized = true;
         else carry = [chunk.subarray(pos)];
       }
+      if (out.length > 0) {
+        const batch = out;
+        out = [];
+        yield batch;
+      }
     }
-  } catch (e) {
-    const why = (e as { code?: string }).code?.startsWith("Z_")
-      ? `not valid gzip (${(e as Error).message})`
-      : (e as Error).message;
-    throw new EventLogError(`cannot read events file ${input.name}: ${why}`);
+    if (oversized) emitOversized(carryBytes);
+    else if (carryBytes > 0) emitBytes(Buffer.concat(carry));
+    if (out.length > 0) yield out;
   }
-  if (oversized) emitOversized(carryBytes);
-  else if (carryBytes > 0) emitBytes(Buffer.concat(carry));
 }
 
 /** The top-level fields of an event that place it on the stream and in time, as written in the line. */

@@ -1,13 +1,18 @@
 /**
- * The replay's input in event-time order with bounded memory, whatever the order and size of the files:
- * a first pass reads every line once and appends it to a temporary file per UTC hour of its event time
- * (the spill); the replay then reads the hours in order, one at a time, sorting each in memory. Memory
- * holds one hour of lines; the spill takes about the uncompressed size of the log on disk (in `tmpDir`),
- * and is removed by `close()`.
+ * The replay's input in event-time order with bounded memory, whatever the order and size of the files.
  *
- * The first pass also measures the log: lines per hour, which gives the real time range
- * (local/time-range.ts), and the lines that never reach the stream (larger than a Kinesis record). Each
- * line keeps its file and line number for the quarantine listing.
+ * A first pass reads every line once and measures the log: lines per hour of event time, which gives the
+ * real time range (local/time-range.ts), and the lines that never reach the stream (larger than a Kinesis
+ * record). The replay then takes the lines in arrival order, grouped by hour, each group sorted in memory:
+ * - Input already in time order (every line at most an hour before the latest line read so far, as in an
+ *   archive of one model's stream) is simply read again, and each hour goes out once its last line is
+ *   read (its count is known from the first pass). Memory holds about two hours of lines.
+ * - Otherwise the first pass, from the first line out of order on, appends each line to a temporary file
+ *   per UTC hour (the spill), then spills the lines read before it; the replay reads the hours in order,
+ *   one at a time. Memory holds one hour of lines; the spill takes about the uncompressed size of the log
+ *   on disk (in `tmpDir`), and is removed by `close()`.
+ * Both give the same records in the same order (test/local/log-spill.test.ts); each line keeps its file
+ * and line number for the quarantine listing.
  *
  * Arrival times: a line arrives at its own event time, clamped into the real range (a stray 2031 line
  * arrives at the range's end, where the ingest finds it too far in the future); a line without a usable
@@ -22,10 +27,12 @@ import { MODEL_ID_PATTERN, REQUEST_ID_PATTERN } from "../contracts/events";
 import { HOUR_MS } from "../contracts/time";
 import { parseTimestamp } from "../lambdas/domain/ingest/event-validation";
 import {
+  type Envelope,
   EventLogError,
   type InputFile,
   type LogLine,
   MAX_STREAM_RECORD_BYTES,
+  readLineBatches,
   readLines,
   scanEnvelope,
 } from "./event-log";
@@ -83,23 +90,73 @@ function eventTime(v: unknown): number | undefined {
   return t !== undefined && t <= MAX_DATE_MS ? t : undefined;
 }
 
-/** Where the spill of one hour is buffered before it is appended to its file. */
-interface HourBuffer {
-  parts: string[];
-  chars: number;
+/** A line placed in time, as every read of the same inputs places it. */
+interface Placed {
+  readonly ord: number;
+  readonly file: number;
+  readonly line: number;
+  /** Its own event time, when usable. */
+  readonly t: number | undefined;
+  /** Where it goes: its time, else the previous line's; undefined before the first timed line. */
+  readonly at: number | undefined;
+  readonly envelope: Envelope;
+  /** The line's text, or its bytes in base64 (`base64`). */
+  readonly data: string;
+  readonly base64: boolean;
+}
+
+/** Numbers and places lines in input order (the state of a read: each read of the inputs has its own). */
+class Placer {
+  private ord = 0;
+  private previousT: number | undefined;
+
+  /** The line's place, or its verdict (never sent), given its input index and line. */
+  place(file: number, l: LogLine): Placed | ReaderVerdict {
+    const ord = this.ord++;
+    if (l.oversizedBytes !== undefined)
+      return {
+        file,
+        line: l.line,
+        reason: "record-too-large",
+        detail: `${l.oversizedBytes} bytes > ${MAX_STREAM_RECORD_BYTES}, the largest record Kinesis accepts (never sent)`,
+      };
+    const base64 = l.text === undefined;
+    const envelope = base64 ? {} : scanEnvelope(l.text!);
+    const t = eventTime(envelope.timestamp);
+    const at = t ?? this.previousT;
+    if (t !== undefined) this.previousT = t;
+    const data = base64 ? l.bytes!.toString("base64") : l.text!;
+    return { ord, file, line: l.line, t, at, envelope, data, base64 };
+  }
+}
+
+const isVerdict = (p: Placed | ReaderVerdict): p is ReaderVerdict => "reason" in p;
+
+/** Lines of one hour of event time (for the range and to know when an hour is complete). */
+interface HourStats {
   count: number;
   minT: number;
   maxT: number;
 }
 
-const FLUSH_HOUR_CHARS = 1 << 20;
+/** Where the spill of one file is buffered before it is appended. */
+interface SpillBuffer {
+  parts: string[];
+  chars: number;
+}
+
+const FLUSH_FILE_CHARS = 1 << 20;
 const FLUSH_ALL_CHARS = 8 << 20;
+/** How far before the latest line read a line may be, and the input still count as in time order. */
+const ORDER_SLACK_HOURS = 1;
 
 export interface SpillOptions {
   /** Where the spill goes. @default os.tmpdir() */
   readonly tmpDir?: string;
   /** Input bytes consumed (progress). */
   readonly onBytes?: (n: number) => void;
+  /** Spill whatever the order (the ordered read is for input in time order only). @default false */
+  readonly alwaysSpill?: boolean;
 }
 
 export class LogSpill {
@@ -110,26 +167,32 @@ export class LogSpill {
   /** Up to three lines without a usable timestamp (for the message when no line has one). */
   readonly untimedSample: string[] = [];
   private untimed = 0;
-  private readonly hours = new Map<number, HourBuffer>();
-  private head: string[] = [];
-  private headChars = 0;
+  private readonly hours = new Map<number, HourStats>();
+  /** Lines before the first timed line. */
+  private headCount = 0;
   private firstT: number | undefined;
-  private previousT: number | undefined;
+  private latestHour = Number.NEGATIVE_INFINITY;
+  private readonly placer = new Placer();
+  /** The ord from which lines are spilled as they are read (undefined: not spilling). */
+  private spillFrom: number | undefined;
+  private readonly pending = new Map<string, SpillBuffer>();
   private buffered = 0;
   private rangeCache: TimeRange | undefined;
 
   private constructor(
     readonly dir: string,
     readonly inputs: readonly InputFile[],
-  ) {}
+    options: SpillOptions,
+  ) {
+    if (options.alwaysSpill) this.spillFrom = 0;
+  }
 
-  /** Pass 1: reads every input once, spilling its lines by hour. Throws `EventLogError` for unusable inputs. */
+  /** Pass 1: reads every input once, spilling it when out of order. Throws `EventLogError` for unusable inputs. */
   static async build(inputs: readonly InputFile[], options: SpillOptions = {}): Promise<LogSpill> {
     const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "replay-spill-"));
-    const spill = new LogSpill(dir, inputs);
+    const spill = new LogSpill(dir, inputs, options);
     try {
       for (let f = 0; f < inputs.length; f++) await spill.readInput(f, options.onBytes);
-      spill.flushAll();
       if (spill.lines === 0) {
         const names = inputs.map((i) => i.name).join(", ");
         throw new EventLogError(
@@ -142,11 +205,18 @@ export class LogSpill {
           `${inputs.map((i) => i.name).join(", ")}: none of its ${spill.lines} lines is an event with a usable timestamp (${sample})`,
         );
       }
+      if (spill.spillFrom !== undefined && spill.spillFrom > 0) await spill.spillPrefix(spill.spillFrom);
+      spill.flushAll();
       return spill;
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Whether the lines were spilled (the input was not in time order, or `alwaysSpill`). */
+  get spilled(): boolean {
+    return this.spillFrom !== undefined;
   }
 
   private async readInput(f: number, onBytes?: (n: number) => void): Promise<void> {
@@ -176,76 +246,81 @@ export class LogSpill {
   }
 
   private add(file: number, l: LogLine): void {
-    const ord = this.lines++;
-    if (l.oversizedBytes !== undefined) {
-      this.verdicts.push({
-        file,
-        line: l.line,
-        reason: "record-too-large",
-        detail: `${l.oversizedBytes} bytes > ${MAX_STREAM_RECORD_BYTES}, the largest record Kinesis accepts (never sent)`,
-      });
+    this.lines++;
+    const p = this.placer.place(file, l);
+    if (isVerdict(p)) {
+      this.verdicts.push(p);
       return;
     }
-    const base64 = l.text === undefined;
-    const text = l.text ?? "";
-    const envelope = base64 ? {} : scanEnvelope(text);
-    const t = eventTime(envelope.timestamp);
-    const key = partitionKeyOf(envelope.modelId, envelope.requestId, ord);
-    const data = base64 ? l.bytes!.toString("base64") : text;
-    if (t === undefined) {
+    if (p.t === undefined) {
       this.untimed++;
       if (this.untimedSample.length < 3)
         this.untimedSample.push(
-          `${this.inputs[file]!.name}:${l.line}: ${base64 ? "not UTF-8" : `no usable "timestamp" (${preview(envelope.timestamp)})`}`,
+          `${this.inputs[file]!.name}:${l.line}: ${p.base64 ? "not UTF-8" : `no usable "timestamp" (${preview(p.envelope.timestamp)})`}`,
         );
     }
-    const at = t ?? this.previousT;
-    const entry = `${at ?? ""}\t${ord}\t${file}\t${l.line}\t${base64 ? "b" : "t"}${key}\t${data}\n`;
-    if (at === undefined) {
+    if (p.at === undefined) {
       // Before the first timed line: placed with it once it is known.
-      this.head.push(entry);
-      this.headChars += entry.length;
-      if (this.headChars > FLUSH_HOUR_CHARS) this.flushHead();
+      this.headCount++;
+      if (this.spillFrom !== undefined) this.spillLine(p);
       return;
     }
-    if (t !== undefined) {
-      this.firstT ??= t;
-      this.previousT = t;
+    this.firstT ??= p.t;
+    const hour = Math.floor(p.at / HOUR_MS);
+    const h = this.hours.get(hour);
+    if (!h) this.hours.set(hour, { count: 1, minT: p.at, maxT: p.at });
+    else {
+      h.count++;
+      if (p.at < h.minT) h.minT = p.at;
+      if (p.at > h.maxT) h.maxT = p.at;
     }
-    const hour = Math.floor(at / HOUR_MS);
-    let h = this.hours.get(hour);
-    if (!h) {
-      h = { parts: [], chars: 0, count: 0, minT: at, maxT: at };
-      this.hours.set(hour, h);
+    if (hour > this.latestHour) this.latestHour = hour;
+    else if (this.spillFrom === undefined && hour < this.latestHour - ORDER_SLACK_HOURS)
+      this.spillFrom = p.ord;
+    if (this.spillFrom !== undefined) this.spillLine(p);
+  }
+
+  /** Spills the lines before `untilOrd` (read before the input was found out of order), read again. */
+  private async spillPrefix(untilOrd: number): Promise<void> {
+    const placer = new Placer();
+    let ord = 0;
+    read: for (let f = 0; f < this.inputs.length; f++)
+      for await (const batch of readLineBatches(this.inputs[f]!))
+        for (const l of batch) {
+          if (ord++ >= untilOrd) break read;
+          const p = placer.place(f, l);
+          if (!isVerdict(p)) this.spillLine(p);
+        }
+    if (ord < untilOrd) throw changedInput(this.inputs);
+  }
+
+  /** Appends a line to its hour's spill file (the head file before the first timed line). */
+  private spillLine(p: Placed): void {
+    const key = partitionKeyOf(p.envelope.modelId, p.envelope.requestId, p.ord);
+    const entry = `${p.at ?? ""}\t${p.ord}\t${p.file}\t${p.line}\t${p.base64 ? "b" : "t"}${key}\t${p.data}\n`;
+    const name = p.at === undefined ? "head" : String(Math.floor(p.at / HOUR_MS));
+    let b = this.pending.get(name);
+    if (!b) {
+      b = { parts: [], chars: 0 };
+      this.pending.set(name, b);
     }
-    h.parts.push(entry);
-    h.chars += entry.length;
-    h.count++;
-    if (at < h.minT) h.minT = at;
-    if (at > h.maxT) h.maxT = at;
+    b.parts.push(entry);
+    b.chars += entry.length;
     this.buffered += entry.length;
-    if (h.chars > FLUSH_HOUR_CHARS) this.flush(hour, h);
+    if (b.chars > FLUSH_FILE_CHARS) this.flush(name, b);
     if (this.buffered > FLUSH_ALL_CHARS) this.flushAll();
   }
 
-  private flush(hour: number, h: HourBuffer): void {
-    if (h.parts.length === 0) return;
-    appendFileSync(join(this.dir, `${hour}.jsonl`), h.parts.join(""));
-    this.buffered -= h.chars;
-    h.parts = [];
-    h.chars = 0;
-  }
-
-  private flushHead(): void {
-    if (this.head.length === 0) return;
-    appendFileSync(join(this.dir, "head.jsonl"), this.head.join(""));
-    this.head = [];
-    this.headChars = 0;
+  private flush(name: string, b: SpillBuffer): void {
+    if (b.parts.length === 0) return;
+    appendFileSync(join(this.dir, `${name}.jsonl`), b.parts.join(""));
+    this.buffered -= b.chars;
+    b.parts = [];
+    b.chars = 0;
   }
 
   private flushAll(): void {
-    for (const [hour, h] of this.hours) this.flush(hour, h);
-    this.flushHead();
+    for (const [name, b] of this.pending) this.flush(name, b);
   }
 
   /** Lines per hour of event time. */
@@ -270,29 +345,44 @@ export class LogSpill {
   }
 
   /**
-   * Pass 2: the records in arrival order (arrival = event time clamped into the real range), one hour of
-   * the spill in memory at a time; strays are read with the first or last hour of the range.
+   * The group of an hour: the range's first hour also holds the lines before the range and those before
+   * the first timed line, its last hour the lines after the range; every hour in between is its own.
    */
-  async *records(): AsyncGenerator<ReplayRecord> {
+  private groupOf(): (hour: number | undefined) => number {
     const { from, to } = this.range;
-    const hours = [...this.hours.keys()].sort((a, b) => a - b);
     const firstHour = Math.floor(from / HOUR_MS);
     const lastHour = Math.floor(to / HOUR_MS);
-    const file = (hour: number) => join(this.dir, `${hour}.jsonl`);
-    // The first group holds the lines before the range and the range's first hour, the last group its last
-    // hour and the lines after it; every hour in between is a group of its own.
-    const groups: string[][] = [
-      [join(this.dir, "head.jsonl"), ...hours.filter((h) => h <= firstHour).map(file)],
-    ];
-    for (const h of hours) if (h > firstHour && h < lastHour) groups.push([file(h)]);
-    if (lastHour > firstHour) groups.push(hours.filter((h) => h >= lastHour).map(file));
-    for (const files of groups) {
+    return (hour) =>
+      hour === undefined || hour <= firstHour ? firstHour : Math.min(hour, lastHour);
+  }
+
+  /**
+   * Pass 2: the records in arrival order (arrival = event time clamped into the real range), grouped by
+   * hour (`groupOf`), each group sorted by arrival time, then input order.
+   */
+  records(): AsyncGenerator<ReplayRecord> {
+    return this.spilled ? this.spilledRecords() : this.orderedRecords();
+  }
+
+  /** From the spill: one group of files in memory at a time. */
+  private async *spilledRecords(): AsyncGenerator<ReplayRecord> {
+    const { from, to } = this.range;
+    const groupOf = this.groupOf();
+    const groups = new Map<number, string[]>();
+    const addFile = (group: number, name: string) => {
+      const files = groups.get(group);
+      if (files) files.push(name);
+      else groups.set(group, [name]);
+    };
+    addFile(groupOf(undefined), "head");
+    for (const hour of [...this.hours.keys()].sort((a, b) => a - b)) addFile(groupOf(hour), String(hour));
+    for (const group of [...groups.keys()].sort((a, b) => a - b)) {
       const records: ReplayRecord[] = [];
-      for (const path of files) {
+      for (const name of groups.get(group)!) {
         let text: string;
         try {
           // Synchronous: an hour of the spill is small, and an await per hour left the replay idle.
-          text = readFileSync(path, "utf8");
+          text = readFileSync(join(this.dir, `${name}.jsonl`), "utf8");
         } catch (e) {
           if ((e as { code?: string }).code === "ENOENT") continue;
           throw e;
@@ -303,9 +393,53 @@ export class LogSpill {
           start = nl + 1;
         }
       }
-      records.sort((a, b) => a.arrivalMs - b.arrivalMs || a.ord - b.ord);
-      yield* records;
+      yield* sortedByArrival(records);
     }
+  }
+
+  /**
+   * From the inputs, read again (they are in time order): each group goes out once all its lines (counted
+   * by the first pass) are read and every earlier group went out.
+   */
+  private async *orderedRecords(): AsyncGenerator<ReplayRecord> {
+    const { from, to } = this.range;
+    const groupOf = this.groupOf();
+    const expected = new Map<number, number>();
+    const add = (group: number, n: number) => expected.set(group, (expected.get(group) ?? 0) + n);
+    if (this.headCount > 0) add(groupOf(undefined), this.headCount);
+    for (const [hour, h] of this.hours) add(groupOf(hour), h.count);
+    const order = [...expected.keys()].sort((a, b) => a - b);
+    const groups = new Map<number, ReplayRecord[]>(order.map((g) => [g, []]));
+    let next = 0;
+    const placer = new Placer();
+    for (let f = 0; f < this.inputs.length; f++)
+      for await (const batch of readLineBatches(this.inputs[f]!)) {
+        for (const l of batch) {
+          const p = placer.place(f, l);
+          if (isVerdict(p)) continue;
+          const group = groups.get(groupOf(p.at === undefined ? undefined : Math.floor(p.at / HOUR_MS)));
+          if (!group) throw changedInput(this.inputs);
+          const t = p.at ?? this.firstT!;
+          group.push({
+            arrivalMs: t < from ? from : Math.min(t, to),
+            ord: p.ord,
+            file: p.file,
+            line: p.line,
+            base64: p.base64,
+            partitionKey: partitionKeyOf(p.envelope.modelId, p.envelope.requestId, p.ord),
+            data: p.data,
+          });
+        }
+        for (; next < order.length; next++) {
+          const g = order[next]!;
+          const records = groups.get(g)!;
+          if (records.length < expected.get(g)!) break;
+          if (records.length > expected.get(g)!) throw changedInput(this.inputs);
+          groups.delete(g);
+          yield* sortedByArrival(records);
+        }
+      }
+    if (next < order.length) throw changedInput(this.inputs);
   }
 
   private parseEntry(text: string, start: number, end: number, from: number, to: number): ReplayRecord {
@@ -331,6 +465,17 @@ export class LogSpill {
   async close(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function sortedByArrival(records: ReplayRecord[]): ReplayRecord[] {
+  return records.sort((a, b) => a.arrivalMs - b.arrivalMs || a.ord - b.ord);
+}
+
+/** The inputs no longer hold what the first pass read (a file written to during the replay). */
+function changedInput(inputs: readonly InputFile[]): EventLogError {
+  return new EventLogError(
+    `${inputs.map((i) => i.name).join(", ")}: the input changed while it was replayed (a file still being written?)`,
+  );
 }
 
 function arrayFileError(name: string, line: number): EventLogError {
