@@ -352,52 +352,75 @@ export function scanEnvelope(s: string): Envelope {
 }
 
 /**
- * The common case, found with `indexOf`: an object whose three fields come before any nested value and any
- * backslash, with plain string or number values. Then each `"name":` is a top-level key (a quote inside a
- * string would need a backslash) and its first occurrence. Undefined whenever that is not certain.
+ * The common case, in one forward scan: an object whose keys follow each other without whitespace, and
+ * whose three fields come before any nested value and any backslash, with plain string or number values.
+ * Then every key read is a top-level key. Undefined whenever that is not certain (the general scan then
+ * decides).
  */
-function quickEnvelope(s: string): Envelope | undefined {
+export function quickEnvelope(s: string): Envelope | undefined {
   if (s.charCodeAt(0) !== 123) return undefined;
-  const t = s.indexOf('"timestamp":');
-  const m = s.indexOf('"modelId":');
-  const r = s.indexOf('"requestId":');
-  if (t < 0 || m < 0 || r < 0) return undefined;
-  const timestamp = quickValue(s, t + 12);
-  const modelId = quickValue(s, m + 10);
-  const requestId = quickValue(s, r + 12);
-  if (timestamp === NONE || modelId === NONE || requestId === NONE) return undefined;
-  const end = Math.max(timestamp.end, modelId.end, requestId.end);
-  if (s.lastIndexOf("{", end) > 0 || s.lastIndexOf("[", end) >= 0 || s.lastIndexOf("\\", end) >= 0)
-    return undefined;
-  return { timestamp: timestamp.value, modelId: modelId.value, requestId: requestId.value };
+  const n = s.length;
+  let timestamp: unknown;
+  let modelId: unknown;
+  let requestId: unknown;
+  let found = 0;
+  let i = 1;
+  while (found !== 7) {
+    if (s.charCodeAt(i) !== 34) return undefined;
+    const keyEnd = s.indexOf('"', i + 1);
+    if (keyEnd < 0 || s.charCodeAt(keyEnd + 1) !== 58) return undefined;
+    const v = keyEnd + 2;
+    const c = s.charCodeAt(v);
+    let end: number;
+    if (c === 34) {
+      end = s.indexOf('"', v + 1) + 1;
+      if (end === 0) return undefined;
+    } else if (c === 123 || c === 91) return undefined;
+    else {
+      end = v;
+      while (end < n) {
+        const d = s.charCodeAt(end);
+        if (d === 44 || d === 125) break;
+        end++;
+      }
+    }
+    const sep = s.charCodeAt(end);
+    if (sep !== 44 && sep !== 125) return undefined;
+    const keyLength = keyEnd - i - 1;
+    const bit =
+      keyLength === 9 && s.startsWith("timestamp", i + 1)
+        ? 1
+        : keyLength === 7 && s.startsWith("modelId", i + 1)
+          ? 2
+          : keyLength === 9 && s.startsWith("requestId", i + 1)
+            ? 4
+            : 0;
+    if (bit !== 0 && (found & bit) === 0) {
+      let value: unknown;
+      if (c === 34) value = s.slice(v + 1, end - 1);
+      else if ((c >= 48 && c <= 57) || c === 45) {
+        try {
+          value = JSON.parse(s.slice(v, end));
+        } catch {
+          return undefined;
+        }
+      } else return undefined;
+      if (bit === 1) timestamp = value;
+      else if (bit === 2) modelId = value;
+      else requestId = value;
+      found |= bit;
+    }
+    if (sep === 125) return undefined;
+    i = end + 1;
+  }
+  // A backslash before the end could have hidden a quote: then nothing above is certain.
+  const backslash = s.indexOf("\\");
+  if (backslash >= 0 && backslash < i) return undefined;
+  return { timestamp, modelId, requestId };
 }
 
-const NONE = { value: undefined, end: 0 } as const;
-
-/** A string (without escapes) or a plain number right at `i`. */
-function quickValue(s: string, i: number): { value: unknown; end: number } {
-  const c = s.charCodeAt(i);
-  if (c === 34) {
-    const end = s.indexOf('"', i + 1);
-    return end < 0 ? NONE : { value: s.slice(i + 1, end), end: end + 1 };
-  }
-  if ((c >= 48 && c <= 57) || c === 45) {
-    let j = i + 1;
-    for (; j < s.length; j++) {
-      const d = s.charCodeAt(j);
-      if (d === 44 || d === 125) break;
-    }
-    try {
-      return { value: JSON.parse(s.slice(i, j)) as unknown, end: j };
-    } catch {
-      return NONE;
-    }
-  }
-  return NONE;
-}
-
-/** The general scan (see `scanEnvelope`). */
-function scanTopLevel(s: string): Envelope {
+/** The general scan (see `scanEnvelope`), also the reference the fast path is tested against. */
+export function scanTopLevel(s: string): Envelope {
   const out: { timestamp?: unknown; modelId?: unknown; requestId?: unknown } = {};
   let i = 0;
   const n = s.length;

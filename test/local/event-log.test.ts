@@ -3,13 +3,16 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { mulberry32 } from "../../lambdas/domain/stats/mulberry32";
 import {
   EventLogError,
   type InputFile,
   type LogLine,
   listInputs,
+  quickEnvelope,
   readLines,
   scanEnvelope,
+  scanTopLevel,
 } from "../../local/event-log";
 import { canonicalJson } from "../../local/pipeline";
 
@@ -116,6 +119,69 @@ describe("scanEnvelope", () => {
     { s: '{"timestamp":', want: { timestamp: undefined } },
   ])("$s", ({ s, want }) => {
     expect(scanEnvelope(s)).toEqual(want);
+  });
+});
+
+describe("scanEnvelope's fast path agrees with the general scan", () => {
+  // Lines built from the pieces real and broken producers write: every combination the fast path either
+  // reads as the general scan does, or leaves to it.
+  const keys = [
+    "timestamp",
+    "modelId",
+    "requestId",
+    "schemaVersion",
+    "features",
+    "type",
+    'ti\\"me',
+    "modelI",
+  ];
+  const values = [
+    '"2026-01-05T00:00:43.686Z"',
+    '"churn"',
+    '"a\\"b"',
+    '"x\\\\"',
+    '"{[,}"',
+    "1767571243686",
+    "-1.5e3",
+    "01",
+    "true",
+    "null",
+    '{"timestamp":1,"s":"}"}',
+    '[1,{"modelId":"n"}]',
+    "",
+  ];
+  const separators = [",", ", ", " ,"];
+  const rand = mulberry32(11);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const lines = Array.from({ length: 20_000 }, () => {
+    // The three fields (most of the time, each once), and other pairs at random places.
+    const named = ["timestamp", "modelId", "requestId"].filter(() => rand() < 0.9);
+    const others = Array.from({ length: Math.floor(rand() * 4) }, () => pick(keys));
+    const order = [...named];
+    for (const k of others) order.splice(Math.floor(rand() * (order.length + 1)), 0, k);
+    if (order.length === 0) order.push(pick(keys));
+    const pairs = order.map((k) => {
+      const colon = rand() < 0.95 ? ":" : " : ";
+      const value = rand() < 0.7 && named.includes(k) ? pick(values.slice(0, 2)) : pick(values);
+      return `"${k}"${colon}${value}`;
+    });
+    let body = pairs[0]!;
+    for (const p of pairs.slice(1)) body += (rand() < 0.85 ? "," : pick(separators)) + p;
+    const open = rand() < 0.95 ? "{" : pick([" {", "[", "{ "]);
+    return `${open}${body}${rand() < 0.9 ? "}" : ""}`;
+  });
+
+  it("on 20,000 generated lines, valid and broken", () => {
+    let decided = 0;
+    for (const line of lines) {
+      const quick = quickEnvelope(line);
+      if (quick === undefined) continue;
+      decided++;
+      expect(quick, line).toEqual(scanTopLevel(line));
+    }
+    // The fast path decides a good share of them, or the comparison says little.
+    expect(decided).toBeGreaterThan(1000);
+    for (const line of lines.slice(0, 2000)) expect(scanEnvelope(line)).toEqual(scanTopLevel(line));
   });
 });
 
