@@ -8,6 +8,7 @@
  *   than wall time on a shared machine. The wall-time ratio is reported too. Target <= 10.
  * - Peak memory: max RSS of the replay process, for the log and for a log twice as long at the same rate
  *   (memory should follow the evaluation window, not the log).
+ * - The same for the log in random order, which the replay spills to disk by hour first.
  * Each replay runs in a child process (`npm run cli -- replay`, as a user runs it), so that its peak memory
  * is its own.
  * Run: `npm run bench -- replay`.
@@ -17,6 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "../lambdas/domain/stats/mulberry32";
 import { readLines } from "../local/event-log";
 import { sampleEventLog } from "../local/sample-log";
 import { scenarioConfig } from "../local/scenario-config";
@@ -24,7 +26,12 @@ import { createScenario } from "../local/scenarios";
 import { cpuNowMs, median } from "./timing";
 
 const EVENTS_PER_DAY = 8000;
-const DAYS = [14, 28];
+/** Logs benched: in time order, twice as long, and the first out of order. */
+const LOGS = [
+  { days: 14, outOfOrder: false },
+  { days: 28, outOfOrder: false },
+  { days: 14, outOfOrder: true },
+];
 /** Floor runs before, between and after the replays. */
 const FLOOR_RUNS = 2;
 const REPLAY_RUNS = 3;
@@ -33,8 +40,12 @@ const DROPPED_FEATURE = "x5";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Writes the log of `days` days; returns its path and line count. */
-function writeLog(dir: string, days: number): { path: string; lines: number } {
+/**
+ * Writes the log of `days` days; returns its path and line count. `outOfOrder`: its lines in a seeded
+ * random order (the replay then spills them to disk by hour, local/log-spill.ts), else in time order as
+ * the archive of one model's stream holds them (the replay reads them again).
+ */
+function writeLog(dir: string, days: number, outOfOrder: boolean): { path: string; lines: number } {
   const { lines } = sampleEventLog("drift", { days, eventsPerDay: EVENTS_PER_DAY, seed: 3 });
   const out = lines.map((l) => {
     try {
@@ -48,7 +59,14 @@ function writeLog(dir: string, days: number): { path: string; lines: number } {
     }
     return l;
   });
-  const path = join(dir, `events-${days}d.jsonl`);
+  if (outOfOrder) {
+    const rand = mulberry32(5);
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+  }
+  const path = join(dir, `events-${days}d${outOfOrder ? "-shuffled" : ""}.jsonl`);
   writeFileSync(path, `${out.join("\n")}\n`);
   return { path, lines: out.length };
 }
@@ -124,8 +142,8 @@ export async function run(): Promise<Record<string, unknown>> {
     writeFileSync(configPath, JSON.stringify(config));
 
     const results: Record<string, unknown>[] = [];
-    for (const days of DAYS) {
-      const log = writeLog(dir, days);
+    for (const { days, outOfOrder } of LOGS) {
+      const log = writeLog(dir, days, outOfOrder);
       // Floors interleaved with the replays (before, between and after them): on a shared machine both
       // medians then come from the same stretch of load.
       const floors: Array<{ wall: number; cpu: number }> = [];
@@ -141,6 +159,7 @@ export async function run(): Promise<Record<string, unknown>> {
       const floorCpu = median(floors.map((f) => f.cpu));
       results.push({
         days,
+        order: outOfOrder ? "shuffled (spilled)" : "time order",
         events: log.lines,
         conserved: runs.every((r) => r.conserved),
         evaluations: runs[0]!.evaluations,
