@@ -19,8 +19,11 @@ export interface LambdaKinesisRecordInput {
   readonly eventSourceArn?: string;
 }
 
+const DEFAULT_REGION = "us-east-1";
+const DEFAULT_ARN = `arn:aws:kinesis:${DEFAULT_REGION}:000000000000:stream/local`;
+
 export function lambdaKinesisRecord(r: LambdaKinesisRecordInput): KinesisStreamRecord {
-  const region = r.awsRegion ?? "us-east-1";
+  const region = r.awsRegion ?? DEFAULT_REGION;
   return {
     kinesis: {
       kinesisSchemaVersion: "1.0",
@@ -35,6 +38,8 @@ export function lambdaKinesisRecord(r: LambdaKinesisRecordInput): KinesisStreamR
     eventName: "aws:kinesis:record",
     invokeIdentityArn: "arn:aws:iam::000000000000:role/local-ingest",
     awsRegion: region,
-    eventSourceARN: r.eventSourceArn ?? `arn:aws:kinesis:${region}:000000000000:stream/local`,
+    eventSourceARN:
+      r.eventSourceArn ??
+      (region === DEFAULT_REGION ? DEFAULT_ARN : `arn:aws:kinesis:${region}:000000000000:stream/local`),
   };
 }

@@ -22,6 +22,19 @@ export interface StreamInput {
   readonly arrivalMs: number;
 }
 
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The UTF-8 bytes of `text` in base64, encoded through a reused buffer. */
+function base64Of(text: string): string {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 > scratch.length) {
+    if (text.length > 1 << 20) return Buffer.from(text, "utf8").toString("base64");
+    scratch = Buffer.allocUnsafe(text.length * 3);
+  }
+  const n = scratch.write(text, "utf8");
+  return scratch.toString("base64", 0, n);
+}
+
 /** Thrown when a batch keeps failing: the in-memory ports never fail, so this is a bug, not load. */
 export class StreamDeliveryError extends Error {
   override readonly name = "StreamDeliveryError";
@@ -68,7 +81,7 @@ export class MemoryStream {
           shardId: this.shardIds[shard]!,
           sequenceNumber,
           partitionKey: r.partitionKey,
-          data: r.base64 ? r.data : Buffer.from(r.data, "utf8").toString("base64"),
+          data: r.base64 ? r.data : base64Of(r.data),
           arrivalMs: r.arrivalMs,
         }),
       );

@@ -288,19 +288,20 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     // The first evaluation after the last event, so that the last events are evaluated too.
     const end = new ScheduleTimer(config.schedule.expression, to).peek();
     let chunk: ReplayRecord[] = [];
-    for await (const r of spill.records()) {
-      while (r.arrivalMs > timer.peek()) {
-        await sendChunk(chunk);
-        chunk = [];
-        const next = timer.peek();
-        for (const fire of timer.due(next)) await evaluateAt(fire);
+    for await (const group of spill.recordGroups())
+      for (const r of group) {
+        while (r.arrivalMs > timer.peek()) {
+          await sendChunk(chunk);
+          chunk = [];
+          const next = timer.peek();
+          for (const fire of timer.due(next)) await evaluateAt(fire);
+        }
+        chunk.push(counterfactual ? counterfactual.transform(r) : r);
+        if (chunk.length >= SEND_CHUNK) {
+          await sendChunk(chunk);
+          chunk = [];
+        }
       }
-      chunk.push(counterfactual ? counterfactual.transform(r) : r);
-      if (chunk.length >= SEND_CHUNK) {
-        await sendChunk(chunk);
-        chunk = [];
-      }
-    }
     await sendChunk(chunk);
     while (timer.peek() <= end) for (const fire of timer.due(timer.peek())) await evaluateAt(fire);
 

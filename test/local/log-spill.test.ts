@@ -36,7 +36,7 @@ const text = (lines: readonly string[]) => `${lines.join("\n")}\n`;
 
 async function records(spill: LogSpill): Promise<ReplayRecord[]> {
   const out: ReplayRecord[] = [];
-  for await (const r of spill.records()) out.push(r);
+  for await (const group of spill.recordGroups()) out.push(...group);
   return out;
 }
 

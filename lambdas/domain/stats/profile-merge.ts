@@ -208,8 +208,10 @@ function addBinaryInto(acc: BinaryPerformance, b: BinaryPerformance): void {
   else acc.logLossSquaredSum += b.logLossSquaredSum;
   if (acc.brierSquaredSum === undefined || b.brierSquaredSum === undefined) delete acc.brierSquaredSum;
   else acc.brierSquaredSum += b.brierSquaredSum;
-  for (const [k, n] of b.positiveScores) addCount(acc.positiveScores, k, n);
-  for (const [k, n] of b.negativeScores) addCount(acc.negativeScores, k, n);
+  // forEach, not for-of: no entry array per histogram bin (this runs for every bucket of every batch).
+  const { positiveScores, negativeScores } = acc;
+  b.positiveScores.forEach((n, k) => addCount(positiveScores, k, n));
+  b.negativeScores.forEach((n, k) => addCount(negativeScores, k, n));
   acc.invalid += b.invalid;
 }
 
