@@ -125,13 +125,20 @@ function optionalSum<K extends string>(
   return (sum.value === undefined ? {} : { [name]: sum.value }) as { [P in K]?: number };
 }
 
+/** A copy of a histogram, in the same order (`new Map(m)` goes through an entry array per bin). */
+function copyCounts(m: ReadonlyMap<number, number>): Map<number, number> {
+  const out = new Map<number, number>();
+  m.forEach((n, k) => out.set(k, n));
+  return out;
+}
+
 /** Merge the performance statistics of two profiles of the same task. */
 export function mergePerformance(a: PerformanceStats, b: PerformanceStats): PerformanceStats {
   if (a.task === "binary" && b.task === "binary") {
     const out: BinaryPerformance = {
       ...a,
-      positiveScores: new Map(a.positiveScores),
-      negativeScores: new Map(a.negativeScores),
+      positiveScores: copyCounts(a.positiveScores),
+      negativeScores: copyCounts(a.negativeScores),
     };
     addBinaryInto(out, b);
     return out;
