@@ -19,7 +19,7 @@
  * timestamp arrives with the line before it (the first timed line, for those at the start). Lines at equal
  * times keep their input order.
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,14 +139,71 @@ interface HourStats {
   maxT: number;
 }
 
-/** Where the spill of one file is buffered before it is appended. */
-interface SpillBuffer {
-  parts: string[];
-  chars: number;
+/**
+ * Spilled lines not yet on disk: their entries' UTF-8 bytes one after the other in `bytes`, and each
+ * entry's hour (-Infinity: before the first timed line) and end. A flush sorts the entries by hour into
+ * `sorted` and appends each hour's run to its file with one write.
+ */
+class SpillArena {
+  /** Flush once this many bytes are held. */
+  static readonly FLUSH_BYTES = 8 << 20;
+  private bytes = Buffer.allocUnsafe(SpillArena.FLUSH_BYTES + (4 << 20));
+  private sorted = Buffer.allocUnsafe(this.bytes.length);
+  used = 0;
+  private count = 0;
+  private hours = new Float64Array(1 << 16);
+  private ends = new Int32Array(1 << 16);
+
+  /** Room for an entry of `chars` UTF-16 units (3 bytes each at most in UTF-8). */
+  fits(chars: number): boolean {
+    return this.used + chars * 3 <= this.bytes.length;
+  }
+
+  /** Appends an entry (header and data, then a newline); `fits` must hold for their length. */
+  add(hour: number, header: string, data: string): void {
+    if (this.count === this.hours.length) {
+      const hours = new Float64Array(this.count * 2);
+      hours.set(this.hours);
+      this.hours = hours;
+      const ends = new Int32Array(this.count * 2);
+      ends.set(this.ends);
+      this.ends = ends;
+    }
+    let at = this.used;
+    at += this.bytes.write(header, at, "utf8");
+    at += this.bytes.write(data, at, "utf8");
+    this.bytes[at++] = 10;
+    this.hours[this.count] = hour;
+    this.ends[this.count++] = at;
+    this.used = at;
+  }
+
+  /** Hands every held entry to `write` by hour, in input order within an hour, and empties. */
+  flush(write: (hour: number, bytes: Buffer) => void): void {
+    if (this.count === 0) return;
+    const order = new Uint32Array(this.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    const hours = this.hours;
+    order.sort((a, b) => hours[a]! - hours[b]! || a - b);
+    let out = 0;
+    let runStart = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      const start = i === 0 ? 0 : this.ends[i - 1]!;
+      out += this.bytes.copy(this.sorted, out, start, this.ends[i]!);
+      const next = order[k + 1];
+      if (next === undefined || hours[next] !== hours[i]) {
+        write(hours[i]!, this.sorted.subarray(runStart, out));
+        runStart = out;
+      }
+    }
+    this.used = 0;
+    this.count = 0;
+  }
 }
 
-const FLUSH_FILE_CHARS = 1 << 20;
-const FLUSH_ALL_CHARS = 8 << 20;
+/** Spill files kept open while the first pass writes (an open per flush and hour was slow). */
+const MAX_OPEN_FILES = 512;
 /** How far before the latest line read a line may be, and the input still count as in time order. */
 const ORDER_SLACK_HOURS = 1;
 
@@ -175,8 +232,9 @@ export class LogSpill {
   private readonly placer = new Placer();
   /** The ord from which lines are spilled as they are read (undefined: not spilling). */
   private spillFrom: number | undefined;
-  private readonly pending = new Map<string, SpillBuffer>();
-  private buffered = 0;
+  private readonly arena = new SpillArena();
+  /** Open spill files by hour, least recently written first. */
+  private readonly files = new Map<number, number>();
   private rangeCache: TimeRange | undefined;
 
   private constructor(
@@ -207,8 +265,10 @@ export class LogSpill {
       }
       if (spill.spillFrom !== undefined && spill.spillFrom > 0) await spill.spillPrefix(spill.spillFrom);
       spill.flushAll();
+      spill.closeFiles();
       return spill;
     } catch (error) {
+      spill.closeFiles();
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
@@ -297,30 +357,37 @@ export class LogSpill {
   /** Appends a line to its hour's spill file (the head file before the first timed line). */
   private spillLine(p: Placed): void {
     const key = partitionKeyOf(p.envelope.modelId, p.envelope.requestId, p.ord);
-    const entry = `${p.at ?? ""}\t${p.ord}\t${p.file}\t${p.line}\t${p.base64 ? "b" : "t"}${key}\t${p.data}\n`;
-    const name = p.at === undefined ? "head" : String(Math.floor(p.at / HOUR_MS));
-    let b = this.pending.get(name);
-    if (!b) {
-      b = { parts: [], chars: 0 };
-      this.pending.set(name, b);
-    }
-    b.parts.push(entry);
-    b.chars += entry.length;
-    this.buffered += entry.length;
-    if (b.chars > FLUSH_FILE_CHARS) this.flush(name, b);
-    if (this.buffered > FLUSH_ALL_CHARS) this.flushAll();
-  }
-
-  private flush(name: string, b: SpillBuffer): void {
-    if (b.parts.length === 0) return;
-    appendFileSync(join(this.dir, `${name}.jsonl`), b.parts.join(""));
-    this.buffered -= b.chars;
-    b.parts = [];
-    b.chars = 0;
+    const header = `${p.at ?? ""}\t${p.ord}\t${p.file}\t${p.line}\t${p.base64 ? "b" : "t"}${key}\t`;
+    const chars = header.length + p.data.length + 1;
+    if (this.arena.used >= SpillArena.FLUSH_BYTES || !this.arena.fits(chars)) this.flushAll();
+    this.arena.add(
+      p.at === undefined ? Number.NEGATIVE_INFINITY : Math.floor(p.at / HOUR_MS),
+      header,
+      p.data,
+    );
   }
 
   private flushAll(): void {
-    for (const [name, b] of this.pending) this.flush(name, b);
+    this.arena.flush((hour, bytes) => {
+      let fd = this.files.get(hour);
+      if (fd === undefined) {
+        if (this.files.size >= MAX_OPEN_FILES) {
+          const [oldest, oldestFd] = this.files.entries().next().value!;
+          closeSync(oldestFd);
+          this.files.delete(oldest);
+        }
+        fd = openSync(join(this.dir, `${hour === Number.NEGATIVE_INFINITY ? "head" : hour}.jsonl`), "a");
+      } else this.files.delete(hour);
+      // Most recently written last: the first entry is the one to close when too many are open.
+      this.files.set(hour, fd);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    });
+  }
+
+  /** Closes the spill files (written only by the first pass). */
+  private closeFiles(): void {
+    for (const fd of this.files.values()) closeSync(fd);
+    this.files.clear();
   }
 
   /** Lines per hour of event time. */

@@ -116,6 +116,11 @@ describe("LogSpill: the ordered read gives what the spill gives", () => {
       verdicts: 1,
     },
     {
+      name: "600 hours shuffled (more spill files than are kept open)",
+      inputs: () => [input(text(shuffled(run(0, 600, 60, "h"), 5)))],
+      spilled: true,
+    },
+    {
       name: "two files that continue each other, one gzip",
       inputs: () => [input(text(ordered.slice(0, 150))), input(gzipSync(text(ordered.slice(150))))],
       spilled: false,

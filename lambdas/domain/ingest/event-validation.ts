@@ -248,10 +248,14 @@ export function parseTimestamp(v: unknown): number | undefined {
 /** The day of the last `YYYY-MM-DD` parsed by `utcMillisFast`, and its epoch ms (NaN: not a date). */
 let cachedDay = "";
 let cachedDayMs = Number.NaN;
+/** Days seen (start in epoch ms, NaN for a malformed day), for input that is not in day order. */
+const dayStarts = new Map<string, number>();
+const MAX_DAYS_CACHED = 4096;
 
 /**
  * The common form `YYYY-MM-DDTHH:MM:SS.sssZ` without a regular expression or a full `Date.parse`: the day
- * through `Date.parse` once (cached: events come in runs of one day), the time of day from its digits.
+ * through `Date.parse` once (cached: the last day, as events come in runs of one day, and up to 4,096
+ * days seen, for input out of order), the time of day from its digits.
  * The same result as `Date.parse`; undefined for anything else (hour 24, other forms), which takes the
  * general path.
  */
@@ -266,7 +270,13 @@ function utcMillisFast(s: string): number | undefined {
   if (!(hour <= 23 && minute <= 59 && second <= 59 && milli >= 0)) return undefined;
   const day = s.slice(0, 10);
   if (day !== cachedDay) {
-    cachedDayMs = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00.000Z`) : Number.NaN;
+    let ms = dayStarts.get(day);
+    if (ms === undefined) {
+      ms = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00.000Z`) : Number.NaN;
+      if (dayStarts.size >= MAX_DAYS_CACHED) dayStarts.clear();
+      dayStarts.set(day, ms);
+    }
+    cachedDayMs = ms;
     cachedDay = day;
   }
   if (Number.isNaN(cachedDayMs)) return undefined;
