@@ -128,7 +128,9 @@ function optionalSum<K extends string>(
 /** A copy of a histogram, in the same order (`new Map(m)` goes through an entry array per bin). */
 function copyCounts(m: ReadonlyMap<number, number>): Map<number, number> {
   const out = new Map<number, number>();
-  m.forEach((n, k) => out.set(k, n));
+  m.forEach((n, k) => {
+    out.set(k, n);
+  });
   return out;
 }
 
@@ -217,8 +219,12 @@ function addBinaryInto(acc: BinaryPerformance, b: BinaryPerformance): void {
   else acc.brierSquaredSum += b.brierSquaredSum;
   // forEach, not for-of: no entry array per histogram bin (this runs for every bucket of every batch).
   const { positiveScores, negativeScores } = acc;
-  b.positiveScores.forEach((n, k) => addCount(positiveScores, k, n));
-  b.negativeScores.forEach((n, k) => addCount(negativeScores, k, n));
+  b.positiveScores.forEach((n, k) => {
+    addCount(positiveScores, k, n);
+  });
+  b.negativeScores.forEach((n, k) => {
+    addCount(negativeScores, k, n);
+  });
   acc.invalid += b.invalid;
 }
 
