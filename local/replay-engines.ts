@@ -87,7 +87,8 @@ export class MemoryEngine implements ReplayEngine {
 
   /**
    * Hours of buckets the evaluator may read for a model under any compared policy: the label horizon plus
-   * the widest window (outcomes), the reference window (baseline bootstrap), the decision history span.
+   * the widest window (outcomes), the reference window (baseline bootstrap), the decision history span,
+   * and the training window (labelled counts before a retrain, unless it trains from `inputDataUri`).
    */
   private keepHours(modelId: string): number {
     let hours = 0;
@@ -101,6 +102,7 @@ export class MemoryEngine implements ReplayEngine {
         p.windowHours,
         p.referenceWindowHours,
         historyHours(p),
+        m.training.inputDataUri === undefined ? m.training.trainingWindowDays * 24 : 0,
       );
     }
     return hours + KEEP_MARGIN_HOURS;

@@ -39,6 +39,12 @@ class FlakyWorkflowStarter extends QueueingWorkflowStarter {
 }
 
 const shiftAt = T0 + 2 * DAY;
+const policyInput = {
+  windowHours: 4,
+  referenceWindowHours: 24,
+  signals: { drift: { features: { season: { ignore: true } } } },
+  stability: { persistence: { m: 1, n: 1 } },
+};
 const model: EvaluatedModel = {
   id: "churn",
   task: "binary",
@@ -47,12 +53,7 @@ const model: EvaluatedModel = {
   labelHorizonHours: 168,
   bucketMinutes: 60,
   // A 4-hour window sees the daily cycle of `season` against a 24-hour baseline: excluded on purpose.
-  policy: parsePolicy({
-    windowHours: 4,
-    referenceWindowHours: 24,
-    signals: { drift: { features: { season: { ignore: true } } } },
-    stability: { persistence: { m: 1, n: 1 } },
-  }),
+  policy: parsePolicy(policyInput),
 };
 
 let emulators: Emulators;
@@ -257,5 +258,77 @@ describe("evaluate handler", () => {
       expect(e._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([["service", "modelId"]]);
       expect(e.modelId).toBe("metrics");
     }
+  });
+});
+
+describe("a retrain the training window cannot feed", () => {
+  // The same degradation, but only 0.2 % of the predictions get a label: a couple of hundred labelled
+  // predictions in the window, fewer than the dataset step's split needs (334 at 70/15/15). Too few to
+  // calibrate CBPE either, so the rule here retrains on drift: a rule a user may configure, chosen so
+  // that the rule holds on both simulations and only the training data differs.
+  const driftRule = { ...model, policy: parsePolicy({ ...policyInput, rule: "drift" }) };
+  const sparse = new Simulation({
+    policy: {},
+    labelShare: 0.002,
+    world: (t) => (t >= shiftAt ? { ...NORMAL_WORLD, spread: 0.15 } : NORMAL_WORLD),
+  });
+  sparse.generateUntil(shiftAt + DAY);
+  const time = new Date(shiftAt + 3 * HOUR).toISOString();
+  const evaluate = (id: string, stats: Simulation, retraining: EvaluatedModel["retraining"]) =>
+    evaluateSlot(
+      {
+        models: [{ ...driftRule, id, ...(retraining ? { retraining } : {}) }],
+        stats: simulationStats(stats),
+        state: repo,
+        notifier,
+        workflow: sfn,
+      },
+      { time },
+    );
+
+  it.each([
+    {
+      name: "few labels: alert, no run",
+      id: "sparse",
+      sim: () => sparse,
+      inputDataUri: undefined,
+      run: false,
+    },
+    {
+      name: "enough labels: the run starts",
+      id: "dense",
+      sim: () => sim,
+      inputDataUri: undefined,
+      run: true,
+    },
+    {
+      name: "few labels but a fixed dataset (inputDataUri): the run starts",
+      id: "fixed-data",
+      sim: () => sparse,
+      inputDataUri: "s3://data/churn/",
+      run: true,
+    },
+  ])("$name", async ({ id, sim: simOf, inputDataUri, run }) => {
+    const report = await evaluate(id, simOf(), {
+      trainingWindowDays: 30,
+      ...(inputDataUri ? { inputDataUri } : {}),
+    });
+    const decision = (await repo.getDecision(id, Date.parse(time)))!.decision;
+    expect(decision.ruleSatisfied).toBe(true);
+    expect(report.models[0]!.action).toBe(run ? "retrain" : "alert");
+    expect(sfn.calls).toBe(run ? 1 : 0);
+    const suppression = decision.suppressions.find((s) => s.reason === "trainingData");
+    if (run) {
+      expect(suppression).toBeUndefined();
+      return;
+    }
+    expect(suppression?.message).toMatch(
+      /^too little labelled data to train on: \d+ labelled predictions in the 30-day training window, about 334 needed \(split 70\/15\/15 by request: train about \d+ < 200, validation about \d+ < 50, holdout about \d+ < 50\); retraining waits for more labels$/,
+    );
+    expect(notifier.sent).toHaveLength(1);
+    expect(notifier.sent[0]!.message).toContain("retraining waits for more labels");
+    // Without the model's training window (no retraining spec given), the same data starts a run.
+    const unchecked = await evaluate(`${id}-unchecked`, sparse, undefined);
+    expect(unchecked.models[0]!.action).toBe("retrain");
   });
 });

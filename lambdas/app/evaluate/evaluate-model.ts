@@ -6,12 +6,14 @@
  * gone out).
  */
 import { profileSpecOf } from "../../../contracts/model";
-import { HOUR_MS } from "../../../contracts/time";
+import { DAY_MS, HOUR_MS } from "../../../contracts/time";
 import { executionName } from "../../../contracts/workflow";
 import { decide, suppressRetrain } from "../../domain/decision/decide";
 import { adaptiveReference, type Decision, historyHours } from "../../domain/decision/decision";
 import { advanceLedger } from "../../domain/decision/label-ledger";
 import { distributionMinimum } from "../../domain/decision/signals/context";
+import type { Suppression } from "../../domain/decision/stability";
+import { DEFAULT_SPLIT, expectedShortfalls, rowsNeeded } from "../../domain/retraining/dataset";
 import { NO_TELEMETRY, SILENT_LOG } from "../../ports/telemetry";
 import {
   DEFAULT_LEASE_TTL_MS,
@@ -142,6 +144,10 @@ export async function evaluateModel(
   });
 
   if (decision.action === "retrain") {
+    const short = await trainingDataShortfall(deps, model, now);
+    if (short) decision = suppressRetrain(decision, short, policy);
+  }
+  if (decision.action === "retrain") {
     const acquired = await deps.state.acquireLease(
       model.id,
       name,
@@ -194,4 +200,31 @@ export async function evaluateModel(
     notified,
     headline: headlineOf(decision),
   };
+}
+
+/**
+ * A retrain the training window cannot feed: fewer labelled predictions in the last `trainingWindowDays`
+ * than the dataset step's split needs (dataset.ts), so the run would fail there. The retrain waits (an
+ * alert says why) until the labels arrive. A model trained from `inputDataUri` is not counted here.
+ */
+async function trainingDataShortfall(
+  deps: EvaluatorDeps,
+  model: EvaluatedModel,
+  now: number,
+): Promise<Suppression | undefined> {
+  const retraining = model.retraining;
+  if (retraining === undefined || retraining.inputDataUri !== undefined) return undefined;
+  const days = retraining.trainingWindowDays;
+  const outcomes = await deps.stats.readOutcomes(model.id, now - days * DAY_MS, now);
+  const labelled = outcomes.reduce((sum, o) => sum + o.labelled, 0);
+  const shortfalls = expectedShortfalls(labelled);
+  if (shortfalls.length === 0) return undefined;
+  return {
+    reason: "trainingData",
+    message: `too little labelled data to train on: ${labelled} labelled predictions in the ${days}-day training window, about ${rowsNeeded()} needed (split ${splitInWords()} by request: ${shortfalls.join(", ")}); retraining waits for more labels`,
+  };
+}
+
+function splitInWords(): string {
+  return `${DEFAULT_SPLIT.train * 100}/${DEFAULT_SPLIT.validation * 100}/${DEFAULT_SPLIT.holdout * 100}`;
 }

@@ -19,7 +19,10 @@ import type { WorkflowStarter } from "../../ports/workflow-starter";
 export type EvaluatedModel = Pick<
   RuntimeModel,
   "id" | "task" | "classes" | "features" | "policy" | "labelHorizonHours" | "bucketMinutes"
->;
+> & {
+  /** Where its runs take their data: a retrain the training window cannot feed is not started. */
+  readonly retraining?: Pick<RuntimeModel["retraining"], "trainingWindowDays" | "inputDataUri">;
+};
 
 export interface EvaluatorDeps {
   readonly models: readonly EvaluatedModel[];

@@ -16,6 +16,7 @@ export type SuppressionReason =
   | "budget"
   | "dataQualityGate"
   | "runActive"
+  | "trainingData"
   | "noBaseline";
 
 export interface Suppression {

@@ -277,6 +277,32 @@ export class LabelJoin {
 }
 
 /**
+ * The channels that `labelled` rows are expected to leave below their minimum when split by request hash
+ * (`fractions`), in words ("validation about 48 < 50"); empty when every channel is expected to reach it.
+ * The evaluator asks before starting a run, from its counts of labelled predictions: a run started on
+ * fewer rows fails in its dataset step (`splitDataset` checks the actual split, and the holdout's needs).
+ */
+export function expectedShortfalls(
+  labelled: number,
+  fractions: SplitFractions = DEFAULT_SPLIT,
+  minimum: MinimumRows = DEFAULT_MINIMUM_ROWS,
+): string[] {
+  return (["train", "validation", "holdout"] as const)
+    .filter((c) => labelled * fractions[c] < minimum[c])
+    .map((c) => `${c} about ${Math.floor(labelled * fractions[c])} < ${minimum[c]}`);
+}
+
+/** Labelled rows at which no channel is expected below its minimum (`expectedShortfalls` empty). */
+export function rowsNeeded(
+  fractions: SplitFractions = DEFAULT_SPLIT,
+  minimum: MinimumRows = DEFAULT_MINIMUM_ROWS,
+): number {
+  return Math.max(
+    ...(["train", "validation", "holdout"] as const).map((c) => Math.ceil(minimum[c] / fractions[c] - 1e-9)),
+  );
+}
+
+/**
  * What the holdout must contain beyond a row count (e.g. the validation gate's power-sized minimums per
  * class): the shortfalls in words, empty when the holdout suffices.
  */

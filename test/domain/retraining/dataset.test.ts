@@ -3,10 +3,14 @@ import { HOUR_MS as HOUR } from "../../../contracts/time";
 import {
   archiveDayPrefixes,
   assignChannel,
+  DEFAULT_MINIMUM_ROWS,
+  DEFAULT_SPLIT,
+  expectedShortfalls,
   hashFraction,
   InsufficientDataError,
   LabelJoin,
   type LabelledRow,
+  rowsNeeded,
   SplitFractionsError,
   splitDataset,
 } from "../../../lambdas/domain/retraining/dataset";
@@ -151,6 +155,36 @@ describe("splitDataset", () => {
     [{ train: -0.1, validation: 0.6, holdout: 0.5 }],
   ])("rejects invalid fractions %j", (fractions) => {
     expect(() => splitDataset(rows(10), fractions)).toThrow(SplitFractionsError);
+  });
+});
+
+describe("expectedShortfalls (the evaluator's check before starting a run)", () => {
+  it.each([
+    { labelled: 0, want: ["train about 0 < 200", "validation about 0 < 50", "holdout about 0 < 50"] },
+    { labelled: 285, want: ["train about 199 < 200", "validation about 42 < 50", "holdout about 42 < 50"] },
+    { labelled: 286, want: ["validation about 42 < 50", "holdout about 42 < 50"] },
+    { labelled: 333, want: ["validation about 49 < 50", "holdout about 49 < 50"] },
+    { labelled: 334, want: [] },
+    { labelled: 100_000, want: [] },
+  ])("$labelled labelled rows at the default split", ({ labelled, want }) => {
+    expect(expectedShortfalls(labelled)).toEqual(want);
+  });
+
+  it("names the first count at which no channel is short", () => {
+    expect(rowsNeeded()).toBe(334);
+    expect(expectedShortfalls(rowsNeeded() - 1)).not.toEqual([]);
+    expect(expectedShortfalls(rowsNeeded(), DEFAULT_SPLIT, DEFAULT_MINIMUM_ROWS)).toEqual([]);
+    const wide = { train: 0.45, validation: 0.15, holdout: 0.4 };
+    expect(rowsNeeded(wide)).toBe(445);
+    expect(expectedShortfalls(444, wide)).toEqual(["train about 199 < 200"]);
+  });
+
+  it("well below the need, the split itself always falls short", () => {
+    for (let k = 0; k < 20; k++) {
+      const window = rows(250).map((r) => ({ ...r, requestId: `w${k}-${r.requestId}` }));
+      expect(expectedShortfalls(window.length)).not.toEqual([]);
+      expect(() => splitDataset(window)).toThrow(InsufficientDataError);
+    }
   });
 });
 
