@@ -177,16 +177,16 @@ export function renderReplayReport(result: ReplayResult): string {
     cf === undefined
       ? ""
       : `<h2>Counterfactual retraining (--train local, simulated)</h2>
-<table id="counterfactual"><tr><th>model</th><th>at</th><th>outcome</th><th>training rows</th><th>holdout rows</th><th>why</th></tr>${cf.retrains
+<table id="counterfactual"><tr><th>policy</th><th>model</th><th>at</th><th>outcome</th><th>training rows</th><th>holdout rows</th><th>why</th></tr>${cf.retrains
           .map(
             (r) =>
-              `<tr><td>${escapeHtml(r.modelId)}</td><td>${escapeHtml(r.at.slice(0, 16))}Z</td><td>${r.outcome}</td><td>${r.trainingRows}</td><td>${r.holdoutRows}</td><td>${escapeHtml(r.detail)}</td></tr>`,
+              `<tr><td>${escapeHtml(r.policy)}</td><td>${escapeHtml(r.modelId)}</td><td>${escapeHtml(r.at.slice(0, 16))}Z</td><td>${r.outcome}</td><td>${r.trainingRows}</td><td>${r.holdoutRows}</td><td>${escapeHtml(r.detail)}</td></tr>`,
           )
           .join("")}</table>
-<table id="served"><tr><th>model</th><th>version</th><th>serving from</th><th>labels</th><th>accuracy</th></tr>${cf.served
+<table id="served"><tr><th>policy</th><th>model</th><th>version</th><th>serving from</th><th>labels</th><th>accuracy</th></tr>${cf.served
           .map(
             (v) =>
-              `<tr><td>${escapeHtml(v.modelId)}</td><td>${escapeHtml(v.version)}</td><td>${escapeHtml(v.from.slice(0, 16))}Z</td><td>${v.labelled}</td><td>${v.accuracy ?? ""}</td></tr>`,
+              `<tr><td>${escapeHtml(v.policy)}</td><td>${escapeHtml(v.modelId)}</td><td>${escapeHtml(v.version)}</td><td>${escapeHtml(v.from.slice(0, 16))}Z</td><td>${v.labelled}</td><td>${v.accuracy ?? ""}</td></tr>`,
           )
           .join("")}</table>`;
   const notable = result.decisions

@@ -78,9 +78,10 @@ export interface ReplayOptions {
   /** Where the spill of the first pass goes. @default os.tmpdir() */
   readonly tmpDir?: string;
   /**
-   * `local`: counterfactual retraining (local/replay-counterfactual.ts; memory engine, one policy): a
-   * retrain decision trains the local trainer on the log's labelled events, and a model that passes the
-   * validation gate serves the log's later predictions.
+   * `local`: counterfactual retraining (local/replay-counterfactual.ts; memory engine): a retrain decision
+   * trains the local trainer on the log's labelled events, and a model that passes the validation gate
+   * serves the log's later predictions. Each compared policy then serves its own models, so each has its
+   * own ingest of the log (one pass over the input, an ingest per policy).
    */
   readonly train?: "local";
   readonly counterfactual?: CounterfactualOptions;
@@ -132,8 +133,8 @@ export interface ReplaySummary {
   readonly chaos?: ChaosStats;
   /** With `train: "local"`: each counterfactual retrain, and the labelled accuracy of each served version. */
   readonly counterfactual?: {
-    readonly retrains: readonly CounterfactualRetrain[];
-    readonly served: readonly ServedAccuracy[];
+    readonly retrains: ReadonlyArray<CounterfactualRetrain & { readonly policy: string }>;
+    readonly served: ReadonlyArray<ServedAccuracy & { readonly policy: string }>;
     /** Models the local trainer cannot retrain (not binary): their retrain decisions are only recorded. */
     readonly unsupported: readonly string[];
   };
@@ -175,10 +176,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     );
   if (engineKind === "memory" && chaos)
     throw new ReplayOptionsError("--chaos injects faults into the emulators: use it with --emulators");
-  if (options.train === "local" && (engineKind !== "memory" || variants.length > 1))
-    throw new ReplayOptionsError(
-      "--train local replays one policy on the default in-memory path: each policy would serve its own models",
-    );
+  if (options.train === "local" && engineKind !== "memory")
+    throw new ReplayOptionsError("--train local runs on the default in-memory path, not with --emulators");
 
   const inputs = await listInputs(
     typeof options.eventsPath === "string" ? [options.eventsPath] : options.eventsPath,
@@ -215,17 +214,30 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
 
   const { from, to, strays } = spill.range;
   const clock = new SimulatedClock(from);
-  const engine: ReplayEngine =
-    engineKind === "memory"
-      ? new MemoryEngine(variants, onQuarantined)
-      : await (await import("./replay-emulator-engine")).EmulatorEngine.start(variants[0]!, clock, {
-          ...(chaos ? { chaos } : {}),
-          onQuarantined,
-        });
   const compared = variants.length > 1;
   const catalog = options.train === "local" ? buildModelCatalog(config).models : [];
-  const counterfactual =
-    options.train === "local" ? new CounterfactualTrainer(catalog, options.counterfactual) : undefined;
+  // One lane per ingest: all policies on one engine, or with --train local one engine and one
+  // counterfactual trainer per policy (each serves its own models). The first lane's ingest is the one
+  // whose quarantine is listed, counted and digested.
+  const lanes: Lane[] =
+    options.train === "local"
+      ? variants.map((v, i) => ({
+          engine: new MemoryEngine([v], i === 0 ? onQuarantined : undefined),
+          counterfactual: new CounterfactualTrainer(catalog, options.counterfactual),
+          policy: v.name,
+        }))
+      : [
+          {
+            engine:
+              engineKind === "memory"
+                ? new MemoryEngine(variants, onQuarantined)
+                : await (await import("./replay-emulator-engine")).EmulatorEngine.start(variants[0]!, clock, {
+                    ...(chaos ? { chaos } : {}),
+                    onQuarantined,
+                  }),
+          },
+        ];
+  const engine = lanes[0]!.engine;
   const decisions: PolicyDecision[] = [];
   const keepDecisions = options.keepDecisions ?? true;
   const marks = new Map<string, EvaluationMark[]>(variants.map((v) => [v.name, []]));
@@ -236,7 +248,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     const sendChunk = async (chunk: ReplayRecord[]) => {
       if (chunk.length === 0) return;
       chunkQuarantined = [];
-      const seqs = await engine.send(chunk);
+      // Every lane's records in input order (a counterfactual trainer joins labels as they pass).
+      const sent = lanes.map((lane) =>
+        lane.counterfactual ? chunk.map((r) => lane.counterfactual!.transform(r)) : chunk,
+      );
+      for (let i = 1; i < lanes.length; i++) await lanes[i]!.engine.send(sent[i]!);
+      const seqs = await engine.send(sent[0]!);
       if (chunkQuarantined.length > 0) {
         const bySeq = new Map<string, ReplayRecord>();
         for (let k = 0; k < seqs.length; k++) bySeq.set(seqs[k]!, chunk[k]!);
@@ -254,6 +271,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     };
     const evaluateAt = async (at: number) => {
       if (at > clock.now()) clock.advanceTo(at);
+      for (const lane of lanes) await evaluateLane(lane, at);
+    };
+    const evaluateLane = async ({ engine, counterfactual }: Lane, at: number) => {
       for (const o of await engine.evaluate(at)) {
         if (o.error || !o.outcome) {
           evaluationErrors++;
@@ -296,7 +316,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
           const next = timer.peek();
           for (const fire of timer.due(next)) await evaluateAt(fire);
         }
-        chunk.push(counterfactual ? counterfactual.transform(r) : r);
+        chunk.push(r);
         if (chunk.length >= SEND_CHUNK) {
           await sendChunk(chunk);
           chunk = [];
@@ -306,6 +326,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     while (timer.peek() <= end) for (const fire of timer.due(timer.peek())) await evaluateAt(fire);
 
     const totals = await engine.totals();
+    // Every lane's ingest took every line (their counts differ from the first's only by design: none).
+    let conserved = true;
+    for (const lane of lanes) {
+      const t = await lane.engine.totals();
+      conserved &&= spill.lines === t.aggregated + t.quarantined + spill.verdicts.length;
+    }
     const digest = await engine.statsDigest();
     const byReason: Record<string, number> = { ...totals.quarantinedByReason };
     for (const v of spill.verdicts) byReason[v.reason] = (byReason[v.reason] ?? 0) + 1;
@@ -335,15 +361,20 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
           quarantinedByReason: byReason,
           neverSent: spill.verdicts.length,
         },
-        conserved: spill.lines === totals.aggregated + quarantined,
+        conserved,
         ...(digest ? { digest: `sha256:${digest.digest}`, statsItems: digest.items } : {}),
         policies: comparePolicies(marks, changePoints),
         changePoints,
         ...(engine.chaos ? { chaos: engine.chaos } : {}),
-        ...(counterfactual
+        ...(options.train === "local"
           ? {
               counterfactual: {
-                ...counterfactual.summary(),
+                retrains: lanes.flatMap((l) =>
+                  l.counterfactual!.summary().retrains.map((r) => ({ ...r, policy: l.policy! })),
+                ),
+                served: lanes.flatMap((l) =>
+                  l.counterfactual!.summary().served.map((v) => ({ ...v, policy: l.policy! })),
+                ),
                 unsupported: CounterfactualTrainer.unsupported(catalog),
               },
             }
@@ -354,10 +385,18 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       },
     };
   } finally {
-    await engine.stop();
+    for (const lane of lanes) await lane.engine.stop();
     await spill.close();
     await Promise.all([closeStream(out), closeStream(quarantineOut)]);
   }
+}
+
+/** One ingest of the log and the evaluators on it (see `runReplay`). */
+interface Lane {
+  readonly engine: ReplayEngine;
+  /** With --train local: the trainer whose models this lane's ingest is served, and its policy. */
+  readonly counterfactual?: CounterfactualTrainer;
+  readonly policy?: string;
 }
 
 /** A combination of options replay cannot run (exit code 2, like a bad file). */

@@ -161,13 +161,14 @@ export function replayCommand(): Command {
             `replay: ... and ${more} more quarantined lines${opts.quarantineOut ? ` (all in ${opts.quarantineOut})` : " (--quarantine-out lists them all)"}\n`,
           );
         process.stderr.write(`${formatPolicyTable(summary.policies, summary.changePoints)}\n`);
+        const policyOf = (p: string) => (summary.policies.length > 1 ? ` policy ${p}:` : "");
         for (const r of summary.counterfactual?.retrains ?? [])
           process.stderr.write(
-            `replay: --train local: ${r.modelId} at ${r.at}: ${r.outcome} (${r.detail})\n`,
+            `replay: --train local:${policyOf(r.policy)} ${r.modelId} at ${r.at}: ${r.outcome} (${r.detail})\n`,
           );
         for (const v of summary.counterfactual?.served ?? [])
           process.stderr.write(
-            `replay: --train local: ${v.modelId} ${v.version} (from ${v.from}): accuracy ${v.accuracy ?? "n/a"} on ${v.labelled} labels\n`,
+            `replay: --train local:${policyOf(v.policy)} ${v.modelId} ${v.version} (from ${v.from}): accuracy ${v.accuracy ?? "n/a"} on ${v.labelled} labels\n`,
           );
         if (opts.report) await writeReplayReport(opts.report, result);
         process.stdout.write(`${JSON.stringify({ summary })}\n`);

@@ -53,9 +53,9 @@ describe("replay command", () => {
       why: /--emulators replays one policy/,
     },
     {
-      name: "--train local with compared policies",
-      args: ["--events", "EMPTY", "--train", "local", "--policy", policy],
-      why: /--train local replays one policy/,
+      name: "--train local on the emulators",
+      args: ["--events", "EMPTY", "--train", "local", "--emulators"],
+      why: /--train local runs on the default in-memory path/,
     },
   ])(
     "exits 2 on $name, without a stack trace",
