@@ -115,8 +115,9 @@ export class MemoryPipeline {
 
   /**
    * Frees what no later read can need: prediction-index entries past their TTL, quarantine identities
-   * older than the stream's retention, and buckets older than `keepMs` before `now` except those `keep`
-   * names. `beforePrune` sees each bucket before it goes (e.g. to keep its accuracy for the report).
+   * older than the stream's retention, and the statistics of buckets older than `keepHours` before `now`
+   * except those `keep` names (their labelled outcomes go after `keepOutcomeHours`). `beforePrune` sees
+   * each bucket before it goes (e.g. to keep its accuracy for the report).
    */
   prune(
     now: number,
@@ -124,6 +125,7 @@ export class MemoryPipeline {
     keep: (modelId: string, bucketStart: number) => boolean,
     streamHours: number,
     beforePrune?: (modelId: string, outcome: OutcomeBucket) => void,
+    keepOutcomeHours: (modelId: string) => number = keepHours,
   ): void {
     this.index.prune(now);
     this.quarantine.prune(now - streamHours * HOUR_MS);
@@ -133,6 +135,7 @@ export class MemoryPipeline {
         now - keepHours(m.id) * HOUR_MS,
         (b) => keep(m.id, b),
         beforePrune ? (o) => beforePrune(m.id, o) : undefined,
+        now - Math.max(keepHours(m.id), keepOutcomeHours(m.id)) * HOUR_MS,
       );
   }
 }

@@ -16,8 +16,9 @@
  * - Quarantine saves are idempotent per (shard, sequence number).
  *
  * What differs, on purpose, so that memory follows the evaluation window and not the log:
- * - `pruneBuckets` drops buckets the evaluator can no longer read; a later read of a dropped bucket fails
- *   loudly (`PrunedStatisticsError`) instead of returning less data than DynamoDB would.
+ * - `pruneBuckets` drops buckets the evaluator can no longer read (their labelled outcomes are kept for as
+ *   long as it counts labels); a later read of what was dropped fails loudly (`PrunedStatisticsError`)
+ *   instead of returning less data than DynamoDB would.
  * - The quarantine keeps counts per reason and hands each new record to `onRecord`, instead of keeping
  *   every payload (a log that is half junk would otherwise fill the memory); `listDay` returns the records
  *   kept when constructed with `keepRecords`.
@@ -59,10 +60,15 @@ interface ShardItem {
   quarantined: Record<string, number>;
 }
 
-/** Per model: shard items by bucket start, and the bucket starts dropped so far (sorted). */
+/** Per model: shard items by bucket start, and what was dropped of older buckets. */
 interface ModelBuckets {
   readonly buckets: Map<number, ShardItem[]>;
+  /** Bucket starts whose statistics were dropped (sorted): a window read over them fails. */
   readonly dropped: number[];
+  /** The labelled outcomes of dropped buckets still kept: outcome reads answer from them. */
+  readonly outcomes: Map<number, OutcomeBucket>;
+  /** Bucket starts whose outcomes were dropped too (sorted): an outcome read over them fails. */
+  readonly outcomesDropped: number[];
 }
 
 function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
@@ -85,7 +91,7 @@ export class MemoryStatsRepository implements StatsRepository, BucketStatsStore 
   private modelOf(modelId: string): ModelBuckets {
     let m = this.models.get(modelId);
     if (!m) {
-      m = { buckets: new Map(), dropped: [] };
+      m = { buckets: new Map(), dropped: [], outcomes: new Map(), outcomesDropped: [] };
       this.models.set(modelId, m);
     }
     return m;
@@ -171,7 +177,18 @@ export class MemoryStatsRepository implements StatsRepository, BucketStatsStore 
   }
 
   async readOutcomes(modelId: string, fromMs: number, toMs: number): Promise<OutcomeBucket[]> {
-    return this.itemsIn(modelId, fromMs, toMs).map(([bucketStart, items]) => outcomeOf(bucketStart, items));
+    const m = this.models.get(modelId);
+    if (!m) return [];
+    const d = firstAtOrAfter(m.outcomesDropped, fromMs);
+    if (d !== undefined && d < toMs)
+      throw new PrunedStatisticsError(
+        `model ${modelId}: the outcomes of the bucket of ${new Date(d).toISOString()} were dropped from memory, but the evaluator read [${new Date(fromMs).toISOString()}, ${new Date(toMs).toISOString()})`,
+      );
+    const out: OutcomeBucket[] = [];
+    for (const [bucketStart, o] of m.outcomes) if (bucketStart >= fromMs && bucketStart < toMs) out.push(o);
+    for (const [bucketStart, items] of m.buckets)
+      if (bucketStart >= fromMs && bucketStart < toMs) out.push(outcomeOf(bucketStart, items));
+    return out.sort((a, b) => a.bucketStart - b.bucketStart);
   }
 
   /** The outcomes of every bucket held for `modelId` (pruned ones excluded), in time order. */
@@ -182,26 +199,44 @@ export class MemoryStatsRepository implements StatsRepository, BucketStatsStore 
   }
 
   /**
-   * Drops the buckets of `modelId` starting before `beforeMs`, except those `keep` names (e.g. a
-   * reference-window baseline whose outcomes the evaluator still reads). Returns how many were dropped.
+   * Drops the statistics of the buckets of `modelId` starting before `beforeMs`, except those `keep` names
+   * (e.g. a reference-window baseline whose outcomes the evaluator still reads). Their labelled outcomes
+   * (a few numbers and the score histograms) are kept while they start at or after `outcomesBeforeMs`
+   * (the training window the evaluator counts labels over), and dropped before it. Returns how many
+   * buckets' statistics were dropped.
    */
   pruneBuckets(
     modelId: string,
     beforeMs: number,
     keep: (bucketStart: number) => boolean = () => false,
     onDrop?: (outcome: OutcomeBucket) => void,
+    outcomesBeforeMs: number = beforeMs,
   ): number {
     const m = this.models.get(modelId);
     if (!m) return 0;
     let dropped = 0;
+    let outcomesDropped = 0;
     for (const [bucketStart, items] of m.buckets) {
       if (bucketStart >= beforeMs || keep(bucketStart)) continue;
-      onDrop?.(outcomeOf(bucketStart, items));
+      const outcome = outcomeOf(bucketStart, items);
+      onDrop?.(outcome);
       m.buckets.delete(bucketStart);
       m.dropped.push(bucketStart);
       dropped++;
+      if (bucketStart >= outcomesBeforeMs) m.outcomes.set(bucketStart, outcome);
+      else {
+        m.outcomesDropped.push(bucketStart);
+        outcomesDropped++;
+      }
     }
+    for (const bucketStart of m.outcomes.keys())
+      if (bucketStart < outcomesBeforeMs) {
+        m.outcomes.delete(bucketStart);
+        m.outcomesDropped.push(bucketStart);
+        outcomesDropped++;
+      }
     if (dropped > 0) m.dropped.sort((a, b) => a - b);
+    if (outcomesDropped > 0) m.outcomesDropped.sort((a, b) => a - b);
     return dropped;
   }
 

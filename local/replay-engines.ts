@@ -87,8 +87,7 @@ export class MemoryEngine implements ReplayEngine {
 
   /**
    * Hours of buckets the evaluator may read for a model under any compared policy: the label horizon plus
-   * the widest window (outcomes), the reference window (baseline bootstrap), the decision history span,
-   * and the training window (labelled counts before a retrain, unless it trains from `inputDataUri`).
+   * the widest window (outcomes), the reference window (baseline bootstrap), the decision history span.
    */
   private keepHours(modelId: string): number {
     let hours = 0;
@@ -102,10 +101,23 @@ export class MemoryEngine implements ReplayEngine {
         p.windowHours,
         p.referenceWindowHours,
         historyHours(p),
-        m.training.inputDataUri === undefined ? m.training.trainingWindowDays * 24 : 0,
       );
     }
     return hours + KEEP_MARGIN_HOURS;
+  }
+
+  /**
+   * Hours of labelled outcomes the evaluator may read: also the training window, over which it counts the
+   * labels before a retrain (unless the model trains from `inputDataUri`).
+   */
+  private keepOutcomeHours(modelId: string): number {
+    let hours = 0;
+    for (const v of this.variants) {
+      const m = v.config.models.find((x) => x.id === modelId);
+      if (m && m.training.inputDataUri === undefined)
+        hours = Math.max(hours, m.training.trainingWindowDays * 24);
+    }
+    return Math.max(this.keepHours(modelId), hours + KEEP_MARGIN_HOURS);
   }
 
   /** Buckets a policy's model state still points at: a reference-window baseline and its bootstrap window. */
@@ -143,6 +155,7 @@ export class MemoryEngine implements ReplayEngine {
         const c = correctOf(outcome.performance);
         if (c) onDrop(modelId, { t: outcome.bucketStart, ...c });
       },
+      (modelId) => this.keepOutcomeHours(modelId),
     );
     for (const e of this.evaluators)
       for (const m of e.models) e.state.pruneDecisions(m.id, at - e.historyHours(m.id) * HOUR_MS);
