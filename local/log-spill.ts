@@ -232,7 +232,8 @@ export class LogSpill {
   private readonly placer = new Placer();
   /** The ord from which lines are spilled as they are read (undefined: not spilling). */
   private spillFrom: number | undefined;
-  private readonly arena = new SpillArena();
+  /** Created once the first line is spilled (input in time order never needs it). */
+  private arena: SpillArena | undefined;
   /** Open spill files by hour, least recently written first. */
   private readonly files = new Map<number, number>();
   private rangeCache: TimeRange | undefined;
@@ -359,6 +360,7 @@ export class LogSpill {
     const key = partitionKeyOf(p.envelope.modelId, p.envelope.requestId, p.ord);
     const header = `${p.at ?? ""}\t${p.ord}\t${p.file}\t${p.line}\t${p.base64 ? "b" : "t"}${key}\t`;
     const chars = header.length + p.data.length + 1;
+    this.arena ??= new SpillArena();
     if (this.arena.used >= SpillArena.FLUSH_BYTES || !this.arena.fits(chars)) this.flushAll();
     this.arena.add(
       p.at === undefined ? Number.NEGATIVE_INFINITY : Math.floor(p.at / HOUR_MS),
@@ -368,7 +370,7 @@ export class LogSpill {
   }
 
   private flushAll(): void {
-    this.arena.flush((hour, bytes) => {
+    this.arena?.flush((hour, bytes) => {
       let fd = this.files.get(hour);
       if (fd === undefined) {
         if (this.files.size >= MAX_OPEN_FILES) {
