@@ -14,6 +14,7 @@
 import { createReadStream } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 
@@ -30,13 +31,19 @@ export interface InputFile {
   readonly path: string;
   /** How messages name it: the path as given, or relative to the directory given. */
   readonly name: string;
-  /** Size on disk (compressed for gzip), bytes. */
+  /** Size on disk (compressed for gzip), bytes; 0 for a pipe. */
   readonly size: number;
+  /** A named pipe or a device (e.g. /dev/stdin): it can be read once, from its start. */
+  readonly stream?: boolean;
 }
+
+/** The path that names the standard input (`--events -`). */
+export const STDIN = "-";
 
 /**
  * The files of `paths`: files as given, directories walked recursively (hidden entries skipped), each
- * directory's files in path order, which is time order in the archive's `yyyy/MM/dd` layout.
+ * directory's files in path order, which is time order in the archive's `yyyy/MM/dd` layout. `-` (and
+ * /dev/stdin) is the standard input, read once as a stream; so is a named pipe.
  */
 export async function listInputs(paths: readonly string[]): Promise<InputFile[]> {
   if (paths.length === 0) throw new EventLogError("no events file or directory given");
@@ -54,6 +61,10 @@ export async function listInputs(paths: readonly string[]): Promise<InputFile[]>
     }
   };
   for (const p of paths) {
+    if (p === STDIN) {
+      out.push({ path: p, name: "stdin", size: 0, stream: true });
+      continue;
+    }
     let s: Awaited<ReturnType<typeof stat>>;
     try {
       s = await stat(p);
@@ -64,7 +75,8 @@ export async function listInputs(paths: readonly string[]): Promise<InputFile[]>
       const before = out.length;
       await walk(p, p, p);
       if (out.length === before) throw new EventLogError(`${p}: the directory holds no files`);
-    } else out.push({ path: p, name: p, size: s.size });
+    } else if (s.isFile()) out.push({ path: p, name: p, size: s.size });
+    else out.push({ path: p, name: p, size: 0, stream: true });
   }
   return out;
 }
@@ -90,6 +102,54 @@ async function isGzip(path: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The bytes of a pipe, gunzipped when they start with the gzip magic bytes: the first chunks are read to
+ * see them, then handed on before the rest.
+ */
+async function pipeSource(
+  file: Readable,
+  onBytes: (n: number) => void,
+): Promise<AsyncIterable<Buffer> & { destroy(): void }> {
+  const chunks = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let ended = false;
+  while (headBytes < 2) {
+    const next = await chunks.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    headBytes += next.value.length;
+  }
+  const first = Buffer.concat(head);
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (first.length > 0) {
+      onBytes(first.length);
+      yield first;
+    }
+    if (ended) return;
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) return;
+      onBytes(next.value.length);
+      yield next.value;
+    }
+  }
+  if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+    const gunzip = Readable.from(bytes()).pipe(createGunzip());
+    return {
+      [Symbol.asyncIterator]: () => gunzip[Symbol.asyncIterator](),
+      destroy: () => {
+        gunzip.destroy();
+        file.destroy();
+      },
+    };
+  }
+  return Object.assign(bytes(), { destroy: () => file.destroy() });
 }
 
 const isBlank = (s: string): boolean => {
@@ -155,16 +215,33 @@ async function* lineBatches(
   onBytes: (n: number) => void,
   maxLineBytes: number,
 ): AsyncGenerator<LogLine[]> {
-  let gzip: boolean;
-  try {
-    gzip = await isGzip(input.path);
-  } catch (e) {
-    throw new ReadError(readError(input, e));
+  let file: Readable;
+  let source: AsyncIterable<Buffer> & { destroy(): void };
+  if (input.stream) {
+    // The process's standard input as a stream: opening /dev/stdin fails when it is a socket.
+    const stream =
+      input.path === STDIN || input.path === "/dev/stdin"
+        ? process.stdin
+        : createReadStream(input.path, { highWaterMark: 1 << 20 });
+    file = stream;
+    // A pipe cannot be read at a position: its first bytes are taken from the stream, then given back.
+    source = await pipeSource(stream, onBytes).catch((e: unknown) => {
+      stream.destroy();
+      throw new ReadError(readError(input, e));
+    });
+  } else {
+    let gzip: boolean;
+    try {
+      gzip = await isGzip(input.path);
+    } catch (e) {
+      throw new ReadError(readError(input, e));
+    }
+    file = createReadStream(input.path, { highWaterMark: 1 << 20 });
+    file.on("data", (chunk) => onBytes(chunk.length));
+    const stream = gzip ? file.pipe(createGunzip()) : file;
+    if (gzip) file.on("error", (e) => stream.destroy(e));
+    source = stream;
   }
-  const file = createReadStream(input.path, { highWaterMark: 1 << 20 });
-  file.on("data", (chunk) => onBytes(chunk.length));
-  const source = gzip ? file.pipe(createGunzip()) : file;
-  if (gzip) file.on("error", (e) => source.destroy(e));
 
   let lineNo = 0;
   /** Bytes of the line in progress (after the last newline), while it fits. */

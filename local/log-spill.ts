@@ -212,7 +212,10 @@ export interface SpillOptions {
   readonly tmpDir?: string;
   /** Input bytes consumed (progress). */
   readonly onBytes?: (n: number) => void;
-  /** Spill whatever the order (the ordered read is for input in time order only). @default false */
+  /**
+   * Spill whatever the order. @default false: input in time order is read twice instead, unless it is a
+   * pipe (`InputFile.stream`), which can be read only once.
+   */
   readonly alwaysSpill?: boolean;
 }
 
@@ -249,7 +252,11 @@ export class LogSpill {
   /** Pass 1: reads every input once, spilling it when out of order. Throws `EventLogError` for unusable inputs. */
   static async build(inputs: readonly InputFile[], options: SpillOptions = {}): Promise<LogSpill> {
     const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "replay-spill-"));
-    const spill = new LogSpill(dir, inputs, options);
+    // A pipe can be read once: it is spilled whatever its order.
+    const spill = new LogSpill(dir, inputs, {
+      ...options,
+      alwaysSpill: options.alwaysSpill === true || inputs.some((i) => i.stream === true),
+    });
     try {
       for (let f = 0; f < inputs.length; f++) await spill.readInput(f, options.onBytes);
       if (spill.lines === 0) {

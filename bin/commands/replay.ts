@@ -81,7 +81,7 @@ export function replayCommand(): Command {
     )
     .requiredOption(
       "--events <path...>",
-      "event log files (plain or gzip) or directories (e.g. an archive copy)",
+      "event log files (plain or gzip) or directories (e.g. an archive copy); - reads the standard input",
     )
     .requiredOption(
       "--config <file>",

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { sampleEventLog } from "../../local/sample-log";
 import { scenarioConfig } from "../../local/scenario-config";
@@ -20,9 +21,15 @@ const policy = join(dir, "policy.json");
 writeFileSync(policy, JSON.stringify(deployment.models[0]!.policy));
 
 function replay(...args: string[]) {
+  return replayWithInput(undefined, ...args);
+}
+
+/** The command with `input` on its standard input (a pipe). */
+function replayWithInput(input: string | Buffer | undefined, ...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", "bin/cli.ts", "replay", "--no-progress", ...args], {
     encoding: "utf8",
     maxBuffer: 64 << 20,
+    ...(input !== undefined ? { input } : {}),
   });
 }
 
@@ -43,6 +50,34 @@ describe("replay command", () => {
     expect(r.stderr).toContain(`${events}:7: quarantined`);
     expect(r.stderr).toMatch(/\| policy +\| evaluations/);
   }, 60_000);
+
+  it.each([
+    { name: "plain, as -", gzip: false, path: "-" },
+    { name: "gzip, as /dev/stdin", gzip: true, path: "/dev/stdin" },
+  ])(
+    "reads a log on its standard input ($name) as it reads the file",
+    ({ gzip, path }) => {
+      const { lines } = sampleEventLog("drift", { days: 2, eventsPerDay: 100, seed: 5 });
+      const text = `${lines.join("\n")}\n`;
+      const events = join(dir, "piped.jsonl");
+      writeFileSync(events, text);
+      const summaryOf = (r: ReturnType<typeof replay>) => {
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(r.status).toBe(0);
+        const out = r.stdout.trim().split("\n");
+        return { decisions: out.slice(0, -1), summary: JSON.parse(out[out.length - 1]!).summary };
+      };
+      const fromFile = summaryOf(replay("--events", events, "--config", config));
+      const piped = summaryOf(
+        replayWithInput(gzip ? gzipSync(text) : text, "--events", path, "--config", config),
+      );
+      expect(piped.decisions).toEqual(fromFile.decisions);
+      expect(piped.summary.digest).toBe(fromFile.summary.digest);
+      expect(piped.summary.ingest).toEqual(fromFile.summary.ingest);
+      expect(piped.summary.conserved).toBe(true);
+    },
+    60_000,
+  );
 
   it.each([
     { name: "a missing file", args: ["--events", join(dir, "nope.jsonl")], why: /cannot read events file/ },

@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -88,6 +89,27 @@ describe("listInputs", () => {
   ])("rejects $paths", async ({ paths, why }) => {
     await expect(listInputs(paths)).rejects.toThrow(EventLogError);
     await expect(listInputs(paths)).rejects.toThrow(why);
+  });
+});
+
+describe("readLines from a named pipe (read once, as a stream)", () => {
+  const text = ['{"a":1}', "", '{"b":2}', "{broken"].join("\n");
+  it.each([
+    { name: "plain", content: Buffer.from(text) },
+    { name: "gzip", content: gzipSync(text) },
+  ])("$name: the same lines as from a file", async ({ name, content }) => {
+    const fifo = join(dir, `pipe-${name}`);
+    execFileSync("mkfifo", [fifo]);
+    const source = file(`pipe-source-${name}`, content);
+    // The writer blocks until the pipe is opened for reading.
+    const writer = spawn("sh", ["-c", `cat "${source.path}" > "${fifo}"`]);
+    const written = new Promise((resolve) => writer.on("exit", resolve));
+    const [input] = await listInputs([fifo]);
+    expect(input).toMatchObject({ path: fifo, size: 0, stream: true });
+    const lines = await linesOf(input!);
+    expect(await written).toBe(0);
+    expect(lines).toEqual(await linesOf(source));
+    expect(lines).toHaveLength(3);
   });
 });
 
