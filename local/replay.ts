@@ -366,19 +366,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
         policies: comparePolicies(marks, changePoints),
         changePoints,
         ...(engine.chaos ? { chaos: engine.chaos } : {}),
-        ...(options.train === "local"
-          ? {
-              counterfactual: {
-                retrains: lanes.flatMap((l) =>
-                  l.counterfactual!.summary().retrains.map((r) => ({ ...r, policy: l.policy! })),
-                ),
-                served: lanes.flatMap((l) =>
-                  l.counterfactual!.summary().served.map((v) => ({ ...v, policy: l.policy! })),
-                ),
-                unsupported: CounterfactualTrainer.unsupported(catalog),
-              },
-            }
-          : {}),
+        ...(options.train === "local" ? { counterfactual: counterfactualSummary(lanes, catalog) } : {}),
         wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
         cpuSeconds: cpuSecondsSince(cpuStart),
         peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -397,6 +385,19 @@ interface Lane {
   /** With --train local: the trainer whose models this lane's ingest is served, and its policy. */
   readonly counterfactual?: CounterfactualTrainer;
   readonly policy?: string;
+}
+
+/** Every lane's retrains and served versions, each named by its policy. */
+function counterfactualSummary(
+  lanes: readonly Lane[],
+  catalog: Parameters<typeof CounterfactualTrainer.unsupported>[0],
+): NonNullable<ReplaySummary["counterfactual"]> {
+  const byLane = lanes.map((l) => ({ policy: l.policy!, ...l.counterfactual!.summary() }));
+  return {
+    retrains: byLane.flatMap((l) => l.retrains.map((r) => ({ ...r, policy: l.policy }))),
+    served: byLane.flatMap((l) => l.served.map((v) => ({ ...v, policy: l.policy }))),
+    unsupported: CounterfactualTrainer.unsupported(catalog),
+  };
 }
 
 /** A combination of options replay cannot run (exit code 2, like a bad file). */
