@@ -18,8 +18,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mulberry32 } from "../lambdas/domain/stats/mulberry32";
 import { readLines } from "../local/event-log";
+import { mulberry32, SeededRandom } from "../local/prng";
 import { sampleEventLog } from "../local/sample-log";
 import { scenarioConfig } from "../local/scenario-config";
 import { createScenario } from "../local/scenarios";
@@ -59,16 +59,10 @@ function writeLog(dir: string, days: number, outOfOrder: boolean): { path: strin
     }
     return l;
   });
-  if (outOfOrder) {
-    const rand = mulberry32(5);
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-  }
+  const ordered = outOfOrder ? new SeededRandom(mulberry32(5)).shuffled(out) : out;
   const path = join(dir, `events-${days}d${outOfOrder ? "-shuffled" : ""}.jsonl`);
-  writeFileSync(path, `${out.join("\n")}\n`);
-  return { path, lines: out.length };
+  writeFileSync(path, `${ordered.join("\n")}\n`);
+  return { path, lines: ordered.length };
 }
 
 /** Wall and CPU time of reading the file and JSON.parse of every line (what no replay can beat), ms. */

@@ -37,7 +37,7 @@ function sfc32(seed: number): Uniform {
 }
 
 /**
- * Seeded draws (uniform, normal, Poisson, picks, ids) over one uniform stream: sfc32 from a numeric
+ * Seeded draws (uniform, normal, Poisson, picks, ids, orders) over one uniform stream: sfc32 from a numeric
  * seed, or a stream of the caller's (e.g. {@link mulberry32}), so that no module writes its own
  * Box-Muller or Poisson sampler.
  */
@@ -66,6 +66,16 @@ export class SeededRandom {
 
   bernoulli(p: number): boolean {
     return this.next() < p;
+  }
+
+  /** A copy of `xs` in random order (Fisher-Yates). */
+  shuffled<T>(xs: readonly T[]): T[] {
+    const out = [...xs];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
   }
 
   /** Standard normal (Box-Muller, caching the second draw). */

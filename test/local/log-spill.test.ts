@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { EventLogError, type InputFile } from "../../local/event-log";
 import { LogSpill, type ReplayRecord } from "../../local/log-spill";
+import { SeededRandom } from "../../local/prng";
 
 const dir = mkdtempSync(join(tmpdir(), "log-spill-"));
 const T0 = Date.parse("2026-03-02T00:00:00Z");
@@ -40,17 +41,8 @@ async function records(spill: LogSpill): Promise<ReplayRecord[]> {
   return out;
 }
 
-/** A deterministic shuffle. */
-function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  const out = [...xs];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+/** The lines in a seeded random order. */
+const shuffled = <T>(xs: readonly T[], seed: number): T[] => new SeededRandom(seed).shuffled(xs);
 
 const ordered = run(0, 400, 1, "a");
 const bigLine = `{"pad":"${"x".repeat(1_100_000)}"}`;
