@@ -19,6 +19,7 @@ import type { FeatureValue } from "../contracts/events";
 import type { RuntimeModel } from "../contracts/model";
 import { profileSpecOf } from "../contracts/model";
 import { DAY_MS, HOUR_MS } from "../contracts/time";
+import { parseTimestamp } from "../lambdas/domain/ingest/event-validation";
 import {
   type HoldoutRow,
   profileFeatures,
@@ -30,7 +31,7 @@ import { applyValidationGate } from "../lambdas/domain/retraining/validation-gat
 import type { ModelStateRepository } from "../lambdas/ports/model-state-repository";
 import { predictWith } from "./endpoint";
 import type { ReplayRecord } from "./log-spill";
-import { type ModelArtifact, TrainingDataError, trainLogisticRegression } from "./trainer";
+import { binaryLabel, type ModelArtifact, TrainingDataError, trainLogisticRegression } from "./trainer";
 
 export interface CounterfactualOptions {
   /** Labelled rows kept per model (the latest). @default 50_000 */
@@ -135,7 +136,8 @@ export class CounterfactualTrainer {
     if (e.schemaVersion !== 1 || typeof modelId !== "string" || typeof requestId !== "string") return record;
     const model = this.models.get(modelId);
     if (!model) return record;
-    const t = timeOf(e.timestamp);
+    // The ingest's reading of the timestamp: a line it would quarantine is not joined for training either.
+    const t = parseTimestamp(e.timestamp);
     if (t === undefined) return record;
     if (e.type === "prediction") return this.prediction(model, record, e, requestId, t);
     if (e.type === "label") return this.label(model, record, e, requestId, t);
@@ -328,18 +330,9 @@ export class CounterfactualTrainer {
   }
 }
 
-function timeOf(v: unknown): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== "string") return undefined;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : t;
-}
-
-/** A binary label or prediction as 0/1 (what the local trainer reads), undefined otherwise. */
+/** A binary label or prediction as 0/1 (the trainer's reading, and JSON booleans), undefined otherwise. */
 function binary(v: number | string | boolean): 0 | 1 | undefined {
-  if (v === 1 || v === "1" || v === "true" || v === true) return 1;
-  if (v === 0 || v === "0" || v === "false" || v === false) return 0;
-  return undefined;
+  return typeof v === "boolean" ? (v ? 1 : 0) : binaryLabel(v);
 }
 
 const fmt = (x: number | undefined): string => (x === undefined ? "n/a" : x.toFixed(4));

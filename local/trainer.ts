@@ -114,10 +114,17 @@ export function encode(features: Readonly<Record<string, FeatureValue>>, enc: Fe
   return out;
 }
 
-function labelOf(v: number | string): 0 | 1 {
+/** A binary label as the trainer reads it (1, "1", "true" / 0, "0", "false"); undefined otherwise. */
+export function binaryLabel(v: unknown): 0 | 1 | undefined {
   if (v === 1 || v === "1" || v === "true") return 1;
   if (v === 0 || v === "0" || v === "false") return 0;
-  throw new TrainingDataError(`binary label expected (0/1), got ${JSON.stringify(v)}`);
+  return undefined;
+}
+
+function labelOf(v: number | string): 0 | 1 {
+  const y = binaryLabel(v);
+  if (y === undefined) throw new TrainingDataError(`binary label expected (0/1), got ${JSON.stringify(v)}`);
+  return y;
 }
 
 /** P(class 1) of a linear model. */
