@@ -868,9 +868,8 @@ function flushNumeric(sketch: NumericSketch): void {
 /** The sketch with its pending values moved into cells, leaving `sketch` itself untouched. */
 function settled(sketch: NumericSketch): NumericSketch {
   if (sketch.pending === null || sketch.pending.size === 0) return sketch;
-  const copy = new NumericSketch(sketch.k, sketch.legacy, new Cells(sketch.cells.size));
-  copy.cells.copyFrom(sketch.cells);
-  copy.n = sketch.n;
+  // Shared, not copied: inserting the pending values writes new cells anyway (`insertColumn`).
+  const copy = shareNumeric(sketch);
   const pending = sketch.pending;
   const budgetCount = copy.n + pending.total;
   if (pending.counts === null) addColumn(copy, pending.values, 0, pending.size, budgetCount);
@@ -1704,14 +1703,6 @@ export class ScoreSketch {
   ) {}
 }
 
-/** A copy of a settled numeric sketch. */
-function cloneNumeric(sketch: NumericSketch): NumericSketch {
-  const copy = new NumericSketch(sketch.k, sketch.legacy, new Cells(sketch.cells.size));
-  copy.cells.copyFrom(sketch.cells);
-  copy.n = sketch.n;
-  return copy;
-}
-
 /** An empty score sketch; `k` as for `emptySketch`. */
 export function emptyScoreSketch(k = DEFAULT_K): ScoreSketch {
   return new ScoreSketch(emptySketch(k), emptySketch(k), null);
@@ -1789,7 +1780,7 @@ function flushScores(sketch: ScoreSketch): void {
 /** The score sketch with its pending scores moved into the halves, leaving `sketch` untouched. */
 function settledScores(sketch: ScoreSketch): ScoreSketch {
   if (sketch.pending === null || sketch.pending.size === 0) return sketch;
-  const copy = new ScoreSketch(cloneNumeric(sketch.low), cloneNumeric(sketch.high), sketch.legacy);
+  const copy = new ScoreSketch(shareNumeric(sketch.low), shareNumeric(sketch.high), sketch.legacy);
   const pending = sketch.pending;
   addScoreColumn(copy, pending.values, pending.counts, 0, pending.size, pending.total);
   return copy;
