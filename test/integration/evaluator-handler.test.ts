@@ -325,6 +325,13 @@ describe("a retrain the training window cannot feed", () => {
     expect(suppression?.message).toMatch(
       /^too little labelled data to train on: \d+ labelled predictions in the 30-day training window, about 334 needed \(split 70\/15\/15 by request: train about \d+ < 200, validation about \d+ < 50, holdout about \d+ < 50\); retraining waits for more labels$/,
     );
+    // The count is every labelled prediction of the 30-day window (part read for the decision, part not).
+    const at = Date.parse(time);
+    const labelled = [...sparse.buckets.values()]
+      .filter((b) => b.bucketStart >= at - 30 * DAY && b.bucketStart < at)
+      .reduce((sum, b) => sum + b.profile.labelled, 0);
+    expect(labelled).toBeGreaterThan(0);
+    expect(suppression?.message).toContain(`: ${labelled} labelled predictions in the 30-day`);
     expect(notifier.sent).toHaveLength(1);
     expect(notifier.sent[0]!.message).toContain("retraining waits for more labels");
     // Without the model's training window (no retraining spec given), the same data starts a run.

@@ -9,7 +9,12 @@ import { profileSpecOf } from "../../../contracts/model";
 import { DAY_MS, HOUR_MS } from "../../../contracts/time";
 import { executionName } from "../../../contracts/workflow";
 import { decide, suppressRetrain } from "../../domain/decision/decide";
-import { adaptiveReference, type Decision, historyHours } from "../../domain/decision/decision";
+import {
+  adaptiveReference,
+  type Decision,
+  historyHours,
+  type OutcomeBucket,
+} from "../../domain/decision/decision";
 import { advanceLedger } from "../../domain/decision/label-ledger";
 import { distributionMinimum } from "../../domain/decision/signals/context";
 import type { Suppression } from "../../domain/decision/stability";
@@ -144,7 +149,10 @@ export async function evaluateModel(
   });
 
   if (decision.action === "retrain") {
-    const short = await trainingDataShortfall(deps, model, now);
+    const short = await trainingDataShortfall(deps, model, now, {
+      from: now - outcomesHours * HOUR_MS,
+      outcomes,
+    });
     if (short) decision = suppressRetrain(decision, short, policy);
   }
   if (decision.action === "retrain") {
@@ -211,12 +219,18 @@ async function trainingDataShortfall(
   deps: EvaluatorDeps,
   model: EvaluatedModel,
   now: number,
+  read: { readonly from: number; readonly outcomes: readonly OutcomeBucket[] },
 ): Promise<Suppression | undefined> {
   const retraining = model.retraining;
   if (retraining === undefined || retraining.inputDataUri !== undefined) return undefined;
   const days = retraining.trainingWindowDays;
-  const outcomes = await deps.stats.readOutcomes(model.id, now - days * DAY_MS, now);
-  const labelled = outcomes.reduce((sum, o) => sum + o.labelled, 0);
+  const from = now - days * DAY_MS;
+  // The outcomes of [read.from, now) were read for the decision: only the older part of the window is read.
+  const older = from < read.from ? await deps.stats.readOutcomes(model.id, from, read.from) : [];
+  const labelled = [...older, ...read.outcomes.filter((o) => o.bucketStart >= from)].reduce(
+    (sum, o) => sum + o.labelled,
+    0,
+  );
   const shortfalls = expectedShortfalls(labelled);
   if (shortfalls.length === 0) return undefined;
   return {
