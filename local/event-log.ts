@@ -12,7 +12,7 @@
  * no line at all.
  */
 import { createReadStream } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
@@ -93,22 +93,12 @@ export interface LogLine {
   readonly oversizedBytes?: number;
 }
 
-async function isGzip(path: string): Promise<boolean> {
-  const handle = await open(path, "r");
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
- * The bytes of a pipe, gunzipped when they start with the gzip magic bytes: the first chunks are read to
- * see them, then handed on before the rest.
+ * The bytes of an input, gunzipped when they start with the gzip magic bytes: the first chunks are read
+ * to see them, then handed on before the rest (so a pipe, which cannot be read at a position, is detected
+ * like a file).
  */
-async function pipeSource(
+async function byteSource(
   file: Readable,
   onBytes: (n: number) => void,
 ): Promise<AsyncIterable<Buffer> & { destroy(): void }> {
@@ -215,32 +205,17 @@ async function* lineBatches(
   onBytes: (n: number) => void,
   maxLineBytes: number,
 ): AsyncGenerator<LogLine[]> {
-  let file: Readable;
+  // The process's standard input as a stream: opening /dev/stdin fails when it is a socket.
+  const file: Readable =
+    input.stream && (input.path === STDIN || input.path === "/dev/stdin")
+      ? process.stdin
+      : createReadStream(input.path, { highWaterMark: 1 << 20 });
   let source: AsyncIterable<Buffer> & { destroy(): void };
-  if (input.stream) {
-    // The process's standard input as a stream: opening /dev/stdin fails when it is a socket.
-    const stream =
-      input.path === STDIN || input.path === "/dev/stdin"
-        ? process.stdin
-        : createReadStream(input.path, { highWaterMark: 1 << 20 });
-    file = stream;
-    // A pipe cannot be read at a position: its first bytes are taken from the stream, then given back.
-    source = await pipeSource(stream, onBytes).catch((e: unknown) => {
-      stream.destroy();
-      throw new ReadError(readError(input, e));
-    });
-  } else {
-    let gzip: boolean;
-    try {
-      gzip = await isGzip(input.path);
-    } catch (e) {
-      throw new ReadError(readError(input, e));
-    }
-    file = createReadStream(input.path, { highWaterMark: 1 << 20 });
-    file.on("data", (chunk) => onBytes(chunk.length));
-    const stream = gzip ? file.pipe(createGunzip()) : file;
-    if (gzip) file.on("error", (e) => stream.destroy(e));
-    source = stream;
+  try {
+    source = await byteSource(file, onBytes);
+  } catch (e) {
+    file.destroy();
+    throw new ReadError(readError(input, e));
   }
 
   let lineNo = 0;
