@@ -107,8 +107,9 @@ export class MemoryEngine implements ReplayEngine {
   }
 
   /**
-   * Hours of labelled outcomes the evaluator may read: also the training window, over which it counts the
-   * labels before a retrain (unless the model trains from `inputDataUri`).
+   * Hours of labelled outcomes the evaluator may read beyond `keepHours` (the pipeline keeps the longer of
+   * the two): the training window, over which it counts the labels before a retrain (unless the model
+   * trains from `inputDataUri`).
    */
   private keepOutcomeHours(modelId: string): number {
     let hours = 0;
@@ -117,7 +118,7 @@ export class MemoryEngine implements ReplayEngine {
       if (m && m.training.inputDataUri === undefined)
         hours = Math.max(hours, m.training.trainingWindowDays * 24);
     }
-    return Math.max(this.keepHours(modelId), hours + KEEP_MARGIN_HOURS);
+    return hours + KEEP_MARGIN_HOURS;
   }
 
   /** Buckets a policy's model state still points at: a reference-window baseline and its bootstrap window. */
